@@ -1,0 +1,58 @@
+package io.snakebridge.shim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class WorkerProcessTest {
+
+    private static WorkerProcess sh(String script) throws Exception {
+        return WorkerProcess.start(List.of("sh", "-c", script), Map.of());
+    }
+
+    @Test
+    void stderrLinesAreKeptAsABoundedTail() throws Exception {
+        WorkerProcess p = sh("for i in $(seq 1 100); do echo line$i >&2; done");
+        assertThat(p.awaitExit(Duration.ofSeconds(10))).isTrue();
+        p.drainStderr(Duration.ofSeconds(5));
+        List<String> tail = p.recentStderr();
+        assertThat(tail).hasSize(40).endsWith("line100").startsWith("line61");
+        p.close();
+    }
+
+    @Test
+    void shutdownEndsAWorkerThatExitsOnEof() throws Exception {
+        WorkerProcess p = sh("cat > /dev/null; exit 0");
+        p.shutdown(Duration.ofSeconds(5));
+        assertThat(p.isAlive()).isFalse();
+        assertThat(p.exitDescription()).isEqualTo("exit code 0");
+    }
+
+    @Test
+    void shutdownEscalatesToSigtermWhenEofIsIgnored() throws Exception {
+        WorkerProcess p = sh("exec sleep 60");
+        p.shutdown(Duration.ofMillis(200));
+        assertThat(p.isAlive()).isFalse();
+        assertThat(p.exitDescription()).isEqualTo("killed by SIGTERM");
+    }
+
+    @Test
+    void shutdownEscalatesToSigkillWhenSigtermIsIgnored() throws Exception {
+        WorkerProcess p = sh("trap '' TERM; while true; do sleep 0.05; done");
+        Thread.sleep(200); // let the shell install its trap
+        p.shutdown(Duration.ofMillis(200));
+        assertThat(p.isAlive()).isFalse();
+        assertThat(p.exitDescription()).isEqualTo("killed by SIGKILL");
+    }
+
+    @Test
+    void exitCodeIsReported() throws Exception {
+        WorkerProcess p = sh("exit 7");
+        p.awaitExit(Duration.ofSeconds(10));
+        assertThat(p.exitDescription()).isEqualTo("exit code 7");
+        p.close();
+    }
+}

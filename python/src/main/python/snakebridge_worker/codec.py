@@ -1,0 +1,271 @@
+"""SnakeBridge tagged JSON values (PROTOCOL.md section "Values").
+
+By value: None, bool, int (any size), float, str, bytes, complex, datetime/date/time and the
+containers list, tuple, set, frozenset and dict, recursively. Only the leaves that cannot travel
+by value become refs; generators and iterators become stream refs. A plain JSON object is always a
+dict: only ``__type__`` makes a tagged value, and a dict that itself has a ``__type__`` key is sent
+in the ``pairs`` form so that it cannot be mistaken for one.
+"""
+import base64
+import collections.abc
+import datetime
+import math
+import types
+
+from . import SCHEMA_VERSION
+from .errors import BridgeError, ref_not_found
+from .registry import session_mismatch
+
+TYPE = "__type__"
+SCHEMA = "__schema__"
+
+
+class Atom(str):
+    """A symbolic constant from the host (an Elixir atom); travels back as an atom."""
+    __slots__ = ()
+
+
+class _StopIterationMarker:
+    __slots__ = ()
+
+    def __repr__(self):
+        return "STOP_ITERATION"
+
+
+STOP_ITERATION = _StopIterationMarker()
+
+_SPECIAL_FLOATS = {"infinity": math.inf, "neg_infinity": -math.inf, "nan": math.nan}
+
+
+def _tag(name, **fields):
+    fields[TYPE] = name
+    fields[SCHEMA] = SCHEMA_VERSION
+    return fields
+
+
+def invalid_value(message):
+    return BridgeError("invalid_value", message)
+
+
+# -- Python -> wire ---------------------------------------------------------------------------
+class Encoder:
+    """Encodes one result. Refs made while encoding are remembered so that the caller can roll
+    them back if the result as a whole cannot be sent."""
+
+    __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "_memo", "_active", "new_ref_ids")
+
+    def __init__(self, registry, session_id, worker_id, max_depth):
+        self._registry = registry
+        self._session_id = session_id
+        self._worker_id = worker_id
+        self._max_depth = max_depth
+        self._memo = {}    # id(obj) -> wire ref: the same object twice in one result is one ref
+        self._active = set()  # ids of containers being encoded, to catch cycles
+        self.new_ref_ids = []
+
+    def encode(self, obj, depth=0):
+        cls = type(obj)
+        if obj is None or cls is str or cls is bool:
+            return obj
+        if cls is int:
+            return obj
+        if cls is float:
+            if math.isfinite(obj):
+                return obj
+            return _tag("special_float", value="nan" if obj != obj else ("infinity" if obj > 0 else "neg_infinity"))
+        if depth >= self._max_depth:
+            raise invalid_value(f"result nests deeper than max_nesting_depth={self._max_depth}; request it as a ref")
+        if cls is list or cls is tuple or cls is set or cls is frozenset or cls is dict:
+            return self._container(obj, cls, depth)
+        if cls is Atom:
+            return _tag("atom", value=str(obj))
+        if cls is bytes:
+            return _tag("bytes", data=base64.b64encode(obj).decode("ascii"))
+        if cls is complex:
+            return _tag("complex", real=self.encode(obj.real), imag=self.encode(obj.imag))
+        if cls is datetime.datetime:
+            return _tag("datetime", value=obj.isoformat())
+        if cls is datetime.date:
+            return _tag("date", value=obj.isoformat())
+        if cls is datetime.time:
+            return _tag("time", value=obj.isoformat())
+        if obj is STOP_ITERATION:
+            return _tag("stop_iteration")
+        for base in _BY_VALUE_BASES:  # subclasses (OrderedDict, namedtuple, IntEnum...) travel as their base
+            if isinstance(obj, base):
+                return self._container(obj, base, depth) if base in _CONTAINERS else self.encode(base(obj), depth)
+        scalar = _numpy_scalar(obj)
+        if scalar is not None:
+            return self.encode(scalar, depth)
+        if isinstance(obj, (types.GeneratorType, collections.abc.Iterator)):
+            return self.ref(obj, stream_type="generator" if isinstance(obj, types.GeneratorType) else "iterator")
+        return self.ref(obj)
+
+    def _container(self, obj, cls, depth):
+        key = id(obj)
+        if key in self._active:
+            raise invalid_value(f"the {cls.__name__} contains itself; request it as a ref")
+        self._active.add(key)
+        try:
+            depth += 1
+            if cls is dict:
+                if all(type(k) is str for k in obj) and TYPE not in obj:
+                    return {k: self.encode(v, depth) for k, v in obj.items()}
+                return _tag("dict", pairs=[[self.encode(k, depth), self.encode(v, depth)] for k, v in obj.items()])
+            elements = [self.encode(item, depth) for item in obj]
+            if cls is list:
+                return elements
+            return _tag(cls.__name__, elements=elements)
+        finally:
+            self._active.discard(key)
+
+    def ref(self, obj, stream_type=None):
+        cached = self._memo.get(id(obj))
+        if cached is not None:
+            return cached
+        ref_id = self._registry.add(self._session_id, obj)
+        self.new_ref_ids.append(ref_id)
+        cls = type(obj)
+        module = cls.__module__ or ""
+        wire = _tag("stream_ref" if stream_type else "ref", id=ref_id, session_id=self._session_id,
+                    python_module=module, library=module.partition(".")[0], type_name=cls.__qualname__,
+                    worker_id=self._worker_id)
+        if stream_type:
+            wire["stream_type"] = stream_type
+        self._memo[id(obj)] = wire
+        return wire
+
+
+_CONTAINERS = (dict, list, tuple, set, frozenset)
+_BY_VALUE_BASES = (int, float, str) + _CONTAINERS
+
+
+def _numpy_scalar(obj):
+    """numpy scalars travel as the Python number they hold (numpy arrays stay refs)."""
+    cls = type(obj)
+    if cls.__module__ != "numpy" or not hasattr(obj, "item") or getattr(obj, "shape", None) != ():
+        return None
+    value = obj.item()
+    return value if type(value) in (bool, int, float, complex) else None
+
+
+# -- wire -> Python ---------------------------------------------------------------------------
+class Decoder:
+    """Decodes request values; refs resolve in the request's session only."""
+
+    __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth")
+
+    def __init__(self, registry, session_id, worker_id, max_depth):
+        self._registry = registry
+        self._session_id = session_id
+        self._worker_id = worker_id
+        self._max_depth = max_depth
+
+    def decode(self, value, depth=0):
+        cls = type(value)
+        if cls is list:
+            self._check_depth(depth)
+            return [self.decode(v, depth + 1) for v in value]
+        if cls is not dict:
+            return value  # None, bool, int, float, str as JSON has them
+        self._check_depth(depth)
+        tag = value.get(TYPE)
+        if tag is None:
+            return {k: self.decode(v, depth + 1) for k, v in value.items()}
+        if value.get(SCHEMA) != SCHEMA_VERSION:
+            raise invalid_value(f"tag {tag!r} has __schema__ {value.get(SCHEMA)!r}; this worker reads schema {SCHEMA_VERSION}")
+        handler = _DECODERS.get(tag)
+        if handler is None:
+            raise invalid_value(f"unknown tag {tag!r}; known tags: {', '.join(sorted(_DECODERS))}")
+        try:
+            return handler(self, value, depth + 1)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise invalid_value(f"malformed {tag!r} value: {type(exc).__name__}: {exc}") from None
+
+    def _check_depth(self, depth):
+        if depth >= self._max_depth:
+            raise invalid_value(f"value nests deeper than max_nesting_depth={self._max_depth}")
+
+    def _elements(self, value, depth):
+        elements = value["elements"]
+        if type(elements) is not list:
+            raise TypeError("elements must be a list")
+        return [self.decode(v, depth) for v in elements]
+
+    def resolve_ref(self, value):
+        return self._registry.resolve(self._session_id, self.ref_id(value))
+
+    def ref_id(self, value):
+        """Checks a wire ref and returns its id (errors: invalid_ref, session_mismatch, ref_not_found)."""
+        if type(value) is not dict or value.get(TYPE) not in ("ref", "stream_ref"):
+            raise BridgeError("invalid_ref", "expected a ref value", reason="malformed")
+        ref_id = value.get("id")
+        if type(ref_id) is not str or not ref_id:
+            raise BridgeError("invalid_ref", "ref has no id", reason="missing_id")
+        ref_session = value.get("session_id")
+        if ref_session is not None and ref_session != self._session_id:
+            raise session_mismatch(self._session_id, ref_session, ref_id)
+        worker_id = value.get("worker_id")
+        if worker_id is not None and worker_id != self._worker_id:
+            raise ref_not_found(ref_id, self._session_id, "worker_restarted")
+        return ref_id
+
+
+def _decode_dict(decoder, value, depth):
+    result = {}
+    for pair in value["pairs"]:
+        if type(pair) is not list or len(pair) != 2:
+            raise ValueError("each pair must be a [key, value] list")
+        key = decoder.decode(pair[0], depth)
+        result[key] = decoder.decode(pair[1], depth)
+    return result
+
+
+def _decode_special_float(decoder, value, depth):
+    return _SPECIAL_FLOATS[value["value"]]
+
+
+def _decode_complex(decoder, value, depth):
+    real, imag = decoder.decode(value["real"], depth), decoder.decode(value["imag"], depth)
+    if type(real) not in (int, float) or type(imag) not in (int, float):
+        raise TypeError("real and imag must be numbers")
+    return complex(real, imag)
+
+
+def _iso(kind):
+    def decode(decoder, value, depth):
+        text = value["value"]
+        if type(text) is not str:
+            raise TypeError("value must be an ISO-8601 string")
+        return kind.fromisoformat(text)
+    return decode
+
+
+def _decode_callback(decoder, value, depth):
+    raise BridgeError("invalid_value", "callback values need the 'callbacks' capability, which this worker does not declare")
+
+
+def _decode_atom(decoder, value, depth):
+    text = value["value"]
+    if type(text) is not str:
+        raise TypeError("value must be a string")
+    return Atom(text)
+
+
+_DECODERS = {
+    "atom": _decode_atom,
+    "tuple": lambda d, v, depth: tuple(d._elements(v, depth)),
+    "set": lambda d, v, depth: set(d._elements(v, depth)),
+    "frozenset": lambda d, v, depth: frozenset(d._elements(v, depth)),
+    "bytes": lambda d, v, depth: base64.b64decode(v["data"], validate=True),
+    "complex": _decode_complex,
+    "datetime": _iso(datetime.datetime),
+    "date": _iso(datetime.date),
+    "time": _iso(datetime.time),
+    "special_float": _decode_special_float,
+    "dict": _decode_dict,
+    "ref": lambda d, v, depth: d.resolve_ref(v),
+    "stream_ref": lambda d, v, depth: d.resolve_ref(v),
+    "callback": _decode_callback,
+    "stop_iteration": lambda d, v, depth: STOP_ITERATION,
+}

@@ -1,0 +1,233 @@
+"""The ops (PROTOCOL.md section "Operations"): one function per op, looked up by name."""
+import builtins
+import importlib
+import os
+import sys
+from types import ModuleType
+
+from . import DEFAULTS, MIN_SUPPORTED_VERSION, PROTOCOL_VERSION
+from .codec import Decoder, Encoder
+from .errors import BridgeError
+
+CAPABILITIES = ["refs", "stream_refs", "batch_release", "session_limits", "ref_ttl", "tombstones"]
+_WANTS = ("value", "ref")
+
+
+class Worker:
+    """Executes requests for every session that this process serves."""
+
+    def __init__(self, registry, worker_id, defaults=DEFAULTS):
+        self.registry = registry
+        self.worker_id = worker_id
+        self.defaults = defaults
+        self.max_depth = defaults["max_nesting_depth"]
+        self.handshaken = False
+        self._last_result_refs = None  # (session id, ref ids) of the latest encoded result
+
+
+    def handle(self, request):
+        """Returns the result of one request or raises; ``request`` is a decoded JSON object."""
+        op = request.get("op")
+        handler = _OPS.get(op) if type(op) is str else None
+        if handler is None:
+            raise BridgeError("protocol", f"unknown op {op!r}; known ops: {', '.join(sorted(_OPS))}")
+        if not self.handshaken and op != "handshake":
+            raise BridgeError("protocol", "the first request must be a handshake")
+        if handler.session_scoped:
+            session_id = request.get("session_id")
+            if type(session_id) is not str or not session_id:
+                raise BridgeError("protocol", f"op {op!r} needs a non-empty string session_id")
+            release = request.get("release")
+            if release:
+                # Ids the client's GC backstop enqueued ride on the next request: no extra round trip.
+                self.registry.release(session_id, _string_list(release, "release"), strict=False)
+            self.registry.expire_all()
+            return handler(self, request, session_id)
+        return handler(self, request)
+
+    # -- helpers shared by the ops ------------------------------------------------------------
+    def decoder(self, session_id):
+        return Decoder(self.registry, session_id, self.worker_id, self.max_depth)
+
+    def respond(self, session_id, value, want):
+        encoder = Encoder(self.registry, session_id, self.worker_id, self.max_depth)
+        self._last_result_refs = (session_id, encoder.new_ref_ids)
+        try:
+            return encoder.ref(value) if want == "ref" else encoder.encode(value)
+        except BaseException:
+            self.rollback_last_result()
+            raise
+
+    def rollback_last_result(self):
+        """Forgets the refs of a result that never reached the client."""
+        if self._last_result_refs is not None:
+            session_id, ref_ids = self._last_result_refs
+            self.registry.discard(session_id, ref_ids)
+            self._last_result_refs = None
+
+    def target(self, request, session_id):
+        """The object an op acts on: a ref in ``object`` or, without one, a dotted global name."""
+        obj = request.get("object")
+        if obj is None:
+            return None
+        return self.decoder(session_id).resolve_ref(obj)
+
+
+def _op(session_scoped=True):
+    def register(fn):
+        fn.session_scoped = session_scoped
+        _OPS[fn.__name__.lstrip("_")] = fn
+        return fn
+    return register
+
+
+_OPS = {}
+
+
+@_op(session_scoped=False)
+def handshake(worker, request):
+    client_max = request.get("protocol_version")
+    client_min = request.get("min_supported_version", client_max)
+    if type(client_max) is not int or type(client_min) is not int:
+        raise BridgeError("protocol", "handshake needs integer protocol_version and min_supported_version")
+    agreed = min(client_max, PROTOCOL_VERSION)
+    if agreed < max(client_min, MIN_SUPPORTED_VERSION):
+        raise BridgeError("unsupported_version",
+                          f"client speaks versions {client_min}..{client_max}, this worker {MIN_SUPPORTED_VERSION}..{PROTOCOL_VERSION}",
+                          protocol_version=PROTOCOL_VERSION, min_supported_version=MIN_SUPPORTED_VERSION)
+    worker.handshaken = True
+    return {
+        "protocol_version": agreed,
+        "min_supported_version": MIN_SUPPORTED_VERSION,
+        "worker_id": worker.worker_id,
+        "pid": os.getpid(),
+        "python_version": ".".join(map(str, sys.version_info[:3])),
+        "implementation": sys.implementation.name,
+        "capabilities": CAPABILITIES,
+        "defaults": {k: worker.defaults[k] for k in ("max_refs", "ref_limit_policy", "ref_ttl_seconds")},
+        "limits": {k: worker.defaults[k] for k in ("max_frame_bytes", "max_nesting_depth", "max_int_digits")},
+    }
+
+
+@_op(session_scoped=False)
+def ping(worker, request):
+    return "pong"
+
+
+@_op()
+def call(worker, request, session_id):
+    fn = _member(worker.target(request, session_id), _name(request, "function"))
+    args, kwargs = _arguments(worker, request, session_id)
+    return worker.respond(session_id, fn(*args, **kwargs), _want(request))
+
+
+@_op()
+def call_method(worker, request, session_id):
+    if request.get("object") is None:
+        raise BridgeError("protocol", "call_method needs an object (a ref)")
+    fn = _member(worker.target(request, session_id), _name(request, "method"))
+    args, kwargs = _arguments(worker, request, session_id)
+    return worker.respond(session_id, fn(*args, **kwargs), _want(request))
+
+
+@_op()
+def get_attr(worker, request, session_id):
+    value = _member(worker.target(request, session_id), _name(request, "name"))
+    return worker.respond(session_id, value, _want(request))
+
+
+@_op()
+def set_attr(worker, request, session_id):
+    name = _name(request, "name")
+    owner_path, _, attr = name.rpartition(".")
+    owner = worker.target(request, session_id)
+    if owner_path:
+        owner = _member(owner, owner_path)
+    elif owner is None:
+        raise BridgeError("invalid_argument", f"set_attr of {name!r} needs an object or a dotted name with an owner")
+    if "value" not in request:
+        raise BridgeError("protocol", "set_attr needs a value")
+    setattr(owner, attr, worker.decoder(session_id).decode(request["value"]))
+    return None
+
+
+@_op()
+def release_ref(worker, request, session_id):
+    return worker.registry.release(session_id, _string_list(request.get("ids"), "ids"))
+
+
+@_op()
+def release_session(worker, request, session_id):
+    return worker.registry.release_session(session_id)
+
+
+@_op()
+def open_session(worker, request, session_id):
+    limits = request.get("limits", {})
+    if type(limits) is not dict:
+        raise BridgeError("protocol", "open_session limits must be an object")
+    return worker.registry.open_session(session_id, limits)
+
+
+@_op()
+def session_info(worker, request, session_id):
+    return worker.registry.session_info(session_id)
+
+
+# -- request fields ---------------------------------------------------------------------------
+def _name(request, field):
+    name = request.get(field)
+    if type(name) is not str or not name or not all(part.isidentifier() for part in name.split(".")):
+        raise BridgeError("invalid_argument", f"{field} must be a dotted name of identifiers, got {name!r}")
+    return name
+
+
+def _want(request):
+    want = request.get("want", "value")
+    if want not in _WANTS:
+        raise BridgeError("protocol", f"want must be one of {_WANTS}, got {want!r}")
+    return want
+
+
+def _arguments(worker, request, session_id):
+    args, kwargs = request.get("args", []), request.get("kwargs", {})
+    if type(args) is not list or type(kwargs) is not dict:
+        raise BridgeError("protocol", "args must be a list and kwargs an object")
+    decoder = worker.decoder(session_id)
+    return decoder.decode(args), decoder.decode(kwargs)
+
+
+def _string_list(value, field):
+    if type(value) is not list or not all(type(v) is str for v in value):
+        raise BridgeError("protocol", f"{field} must be a list of ref id strings")
+    return value
+
+
+def _member(owner, dotted):
+    """Resolves ``dotted`` on ``owner``, or as a global name when there is no owner.
+
+    A global name starts with a builtin (``len``) or a module, and walks attributes from there,
+    importing submodules on the way (``xml.etree.ElementTree.fromstring``), so dotted names such
+    as ``os.path.join`` and ``collections.OrderedDict.fromkeys`` resolve."""
+    parts = dotted.split(".")
+    if owner is None:
+        head, parts = parts[0], parts[1:]
+        owner = builtins.__dict__[head] if head in builtins.__dict__ else importlib.import_module(head)
+    for part in parts:
+        try:
+            owner = getattr(owner, part)
+        except AttributeError:
+            if not isinstance(owner, ModuleType):
+                raise
+            owner = _submodule(owner, part)
+    return owner
+
+
+def _submodule(module, part):
+    path = f"{module.__name__}.{part}"
+    try:
+        return importlib.import_module(path)
+    except ModuleNotFoundError as exc:
+        if exc.name != path:
+            raise  # the submodule exists but something it imports does not
+        raise AttributeError(f"module {module.__name__!r} has no attribute {part!r}") from None

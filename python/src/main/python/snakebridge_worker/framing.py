@@ -1,0 +1,45 @@
+"""Length-prefixed frames: a 4-byte big-endian unsigned length, then that many payload bytes."""
+import struct
+
+_HEADER = struct.Struct(">I")
+
+
+class FrameError(Exception):
+    """The byte stream cannot be trusted any more; the worker closes after reporting it."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+def read_frame(stream, max_bytes):
+    """Returns the next payload, or None on a clean EOF between frames."""
+    header = _read_exact(stream, _HEADER.size)
+    if header is None:
+        return None
+    (length,) = _HEADER.unpack(header)
+    if length > max_bytes:
+        raise FrameError("frame_too_large", f"frame of {length} bytes exceeds max_frame_bytes={max_bytes}")
+    payload = _read_exact(stream, length) if length else b""
+    if payload is None:
+        raise FrameError("protocol", f"stream ended inside a frame of {length} bytes")
+    return payload
+
+
+def write_frame(stream, payload):
+    stream.write(_HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def _read_exact(stream, n):
+    chunks = []
+    remaining = n
+    while remaining:
+        chunk = stream.read(remaining)
+        if not chunk:
+            if remaining == n:
+                return None
+            raise FrameError("protocol", f"stream ended after {n - remaining} of {n} bytes")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -1,0 +1,206 @@
+"""The session-scoped ref registry.
+
+Each session keeps its refs in insertion/use order (an OrderedDict), so that least-recently-used
+eviction and idle-TTL expiry both take from the front: every operation is O(1) amortized, whatever
+the number of live refs. A bounded memory of removed ids ("tombstones") lets a late use say *why*
+the ref is gone.
+"""
+import time
+import uuid
+from collections import OrderedDict
+
+from .errors import BridgeError, ref_not_found
+
+RELEASED = "released"
+EXPIRED = "expired"
+EVICTED = "evicted"
+SESSION_RELEASED = "session_released"
+UNKNOWN = "unknown"
+
+POLICIES = ("reject", "evict_lru")
+
+
+class Limits:
+    __slots__ = ("max_refs", "ref_limit_policy", "ref_ttl_seconds")
+
+    def __init__(self, max_refs, ref_limit_policy, ref_ttl_seconds):
+        if type(max_refs) is not int or max_refs < 1:
+            raise BridgeError("invalid_argument", f"max_refs must be an integer >= 1, got {max_refs!r}")
+        if ref_limit_policy not in POLICIES:
+            raise BridgeError("invalid_argument",
+                              f"ref_limit_policy must be one of {', '.join(POLICIES)}, got {ref_limit_policy!r}")
+        if type(ref_ttl_seconds) not in (int, float) or not ref_ttl_seconds >= 0:
+            raise BridgeError("invalid_argument", f"ref_ttl_seconds must be a number >= 0, got {ref_ttl_seconds!r}")
+        self.max_refs = max_refs
+        self.ref_limit_policy = ref_limit_policy
+        self.ref_ttl_seconds = ref_ttl_seconds
+
+    @classmethod
+    def from_wire(cls, fields, base):
+        unknown = set(fields) - set(cls.__slots__)
+        if unknown:
+            raise BridgeError("invalid_argument", f"unknown limit(s) {sorted(unknown)}; known: {list(cls.__slots__)}")
+        return cls(**{name: fields.get(name, getattr(base, name)) for name in cls.__slots__})
+
+    def to_wire(self):
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class _Entry:
+    __slots__ = ("obj", "last_used")
+
+    def __init__(self, obj, now):
+        self.obj = obj
+        self.last_used = now
+
+
+class _Session:
+    __slots__ = ("id", "limits", "refs")
+
+    def __init__(self, session_id, limits):
+        self.id = session_id
+        self.limits = limits
+        self.refs = OrderedDict()
+
+
+class Registry:
+    def __init__(self, defaults, clock=time.monotonic):
+        self.default_limits = Limits(defaults["max_refs"], defaults["ref_limit_policy"], defaults["ref_ttl_seconds"])
+        self._tombstone_capacity = defaults["tombstone_capacity"]
+        self._clock = clock
+        self._sessions = {}
+        self._owner = {}  # ref id -> session id, across sessions, so a foreign id is a mismatch, not "unknown"
+        self._tombstones = OrderedDict()  # ref id -> (session id, reason), bounded
+
+    # -- sessions ---------------------------------------------------------------------------
+    def open_session(self, session_id, limit_fields):
+        session = self._session(session_id)
+        session.limits = Limits.from_wire(limit_fields, session.limits)
+        return session.limits.to_wire()
+
+    def session_info(self, session_id):
+        session = self._sessions.get(session_id)
+        if session is None:
+            return {"live_refs": 0, "limits": self.default_limits.to_wire()}
+        self._expire(session, self._clock())
+        return {"live_refs": len(session.refs), "limits": session.limits.to_wire()}
+
+    def release_session(self, session_id):
+        session = self._sessions.pop(session_id, None)  # exact match only, never a prefix
+        if session is None:
+            return 0
+        for ref_id in session.refs:
+            self._bury(ref_id, session_id, SESSION_RELEASED)
+        return len(session.refs)
+
+    def _session(self, session_id):
+        """The session, created with the default limits on its first ref or open_session."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            session = self._sessions[session_id] = _Session(session_id, self.default_limits)
+        return session
+
+    # -- refs -------------------------------------------------------------------------------
+    def add(self, session_id, obj):
+        session = self._session(session_id)
+        now = self._clock()
+        self._expire(session, now)
+        limits = session.limits
+        while len(session.refs) >= limits.max_refs:
+            if limits.ref_limit_policy == "reject":
+                raise BridgeError(
+                    "ref_limit",
+                    f"session {session_id} already holds {len(session.refs)} refs, its max_refs limit; "
+                    f"release refs or raise max_refs (the new object was dropped)",
+                    limit=limits.max_refs, setting="max_refs", session_id=session_id)
+            evicted, _ = session.refs.popitem(last=False)
+            self._bury(evicted, session_id, EVICTED)
+        ref_id = uuid.uuid4().hex  # 122 random bits: unguessable
+        session.refs[ref_id] = _Entry(obj, now)
+        self._owner[ref_id] = session_id
+        return ref_id
+
+    def resolve(self, session_id, ref_id):
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise self._missing(session_id, ref_id)
+        now = self._clock()
+        self._expire(session, now)
+        entry = session.refs.get(ref_id)
+        if entry is None:
+            raise self._missing(session_id, ref_id)
+        entry.last_used = now
+        session.refs.move_to_end(ref_id)
+        return entry.obj
+
+    def release(self, session_id, ref_ids, strict=True):
+        """Releases each id of this session; an unknown or already released id reports False.
+        An id of another session is a session_mismatch (strict) or skipped; nothing is released
+        unless every id is acceptable."""
+        session = self._sessions.get(session_id)
+        if strict:
+            for ref_id in ref_ids:
+                owner = self._owner.get(ref_id)
+                if owner is not None and owner != session_id:
+                    raise session_mismatch(session_id, owner, ref_id)
+        released = []
+        for ref_id in ref_ids:
+            if session is None or session.refs.pop(ref_id, None) is None:
+                released.append(False)
+            else:
+                self._bury(ref_id, session_id, RELEASED)
+                released.append(True)
+        return released
+
+    def discard(self, session_id, ref_ids):
+        """Forgets refs that were never handed out (a result that failed to encode)."""
+        session = self._sessions[session_id]
+        for ref_id in ref_ids:
+            session.refs.pop(ref_id, None)
+            self._owner.pop(ref_id, None)
+
+    def expire_all(self):
+        now = self._clock()
+        for session in list(self._sessions.values()):
+            self._expire(session, now)
+
+    def live_ref_count(self):
+        return len(self._owner)
+
+    # -- internals ------------------------------------------------------------------------
+    def _expire(self, session, now):
+        ttl = session.limits.ref_ttl_seconds
+        if not ttl:
+            return
+        refs = session.refs
+        # Uses move a ref to the end, so the front is always the least recently used.
+        while refs:
+            ref_id, entry = next(iter(refs.items()))
+            if now - entry.last_used < ttl:
+                break
+            del refs[ref_id]
+            self._bury(ref_id, session.id, EXPIRED)
+
+    def _bury(self, ref_id, session_id, reason):
+        self._owner.pop(ref_id, None)
+        self._tombstones[ref_id] = (session_id, reason)
+        self._tombstones.move_to_end(ref_id)
+        if len(self._tombstones) > self._tombstone_capacity:
+            self._tombstones.popitem(last=False)
+
+    def _missing(self, session_id, ref_id):
+        owner = self._owner.get(ref_id)
+        if owner is not None:
+            return session_mismatch(session_id, owner, ref_id)
+        tomb = self._tombstones.get(ref_id)
+        if tomb is None:
+            return ref_not_found(ref_id, session_id, UNKNOWN)
+        if tomb[0] != session_id:
+            return session_mismatch(session_id, tomb[0], ref_id)
+        return ref_not_found(ref_id, session_id, tomb[1])
+
+
+def session_mismatch(expected, actual, ref_id):
+    return BridgeError("session_mismatch",
+                       f"ref {ref_id} belongs to session {actual}, not to this request's session {expected}",
+                       expected_session_id=expected, actual_session_id=actual, ref_id=ref_id)

@@ -1,0 +1,184 @@
+import datetime
+import math
+import unittest
+from collections import OrderedDict, namedtuple
+
+from snakebridge_worker import DEFAULTS
+from snakebridge_worker.codec import STOP_ITERATION, Atom, Decoder, Encoder
+from snakebridge_worker.errors import BridgeError
+from snakebridge_worker.registry import Registry
+
+WORKER_ID = "w1"
+
+
+def codec(registry=None, session="s1"):
+    registry = registry or Registry(DEFAULTS)
+    return (Encoder(registry, session, WORKER_ID, DEFAULTS["max_nesting_depth"]),
+            Decoder(registry, session, WORKER_ID, DEFAULTS["max_nesting_depth"]), registry)
+
+
+def round_trip(value):
+    encoder, decoder, _ = codec()
+    return decoder.decode(encoder.encode(value))
+
+
+class EveryTagRoundTrips(unittest.TestCase):
+    VALUES = [
+        None, True, False, 0, -1, 2 ** 64 + 1, -(10 ** 40), 6, 6.0, 1.5, -0.0, "", "héllo ✓",
+        math.inf, -math.inf, Atom("ok"), (1, "a"), {1, 2}, frozenset({"x"}), b"\x00\xff", 1 + 2j,
+        complex(math.inf, -1.5), datetime.datetime(2024, 1, 2, 3, 4, 5, 6),
+        datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=-5))),
+        datetime.date(1999, 12, 31), datetime.time(23, 59, 58, 999999),
+        datetime.time(1, 2, tzinfo=datetime.timezone.utc), {1: "int key", (1, 2): "tuple key"},
+        {"a": [1, {"b": (2, 3)}]}, [[], {}, ()], STOP_ITERATION,
+    ]
+
+    def test_every_value_round_trips_exactly_with_its_type(self):
+        for value in self.VALUES:
+            with self.subTest(value=value):
+                back = round_trip(value)
+                self.assertEqual(back, value)
+                self.assertIs(type(back), type(value))
+
+    def test_nan_round_trips_as_special_float(self):
+        encoder, _, _ = codec()
+        self.assertEqual(encoder.encode(math.nan), {"__type__": "special_float", "__schema__": 1, "value": "nan"})
+        self.assertTrue(math.isnan(round_trip(math.nan)))
+
+    def test_top_level_ints_floats_and_none_are_never_mangled(self):
+        encoder, _, _ = codec()
+        self.assertIs(type(encoder.encode(6)), int)
+        self.assertIs(type(encoder.encode(6.0)), float)
+        self.assertIsNone(encoder.encode(None))
+        self.assertEqual(encoder.encode(2 ** 200), 2 ** 200)
+
+    def test_dict_with_type_key_is_sent_as_pairs_so_it_cannot_pass_for_a_tag(self):
+        value = {"__type__": "ref", "id": "x", "session_id": "s1"}
+        encoder, _, _ = codec()
+        self.assertEqual(encoder.encode(value)["__type__"], "dict")
+        self.assertEqual(round_trip(value), value)
+
+    def test_plain_dict_with_id_and_session_id_is_never_taken_for_a_ref(self):
+        _, decoder, _ = codec()
+        value = {"id": "abc", "session_id": "s1", "python_module": "m"}
+        self.assertEqual(decoder.decode(value), value)
+
+    def test_subclasses_of_containers_travel_as_their_base(self):
+        point = namedtuple("Point", "x y")
+        self.assertEqual(round_trip(point(1, 2)), (1, 2))
+        self.assertEqual(round_trip(OrderedDict(a=1)), {"a": 1})
+
+
+class RefsInResults(unittest.TestCase):
+    def test_non_serializable_leaf_of_a_container_becomes_a_ref_and_the_rest_stays_by_value(self):
+        encoder, decoder, registry = codec()
+        obj = object()
+        wire = encoder.encode({"name": "x", "items": [1, obj]})
+        self.assertEqual(wire["name"], "x")
+        ref = wire["items"][1]
+        self.assertEqual((ref["__type__"], ref["session_id"], ref["type_name"]), ("ref", "s1", "object"))
+        self.assertIs(decoder.decode(ref), obj)
+
+    def test_the_same_object_twice_in_one_result_is_one_ref(self):
+        encoder, _, registry = codec()
+        obj = object()
+        wire = encoder.encode([obj, obj])
+        self.assertEqual(wire[0]["id"], wire[1]["id"])
+        self.assertEqual(registry.session_info("s1")["live_refs"], 1)
+
+    def test_every_call_makes_a_fresh_ref(self):
+        registry = Registry(DEFAULTS)
+        obj = object()
+        first = codec(registry)[0].encode(obj)
+        second = codec(registry)[0].encode(obj)
+        self.assertNotEqual(first["id"], second["id"])
+
+    def test_generators_become_stream_refs(self):
+        encoder, _, _ = codec()
+        wire = encoder.encode(x for x in range(3))
+        self.assertEqual((wire["__type__"], wire["stream_type"]), ("stream_ref", "generator"))
+        self.assertEqual(encoder.encode(iter([1]))["stream_type"], "iterator")
+
+    def test_ref_ids_carry_at_least_122_random_bits(self):
+        encoder, _, _ = codec()
+        ids = {encoder.ref(object())["id"] for _ in range(200)}
+        self.assertEqual(len(ids), 200)
+        self.assertTrue(all(len(i) == 32 for i in ids))
+
+    def test_a_self_containing_list_is_a_clear_error(self):
+        encoder, _, _ = codec()
+        cyclic = []
+        cyclic.append(cyclic)
+        with self.assertRaises(BridgeError) as caught:
+            encoder.encode(cyclic)
+        self.assertEqual(caught.exception.code, "invalid_value")
+
+
+class BadValues(unittest.TestCase):
+    def assert_code(self, value, code):
+        _, decoder, _ = codec()
+        with self.assertRaises(BridgeError) as caught:
+            decoder.decode(value)
+        self.assertEqual(caught.exception.code, code, caught.exception.message)
+        return caught.exception
+
+    def test_unknown_tag_is_invalid_value(self):
+        self.assert_code({"__type__": "nope", "__schema__": 1}, "invalid_value")
+
+    def test_wrong_schema_is_invalid_value(self):
+        self.assert_code({"__type__": "tuple", "__schema__": 2, "elements": []}, "invalid_value")
+
+    def test_missing_fields_are_invalid_value(self):
+        for tag in ("tuple", "set", "bytes", "complex", "datetime", "special_float", "dict", "atom"):
+            with self.subTest(tag=tag):
+                self.assert_code({"__type__": tag, "__schema__": 1}, "invalid_value")
+
+    def test_ref_without_id_is_invalid_ref(self):
+        error = self.assert_code({"__type__": "ref", "__schema__": 1, "session_id": "s1"}, "invalid_ref")
+        self.assertEqual(error.details["reason"], "missing_id")
+
+    def test_ref_from_another_worker_reports_worker_restarted(self):
+        error = self.assert_code({"__type__": "ref", "__schema__": 1, "id": "a" * 32, "session_id": "s1",
+                                  "worker_id": "an-earlier-worker"}, "ref_not_found")
+        self.assertEqual(error.details["reason"], "worker_restarted")
+
+    def test_callback_without_the_capability_is_a_clear_error(self):
+        self.assert_code({"__type__": "callback", "__schema__": 1, "ref_id": "x", "arity": 1}, "invalid_value")
+
+    def test_nesting_past_the_limit_is_invalid_value(self):
+        value = []
+        for _ in range(DEFAULTS["max_nesting_depth"] + 1):
+            value = [value]
+        self.assert_code(value, "invalid_value")
+
+
+try:
+    from hypothesis import given, strategies as st
+except ImportError:  # hypothesis is optional; the example-based tests above still run
+    given = None
+
+if given is not None:
+    scalars = (st.none() | st.booleans() | st.integers() | st.text() | st.binary()
+               | st.floats(allow_nan=False) | st.complex_numbers(allow_nan=False)
+               | st.datetimes() | st.dates() | st.times())
+    values = st.recursive(scalars, lambda inner: (
+        st.lists(inner) | st.tuples(inner, inner) | st.dictionaries(st.text(), inner)
+        | st.dictionaries(st.integers(), inner) | st.frozensets(st.integers() | st.text())), max_leaves=20)
+
+    class PropertyRoundTrip(unittest.TestCase):
+        @given(values)
+        def test_random_values_round_trip_exactly(self, value):
+            self.assertEqual(round_trip(value), value)
+
+        @given(st.recursive(st.none() | st.integers() | st.text() | st.floats(allow_nan=False),
+                            lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner)))
+        def test_random_json_decodes_to_a_value_or_a_clean_error(self, wire):
+            _, decoder, _ = codec()
+            try:
+                decoder.decode(wire)
+            except BridgeError as exc:
+                self.assertIn(exc.code, ("invalid_value", "invalid_ref", "ref_not_found", "session_mismatch"))
+
+
+if __name__ == "__main__":
+    unittest.main()

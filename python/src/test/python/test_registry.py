@@ -1,0 +1,119 @@
+import unittest
+
+from snakebridge_worker import DEFAULTS
+from snakebridge_worker.errors import BridgeError
+from snakebridge_worker.registry import Registry
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+class RegistryTest(unittest.TestCase):
+    def setUp(self):
+        self.clock = FakeClock()
+        self.registry = Registry(DEFAULTS, clock=self.clock)
+
+    def assert_error(self, fn, code, **details):
+        with self.assertRaises(BridgeError) as caught:
+            fn()
+        self.assertEqual(caught.exception.code, code, caught.exception.message)
+        for key, value in details.items():
+            self.assertEqual(caught.exception.details[key], value)
+        return caught.exception
+
+    def test_released_ref_fails_with_reason_released(self):
+        ref = self.registry.add("s", "obj")
+        self.assertEqual(self.registry.release("s", [ref]), [True])
+        self.assert_error(lambda: self.registry.resolve("s", ref), "ref_not_found", reason="released", ref_id=ref)
+
+    def test_releasing_an_unknown_or_released_ref_reports_false(self):
+        ref = self.registry.add("s", "obj")
+        self.assertEqual(self.registry.release("s", [ref, ref, "never-issued"]), [True, False, False])
+
+    def test_an_id_never_issued_is_unknown(self):
+        self.registry.add("s", "obj")
+        self.assert_error(lambda: self.registry.resolve("s", "f" * 32), "ref_not_found", reason="unknown")
+
+    def test_release_session_matches_exactly_never_by_prefix(self):
+        mine = self.registry.add("a", 1)
+        other = self.registry.add("a:b", 2)
+        self.assertEqual(self.registry.release_session("a"), 1)
+        self.assertEqual(self.registry.resolve("a:b", other), 2)
+        self.assert_error(lambda: self.registry.resolve("a", mine), "ref_not_found", reason="session_released")
+
+    def test_ref_of_another_session_is_a_session_mismatch_and_stays_intact(self):
+        ref = self.registry.add("a", "secret")
+        self.registry.add("b", "other")
+        self.assert_error(lambda: self.registry.resolve("b", ref), "session_mismatch",
+                          expected_session_id="b", actual_session_id="a", ref_id=ref)
+        self.assert_error(lambda: self.registry.release("b", [ref]), "session_mismatch")
+        self.assertEqual(self.registry.resolve("a", ref), "secret")
+
+    def test_max_refs_is_per_session_and_rejects_by_default(self):
+        self.registry.open_session("a", {"max_refs": 2})
+        self.registry.add("a", 1)
+        self.registry.add("a", 2)
+        self.assert_error(lambda: self.registry.add("a", 3), "ref_limit", limit=2, setting="max_refs")
+        self.registry.add("b", 4)  # another session has its own budget
+        self.assertEqual(self.registry.session_info("a")["live_refs"], 2)
+
+    def test_evict_lru_policy_evicts_the_least_recently_used(self):
+        self.registry.open_session("a", {"max_refs": 2, "ref_limit_policy": "evict_lru"})
+        first = self.registry.add("a", 1)
+        second = self.registry.add("a", 2)
+        self.registry.resolve("a", first)  # first is now the most recently used
+        self.registry.add("a", 3)
+        self.assertEqual(self.registry.resolve("a", first), 1)
+        self.assert_error(lambda: self.registry.resolve("a", second), "ref_not_found", reason="evicted")
+
+    def test_idle_ref_expires_after_ttl_and_use_renews_it(self):
+        self.registry.open_session("a", {"ref_ttl_seconds": 10})
+        kept = self.registry.add("a", 1)
+        dropped = self.registry.add("a", 2)
+        self.clock.now += 6
+        self.registry.resolve("a", kept)
+        self.clock.now += 6
+        self.assertEqual(self.registry.resolve("a", kept), 1)
+        self.assert_error(lambda: self.registry.resolve("a", dropped), "ref_not_found", reason="expired")
+
+    def test_ttl_zero_means_refs_never_expire(self):
+        ref = self.registry.add("a", 1)
+        self.clock.now += 10 ** 9
+        self.assertEqual(self.registry.resolve("a", ref), 1)
+
+    def test_invalid_limits_are_rejected_with_the_known_names(self):
+        self.assert_error(lambda: self.registry.open_session("a", {"max_refs": 0}), "invalid_argument")
+        self.assert_error(lambda: self.registry.open_session("a", {"ref_limit_policy": "lru"}), "invalid_argument")
+        self.assert_error(lambda: self.registry.open_session("a", {"bogus": 1}), "invalid_argument")
+
+    def test_tombstones_are_bounded(self):
+        registry = Registry(dict(DEFAULTS, tombstone_capacity=3), clock=self.clock)
+        ids = [registry.add("a", i) for i in range(5)]
+        registry.release("a", ids)
+        self.assert_error(lambda: registry.resolve("a", ids[0]), "ref_not_found", reason="unknown")
+        self.assert_error(lambda: registry.resolve("a", ids[4]), "ref_not_found", reason="released")
+
+    def test_work_per_operation_does_not_grow_with_live_refs(self):
+        # Counts entry visits instead of timing: expiry and eviction only ever look at the front.
+        visits = []
+        for live in (100, 10_000):
+            registry = Registry(DEFAULTS, clock=self.clock)
+            registry.open_session("a", {"max_refs": live, "ref_limit_policy": "evict_lru", "ref_ttl_seconds": 3600})
+            for i in range(live):
+                registry.add("a", i)
+            session = registry._sessions["a"]
+            before = len(registry._tombstones)
+            for i in range(1000):
+                registry.add("a", i)  # each add evicts exactly one
+            visits.append(len(registry._tombstones) - before)
+            self.assertEqual(len(session.refs), live)
+        self.assertEqual(visits, [1000, 1000])
+
+
+if __name__ == "__main__":
+    unittest.main()

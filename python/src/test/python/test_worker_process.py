@@ -1,0 +1,126 @@
+"""Drives a real worker process over its pipes."""
+import json
+import struct
+import unittest
+
+from worker_client import WorkerProcess
+
+
+class WorkerProcessTest(unittest.TestCase):
+    def setUp(self):
+        self.worker = WorkerProcess()
+
+    def tearDown(self):
+        self.worker.close()
+
+    def call(self, function, *args, **fields):
+        return self.worker.request("call", session_id="s", function=function, args=list(args), **fields)
+
+    def test_handshake_reports_version_pid_python_and_capabilities(self):
+        hello = self.worker.hello
+        self.assertEqual((hello["protocol_version"], hello["min_supported_version"]), (1, 1))
+        self.assertEqual(hello["pid"], self.worker.proc.pid)
+        self.assertIn("refs", hello["capabilities"])
+
+    def test_print_in_user_code_goes_to_stderr_and_leaves_the_protocol_intact(self):
+        self.assertTrue(self.call("print", "noise on stdout")["ok"])
+        self.assertEqual(self.call("math.factorial", 30)["result"], 265252859812191058636308480000000)
+        self.assertEqual(self.worker.close(), 0)
+        self.assertIn("noise on stdout", self.worker.stderr)
+
+    def test_worker_exits_cleanly_on_eof(self):
+        self.assertEqual(self.worker.close(), 0)
+
+    def test_requests_before_the_handshake_are_refused(self):
+        fresh = WorkerProcess(handshake=False)
+        try:
+            response = fresh.request("ping")
+            self.assertEqual(response["error"]["code"], "protocol")
+        finally:
+            fresh.close()
+
+    def test_an_unsupported_protocol_version_is_refused_with_the_range(self):
+        fresh = WorkerProcess(handshake=False)
+        try:
+            error = fresh.request("handshake", protocol_version=9, min_supported_version=9)["error"]
+            self.assertEqual(error["code"], "unsupported_version")
+        finally:
+            fresh.close()
+
+    def test_python_exception_carries_type_message_and_traceback(self):
+        error = self.call("json.loads", "{bad")["error"]
+        self.assertEqual(error["code"], "python_exception")
+        self.assertEqual(error["type"], "json.decoder.JSONDecodeError")
+        self.assertIn("Expecting property name", error["message"])
+        self.assertTrue(any(frame["file"].endswith("decoder.py") for frame in error["traceback"]))
+
+    def test_cause_chain_is_reported(self):
+        error = self.call("importlib.import_module", "no_such_module_xyz")["error"]
+        self.assertEqual(error["type"], "ModuleNotFoundError")
+
+    def test_dotted_names_resolve_through_modules_classes_and_submodules(self):
+        self.assertEqual(self.call("os.path.join", "a", "b")["result"], "a/b")
+        self.assertEqual(self.call("collections.OrderedDict.fromkeys", ["a"])["result"], {"a": None})
+        self.assertEqual(self.worker.ok("get_attr", session_id="s", name="math.pi"), 3.141592653589793)
+        self.assertEqual(self.call("xml.etree.ElementTree.fromstring", "<a/>")["result"]["type_name"], "Element")
+        self.assertEqual(self.call("len", [1, 2])["result"], 2)
+
+    def test_missing_attribute_is_a_python_attribute_error(self):
+        self.assertEqual(self.call("math.nope")["error"]["type"], "AttributeError")
+
+    def test_ref_lifecycle_create_call_get_set_pass_back_release(self):
+        ns = self.call("types.SimpleNamespace", want="value")["result"]
+        self.assertEqual(ns["__type__"], "ref")
+        self.worker.ok("set_attr", session_id="s", object=ns, name="x", value=41)
+        self.assertEqual(self.worker.ok("get_attr", session_id="s", object=ns, name="x"), 41)
+        self.assertEqual(self.call("getattr", ns, "x")["result"], 41)
+        self.assertEqual(self.worker.ok("session_info", session_id="s")["live_refs"], 1)
+        self.assertEqual(self.worker.ok("release_ref", session_id="s", ids=[ns["id"]]), [True])
+        error = self.worker.request("get_attr", session_id="s", object=ns, name="x")["error"]
+        self.assertEqual((error["code"], error["details"]["reason"]), ("ref_not_found", "released"))
+
+    def test_release_ids_riding_on_a_request_are_released_first(self):
+        ref = self.call("object")["result"]
+        self.call("len", [], release=[ref["id"], "never-issued"])
+        self.assertEqual(self.worker.ok("session_info", session_id="s")["live_refs"], 0)
+
+    def test_want_ref_keeps_a_serializable_result_in_python(self):
+        ref = self.call("list", [1, 2], want="ref")["result"]
+        self.assertEqual(ref["type_name"], "list")
+        self.assertEqual(self.worker.ok("call_method", session_id="s", object=ref, method="count", args=[2]), 1)
+
+    def test_unsendable_result_is_an_error_and_its_refs_are_dropped(self):
+        error = self.call("eval", "[object(), '\\udc80']")["error"]
+        self.assertEqual(error["code"], "invalid_value")
+        self.assertEqual(self.worker.ok("session_info", session_id="s")["live_refs"], 0)
+
+    def test_malformed_requests_get_protocol_errors_and_the_worker_keeps_serving(self):
+        for payload in (b"\xff\xfe", b"{not json", b"[1, 2]", b'{"op": "ping"}', b'{"id": 1, "op": "fly"}',
+                        b'{"id": 1, "op": "call", "function": "len"}', b"1" * 200_000):
+            with self.subTest(payload=payload[:20]):
+                self.worker.send_frame(payload)
+                response = self.worker.read_frame()
+                self.assertFalse(response["ok"])
+                self.assertEqual(response["error"]["code"], "protocol")
+        self.assertEqual(self.worker.ok("ping"), "pong")
+
+    def test_deeply_nested_request_is_a_clean_error(self):
+        self.worker.send_frame(b"[" * 100_000 + b"]" * 100_000)
+        self.assertEqual(self.worker.read_frame()["error"]["code"], "protocol")
+        self.assertEqual(self.worker.ok("ping"), "pong")
+
+    def test_frame_over_the_maximum_gets_an_error_then_a_clean_close(self):
+        self.worker.send_raw(struct.pack(">I", self.worker.hello["limits"]["max_frame_bytes"] + 1))
+        response = self.worker.read_frame()
+        self.assertEqual(response["error"]["code"], "frame_too_large")
+        self.assertEqual(self.worker.proc.wait(timeout=10), 2)
+
+    def test_truncated_frame_at_eof_gets_an_error_then_a_clean_close(self):
+        self.worker.send_raw(struct.pack(">I", 100) + b"{}")
+        self.worker.proc.stdin.close()
+        self.assertEqual(self.worker.read_frame()["error"]["code"], "protocol")
+        self.assertEqual(self.worker.proc.wait(timeout=10), 2)
+
+
+if __name__ == "__main__":
+    unittest.main()

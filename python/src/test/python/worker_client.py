@@ -1,0 +1,59 @@
+"""A minimal protocol client for the tests: spawns a real worker process and speaks frames to it."""
+import json
+import os
+import struct
+import subprocess
+import sys
+
+SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "main", "python"))
+
+
+class WorkerProcess:
+    def __init__(self, handshake=True):
+        env = dict(os.environ, PYTHONPATH=SOURCE_DIR)
+        self.proc = subprocess.Popen([sys.executable, "-m", "snakebridge_worker"], env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._next_id = 0
+        if handshake:
+            self.hello = self.request("handshake", protocol_version=1, min_supported_version=1)["result"]
+
+    def send_raw(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def send_frame(self, payload):
+        self.send_raw(struct.pack(">I", len(payload)) + payload)
+
+    def read_frame(self):
+        header = self.proc.stdout.read(4)
+        if len(header) < 4:
+            return None
+        (length,) = struct.unpack(">I", header)
+        return json.loads(self.proc.stdout.read(length))
+
+    def request(self, op, **fields):
+        self._next_id += 1
+        message = dict(fields, id=self._next_id, op=op)
+        self.send_frame(json.dumps(message).encode("utf-8"))
+        response = self.read_frame()
+        assert response is not None and response["id"] == self._next_id, response
+        return response
+
+    def ok(self, op, **fields):
+        response = self.request(op, **fields)
+        assert response["ok"], response
+        return response["result"]
+
+    def close(self):
+        """Ends the worker by EOF and returns its exit status; safe to call twice."""
+        if not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        code = self.proc.wait(timeout=10)
+        if not self.proc.stderr.closed:
+            self.stderr = self.proc.stderr.read().decode("utf-8", "replace")
+            self.proc.stderr.close()
+            self.proc.stdout.close()
+        return code
