@@ -1,0 +1,153 @@
+package io.snakebridge;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How to start a worker and the limits of its session. Immutable; every setting has a documented
+ * default (README "Settings"), held in one place in code.
+ *
+ * <pre>{@code
+ * BridgeConfig config = BridgeConfig.builder()
+ *         .python("/usr/bin/python3.11")
+ *         .pythonPath(Path.of("src/main/python"))
+ *         .maxRefs(1_000)
+ *         .refTtl(Duration.ofMinutes(5))
+ *         .build();
+ * }</pre>
+ */
+public final class BridgeConfig {
+    private static final BridgeConfig DEFAULTS = builder().build();
+
+    private final String python;
+    private final List<Path> pythonPath;
+    private final int maxRefs;
+    private final RefLimitPolicy refLimitPolicy;
+    private final Duration refTtl;
+    private final boolean leakDetection;
+    private final Duration startTimeout;
+
+    private BridgeConfig(Builder b) {
+        this.python = b.python;
+        this.pythonPath = List.copyOf(b.pythonPath);
+        this.maxRefs = b.maxRefs;
+        this.refLimitPolicy = b.refLimitPolicy;
+        this.refTtl = b.refTtl;
+        this.leakDetection = b.leakDetection;
+        this.startTimeout = b.startTimeout;
+    }
+
+    public static BridgeConfig defaults() {
+        return DEFAULTS;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The interpreter command or path. */
+    public String python() {
+        return python;
+    }
+
+    /** Directories added to the worker's {@code sys.path} (the user's own modules). */
+    public List<Path> pythonPath() {
+        return pythonPath;
+    }
+
+    /** The most refs one session may hold. */
+    public int maxRefs() {
+        return maxRefs;
+    }
+
+    public RefLimitPolicy refLimitPolicy() {
+        return refLimitPolicy;
+    }
+
+    /** Idle time after which an unused ref is released; {@link Duration#ZERO} is off. */
+    public Duration refTtl() {
+        return refTtl;
+    }
+
+    public boolean leakDetection() {
+        return leakDetection;
+    }
+
+    public Duration startTimeout() {
+        return startTimeout;
+    }
+
+    public Builder toBuilder() {
+        return new Builder().python(python).pythonPath(pythonPath.toArray(new Path[0])).maxRefs(maxRefs)
+                .refLimitPolicy(refLimitPolicy).refTtl(refTtl).leakDetection(leakDetection).startTimeout(startTimeout);
+    }
+
+    /** Validates each setting as it is set, so a bad value fails where it is written. */
+    public static final class Builder {
+        private String python = Defaults.PYTHON;
+        private List<Path> pythonPath = List.of();
+        private int maxRefs = Defaults.MAX_REFS;
+        private RefLimitPolicy refLimitPolicy = Defaults.REF_LIMIT_POLICY;
+        private Duration refTtl = Defaults.REF_TTL;
+        private boolean leakDetection = Defaults.LEAK_DETECTION;
+        private Duration startTimeout = Defaults.START_TIMEOUT;
+
+        private Builder() {
+        }
+
+        public Builder python(String python) {
+            if (Objects.requireNonNull(python, "python").isBlank()) {
+                throw new IllegalArgumentException("python must name an interpreter, e.g. python3");
+            }
+            this.python = python;
+            return this;
+        }
+
+        public Builder pythonPath(Path... directories) {
+            this.pythonPath = List.of(directories);
+            return this;
+        }
+
+        public Builder maxRefs(int maxRefs) {
+            if (maxRefs < 1) {
+                throw new IllegalArgumentException("maxRefs must be >= 1, got " + maxRefs);
+            }
+            this.maxRefs = maxRefs;
+            return this;
+        }
+
+        public Builder refLimitPolicy(RefLimitPolicy policy) {
+            this.refLimitPolicy = Objects.requireNonNull(policy, "refLimitPolicy");
+            return this;
+        }
+
+        /** Idle time-to-live of a ref, renewed by every use; {@link Duration#ZERO} turns it off. */
+        public Builder refTtl(Duration ttl) {
+            if (Objects.requireNonNull(ttl, "refTtl").isNegative()) {
+                throw new IllegalArgumentException("refTtl must not be negative, got " + ttl);
+            }
+            this.refTtl = ttl;
+            return this;
+        }
+
+        /** Logs where each handle that was never closed was created. Costs a stack trace per ref. */
+        public Builder leakDetection(boolean enabled) {
+            this.leakDetection = enabled;
+            return this;
+        }
+
+        public Builder startTimeout(Duration timeout) {
+            if (Objects.requireNonNull(timeout, "startTimeout").isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("startTimeout must be positive, got " + timeout);
+            }
+            this.startTimeout = timeout;
+            return this;
+        }
+
+        public BridgeConfig build() {
+            return new BridgeConfig(this);
+        }
+    }
+}

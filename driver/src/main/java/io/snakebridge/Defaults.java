@@ -1,0 +1,43 @@
+package io.snakebridge;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+
+/**
+ * Every default, in one place. The protocol-level ones are read from the worker's own
+ * {@code snakebridge_worker/defaults.json}, so a standalone worker and the driver can never disagree.
+ */
+final class Defaults {
+    private static final JsonNode WORKER = load();
+
+    static final String PYTHON = "python3";
+    static final Duration START_TIMEOUT = Duration.ofSeconds(10);
+    static final boolean LEAK_DETECTION = false;
+    /** How long a closing worker gets after EOF before SIGTERM, and again before SIGKILL. */
+    static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(2);
+
+    static final int MAX_REFS = WORKER.get("max_refs").intValue();
+    static final RefLimitPolicy REF_LIMIT_POLICY = RefLimitPolicy.fromWire(WORKER.get("ref_limit_policy").textValue());
+    static final Duration REF_TTL = Duration.ofMillis(Math.round(WORKER.get("ref_ttl_seconds").doubleValue() * 1000));
+    static final int MAX_FRAME_BYTES = WORKER.get("max_frame_bytes").intValue();
+    static final int MAX_NESTING_DEPTH = WORKER.get("max_nesting_depth").intValue();
+    static final int MAX_INT_DIGITS = WORKER.get("max_int_digits").intValue();
+
+    private Defaults() {
+    }
+
+    private static JsonNode load() {
+        try (InputStream in = Defaults.class.getClassLoader().getResourceAsStream("snakebridge_worker/defaults.json")) {
+            if (in == null) {
+                throw new IllegalStateException("snakebridge_worker/defaults.json is missing: is snakebridge-python on the classpath?");
+            }
+            return new ObjectMapper().readTree(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read snakebridge_worker/defaults.json", e);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package io.snakebridge;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The one table from the protocol's error codes (PROTOCOL.md ERR-*) to exceptions. Classification is by code, never by message. */
+final class Errors {
+    private static final int MAX_CAUSE_DEPTH = 16;
+
+    private Errors() {
+    }
+
+    static BridgeException fromWire(JsonNode error) {
+        String code = error.path("code").asText("");
+        String message = error.path("message").asText("");
+        JsonNode details = error.path("details");
+        switch (code) {
+            case "python_exception":
+                return python(error, 0);
+            case "ref_not_found":
+                return new RefNotFoundException(details.path("ref_id").asText(null), details.path("session_id").asText(null),
+                        RefNotFoundException.Reason.fromWire(details.path("reason").asText(null)), message);
+            case "session_mismatch":
+                return new SessionMismatchException(details.path("expected_session_id").asText(null),
+                        details.path("actual_session_id").asText(null), details.path("ref_id").asText(null), message);
+            case "invalid_ref":
+                return new InvalidRefException("missing_id".equals(details.path("reason").asText())
+                        ? InvalidRefException.Reason.MISSING_ID : InvalidRefException.Reason.MALFORMED, message);
+            case "ref_limit":
+                return new RefLimitExceededException(details.path("limit").asInt(),
+                        message.replace("max_refs", "maxRefs (BridgeConfig)"));
+            case "invalid_value":
+            case "invalid_argument":
+                return new InvalidValueException(message);
+            case "protocol":
+            case "frame_too_large":
+            case "unsupported_version":
+                return new ProtocolException("worker reports a protocol error (" + code + "): " + message);
+            default:
+                return new BridgeException(code.isEmpty() ? "unknown" : code, "HY000", "worker error " + code + ": " + message, null);
+        }
+    }
+
+    private static PythonException python(JsonNode error, int depth) {
+        List<PythonException.Frame> frames = new ArrayList<>();
+        for (JsonNode f : error.path("traceback")) {
+            frames.add(new PythonException.Frame(f.path("file").asText(""), f.path("line").asInt(), f.path("function").asText(""),
+                    f.path("text").asText("")));
+        }
+        JsonNode cause = error.get("cause");
+        PythonException javaCause = cause != null && cause.isObject() && depth < MAX_CAUSE_DEPTH ? python(cause, depth + 1) : null;
+        return new PythonException(error.path("type").asText("Exception"), error.path("message").asText(""), frames, javaCause);
+    }
+}

@@ -1,0 +1,5 @@
+package io.snakebridge;
+
+/** A symbolic constant (the wire's {@code atom} tag, an Elixir atom in the original SnakeBridge); Python sees a str subclass. */
+public record PyAtom(String value) {
+}

@@ -1,0 +1,171 @@
+package io.snakebridge;
+
+import java.lang.ref.Cleaner;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A {@link RefHandle} of a {@link WorkerConnection}. */
+final class Ref implements RefHandle {
+    private final WorkerConnection connection;
+    private final String tag;
+    private final String id;
+    private final String sessionId;
+    private final String pythonModule;
+    private final String typeName;
+    private final String workerId;
+    private final Backstop backstop;
+    private final Cleaner.Cleanable cleanable;
+
+    Ref(WorkerConnection connection, String tag, String id, String sessionId, String pythonModule, String typeName,
+            String workerId, Throwable creationSite) {
+        this.connection = connection;
+        this.tag = tag;
+        this.id = id;
+        this.sessionId = sessionId;
+        this.pythonModule = pythonModule;
+        this.typeName = typeName;
+        this.workerId = workerId;
+        this.backstop = new Backstop(connection, id, sessionId, typeName, creationSite);
+        this.cleanable = WorkerConnection.CLEANER.register(this, backstop);
+    }
+
+    WorkerConnection connection() {
+        return connection;
+    }
+
+    Map<String, Object> wire() {
+        Map<String, Object> wire = new LinkedHashMap<>(8);
+        wire.put(ValueCodec.TYPE, tag);
+        wire.put(ValueCodec.SCHEMA, ValueCodec.SCHEMA_VERSION);
+        wire.put("id", id);
+        wire.put("session_id", sessionId);
+        if (workerId != null) {
+            wire.put("worker_id", workerId);
+        }
+        return wire;
+    }
+
+    void checkUsable() {
+        if (backstop.closed.get()) {
+            throw new InvalidRefException(InvalidRefException.Reason.CLOSED_HANDLE, "ref " + id + " (" + typeName + ") is closed");
+        }
+        connection.checkSessionOf(this);
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public String sessionId() {
+        return sessionId;
+    }
+
+    @Override
+    public String typeName() {
+        return typeName;
+    }
+
+    @Override
+    public String pythonModule() {
+        return pythonModule;
+    }
+
+    @Override
+    public PyValue call(String method, Object... args) {
+        return call(method, Arrays.asList(args), Map.of());
+    }
+
+    @Override
+    public PyValue call(String method, List<?> args, Map<String, ?> kwargs) {
+        checkUsable();
+        return connection.invoke("call_method", connection.callFields("method", method, this, args, kwargs, "value"));
+    }
+
+    @Override
+    public RefHandle callRef(String method, Object... args) {
+        checkUsable();
+        return connection.invoke("call_method", connection.callFields("method", method, this, Arrays.asList(args), Map.of(), "ref"))
+                .asRef();
+    }
+
+    @Override
+    public PyValue getAttr(String name) {
+        checkUsable();
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("object", wire());
+        fields.put("name", name);
+        return connection.invoke("get_attr", fields);
+    }
+
+    @Override
+    public void setAttr(String name, Object value) {
+        checkUsable();
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("object", wire());
+        fields.put("name", name);
+        fields.put("value", connection.encode(value));
+        connection.invoke("set_attr", fields);
+    }
+
+    @Override
+    public boolean isClosed() {
+        return backstop.closed.get() || !connection.holdsSession(sessionId);
+    }
+
+    @Override
+    public void close() {
+        if (!backstop.closed.compareAndSet(false, true)) {
+            return;
+        }
+        cleanable.clean(); // deregisters; the backstop sees closed and does nothing
+        if (connection.holdsSession(sessionId)) {
+            connection.release(this);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RefHandle[" + pythonModule + "." + typeName + " " + id + (isClosed() ? ", closed" : "") + "]";
+    }
+
+    /**
+     * Runs when the handle became unreachable without close(). Holds no reference to the handle,
+     * and only enqueues its id: the release travels with the connection's next request.
+     */
+    private static final class Backstop implements Runnable {
+        private static final Logger LEAKS = LoggerFactory.getLogger("io.snakebridge.leaks");
+
+        final AtomicBoolean closed = new AtomicBoolean();
+        private final WorkerConnection connection;
+        private final String id;
+        private final String sessionId;
+        private final String typeName;
+        private final Throwable creationSite;
+
+        Backstop(WorkerConnection connection, String id, String sessionId, String typeName, Throwable creationSite) {
+            this.connection = connection;
+            this.id = id;
+            this.sessionId = sessionId;
+            this.typeName = typeName;
+            this.creationSite = creationSite;
+        }
+
+        @Override
+        public void run() {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
+            if (creationSite != null) {
+                LEAKS.warn("ref {} ({}) was garbage-collected without close(); releasing it", id, typeName, creationSite);
+            }
+            connection.abandon(sessionId, id);
+        }
+    }
+}

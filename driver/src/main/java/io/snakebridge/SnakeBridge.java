@@ -1,0 +1,26 @@
+package io.snakebridge;
+
+/**
+ * The entry point: {@code try (BridgeConnection py = SnakeBridge.connect()) { ... }}.
+ * Each connection starts its own CPython worker process and holds one session with it.
+ */
+public final class SnakeBridge {
+    private SnakeBridge() {
+    }
+
+    /** Starts a worker with {@link BridgeConfig#defaults()}. */
+    public static BridgeConnection connect() {
+        return connect(BridgeConfig.defaults());
+    }
+
+    /**
+     * Starts a worker and opens a session.
+     *
+     * @throws WorkerStartException if the interpreter is missing, too old, or the worker does not
+     *     answer within {@link BridgeConfig#startTimeout()}; the message names the interpreter and
+     *     shows its stderr
+     */
+    public static BridgeConnection connect(BridgeConfig config) {
+        return WorkerConnection.open(config);
+    }
+}

@@ -1,0 +1,316 @@
+package io.snakebridge;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigInteger;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.OffsetTime;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Java values to and from SnakeBridge's tagged JSON (PROTOCOL.md VAL-*). Encoding produces plain
+ * Maps/Lists for Jackson to write; decoding walks Jackson's tree.
+ */
+final class ValueCodec {
+    static final String TYPE = "__type__";
+    static final String SCHEMA = "__schema__";
+    static final int SCHEMA_VERSION = 1;
+
+    // Python keeps microseconds; a fixed 6-digit fraction and +HH:MM offsets parse on Python >= 3.10.
+    private static final DateTimeFormatter DATE_TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS");
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSSSSS");
+    private static final DateTimeFormatter OFFSET = DateTimeFormatter.ofPattern("xxx");
+
+    private ValueCodec() {
+    }
+
+    // -- Java -> wire ---------------------------------------------------------------------------
+
+    /** Encodes an argument; {@code refs} checks and encodes each {@link RefHandle} for the target connection. */
+    static Object encode(Object value, Function<RefHandle, Object> refs, int maxDepth) {
+        return encode(value, refs, maxDepth, 0);
+    }
+
+    private static Object encode(Object v, Function<RefHandle, Object> refs, int maxDepth, int depth) {
+        if (v == null || v instanceof String || v instanceof Boolean || v instanceof Long || v instanceof BigInteger) {
+            return v;
+        }
+        if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            return ((Number) v).longValue();
+        }
+        if (v instanceof Double || v instanceof Float) {
+            double d = ((Number) v).doubleValue();
+            if (Double.isFinite(d)) {
+                return d;
+            }
+            return tag("special_float", "value", Double.isNaN(d) ? "nan" : d > 0 ? "infinity" : "neg_infinity");
+        }
+        if (v instanceof RefHandle) {
+            return refs.apply((RefHandle) v);
+        }
+        if (depth >= maxDepth) {
+            throw new InvalidValueException("argument nests deeper than the protocol's max_nesting_depth=" + maxDepth);
+        }
+        int next = depth + 1;
+        if (v instanceof PyTuple) {
+            return tag("tuple", "elements", encodeAll((PyTuple) v, refs, maxDepth, next));
+        }
+        if (v instanceof PyFrozenSet) {
+            return tag("frozenset", "elements", encodeAll((PyFrozenSet) v, refs, maxDepth, next));
+        }
+        if (v instanceof List) {
+            return encodeAll((List<?>) v, refs, maxDepth, next);
+        }
+        if (v instanceof Set) {
+            return tag("set", "elements", encodeAll((Set<?>) v, refs, maxDepth, next));
+        }
+        if (v instanceof Map) {
+            return encodeMap((Map<?, ?>) v, refs, maxDepth, next);
+        }
+        if (v instanceof byte[]) {
+            return tag("bytes", "data", Base64.getEncoder().encodeToString((byte[]) v));
+        }
+        if (v instanceof PyComplex) {
+            PyComplex c = (PyComplex) v;
+            Map<String, Object> wire = tag("complex", "real", encode(c.real(), refs, maxDepth, next));
+            wire.put("imag", encode(c.imag(), refs, maxDepth, next));
+            return wire;
+        }
+        if (v instanceof PyAtom) {
+            return tag("atom", "value", ((PyAtom) v).value());
+        }
+        if (v == PyStopIteration.INSTANCE) {
+            return tag("stop_iteration", null, null);
+        }
+        Object temporal = encodeTemporal(v);
+        if (temporal != null) {
+            return temporal;
+        }
+        throw new InvalidValueException("cannot send a " + v.getClass().getName() + " to Python; supported: null, Boolean, "
+                + "Integer/Long/BigInteger, Double/Float, String, byte[], List, PyTuple, Set, PyFrozenSet, Map, "
+                + "java.time dates and times, PyComplex, PyAtom, RefHandle");
+    }
+
+    private static List<Object> encodeAll(Collection<?> items, Function<RefHandle, Object> refs, int maxDepth, int depth) {
+        List<Object> out = new ArrayList<>(items.size());
+        for (Object item : items) {
+            out.add(encode(item, refs, maxDepth, depth));
+        }
+        return out;
+    }
+
+    private static Object encodeMap(Map<?, ?> map, Function<RefHandle, Object> refs, int maxDepth, int depth) {
+        boolean plain = !map.containsKey(TYPE);
+        for (Object key : map.keySet()) {
+            plain &= key instanceof String;
+        }
+        if (plain) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                out.put((String) e.getKey(), encode(e.getValue(), refs, maxDepth, depth));
+            }
+            return out;
+        }
+        // Non-string keys, or a "__type__" key that must not pass for a tag.
+        List<Object> pairs = new ArrayList<>(map.size());
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            pairs.add(Arrays.asList(encode(e.getKey(), refs, maxDepth, depth), encode(e.getValue(), refs, maxDepth, depth)));
+        }
+        return tag("dict", "pairs", pairs);
+    }
+
+    private static Object encodeTemporal(Object v) {
+        if (v instanceof LocalDateTime) {
+            return tag("datetime", "value", micros(((LocalDateTime) v).getNano(), v) + DATE_TIME.format((LocalDateTime) v));
+        }
+        if (v instanceof OffsetDateTime) {
+            OffsetDateTime t = (OffsetDateTime) v;
+            return tag("datetime", "value", micros(t.getNano(), v) + DATE_TIME.format(t) + OFFSET.format(t));
+        }
+        if (v instanceof ZonedDateTime) {
+            return encodeTemporal(((ZonedDateTime) v).toOffsetDateTime());
+        }
+        if (v instanceof Instant) {
+            return encodeTemporal(((Instant) v).atOffset(ZoneOffset.UTC));
+        }
+        if (v instanceof LocalDate) {
+            return tag("date", "value", v.toString());
+        }
+        if (v instanceof LocalTime) {
+            return tag("time", "value", micros(((LocalTime) v).getNano(), v) + TIME.format((LocalTime) v));
+        }
+        if (v instanceof OffsetTime) {
+            OffsetTime t = (OffsetTime) v;
+            return tag("time", "value", micros(t.getNano(), v) + TIME.format(t) + OFFSET.format(t));
+        }
+        return null;
+    }
+
+    /** Python datetimes hold microseconds: refuse to drop nanoseconds silently. Returns "" to concatenate. */
+    private static String micros(int nanos, Object value) {
+        if (nanos % 1000 != 0) {
+            throw new InvalidValueException(value + " has nanoseconds; Python keeps microseconds. Truncate it first, "
+                    + "e.g. with truncatedTo(ChronoUnit.MICROS)");
+        }
+        return "";
+    }
+
+    private static Map<String, Object> tag(String name, String field, Object value) {
+        Map<String, Object> wire = new LinkedHashMap<>(4);
+        wire.put(TYPE, name);
+        wire.put(SCHEMA, SCHEMA_VERSION);
+        if (field != null) {
+            wire.put(field, value);
+        }
+        return wire;
+    }
+
+    // -- wire -> Java ---------------------------------------------------------------------------
+
+    /** Decodes a result; {@code refs} turns each wire ref into a handle. */
+    static Object decode(JsonNode node, Function<JsonNode, RefHandle> refs) {
+        switch (node.getNodeType()) {
+            case NULL:
+                return null;
+            case BOOLEAN:
+                return node.booleanValue();
+            case STRING:
+                return node.textValue();
+            case NUMBER:
+                if (node.isIntegralNumber()) {
+                    return node.canConvertToLong() ? (Object) node.longValue() : node.bigIntegerValue();
+                }
+                return node.doubleValue();
+            case ARRAY:
+                List<Object> list = new ArrayList<>(node.size());
+                for (JsonNode item : node) {
+                    list.add(decode(item, refs));
+                }
+                return list;
+            case OBJECT:
+                JsonNode tag = node.get(TYPE);
+                if (tag == null) {
+                    Map<Object, Object> map = new LinkedHashMap<>();
+                    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                        Map.Entry<String, JsonNode> e = it.next();
+                        map.put(e.getKey(), decode(e.getValue(), refs));
+                    }
+                    return map;
+                }
+                return decodeTagged(tag.asText(), node, refs);
+            default:
+                throw new ProtocolException("unexpected JSON node " + node.getNodeType());
+        }
+    }
+
+    private static Object decodeTagged(String tag, JsonNode node, Function<JsonNode, RefHandle> refs) {
+        if (node.path(SCHEMA).asInt(-1) != SCHEMA_VERSION) {
+            throw new ProtocolException("tag " + tag + " has __schema__ " + node.get(SCHEMA) + "; this driver reads " + SCHEMA_VERSION);
+        }
+        try {
+            switch (tag) {
+                case "tuple":
+                    return PyTuple.copyOf(decodeElements(node, refs));
+                case "set":
+                    return new LinkedHashSet<>(decodeElements(node, refs));
+                case "frozenset":
+                    return PyFrozenSet.copyOf(decodeElements(node, refs));
+                case "dict":
+                    Map<Object, Object> map = new LinkedHashMap<>();
+                    for (JsonNode pair : required(node, "pairs")) {
+                        map.put(decode(pair.get(0), refs), decode(pair.get(1), refs));
+                    }
+                    return map;
+                case "bytes":
+                    return Base64.getDecoder().decode(required(node, "data").textValue());
+                case "complex":
+                    return new PyComplex(number(decode(required(node, "real"), refs)), number(decode(required(node, "imag"), refs)));
+                case "special_float":
+                    return specialFloat(required(node, "value").asText());
+                case "datetime":
+                    return parseDateTime(text(node));
+                case "date":
+                    return LocalDate.parse(text(node));
+                case "time":
+                    return parseTime(text(node));
+                case "atom":
+                    return new PyAtom(text(node));
+                case "stop_iteration":
+                    return PyStopIteration.INSTANCE;
+                case "ref":
+                case "stream_ref":
+                    return refs.apply(node);
+                default:
+                    throw new ProtocolException("unknown tag '" + tag + "' in a response");
+            }
+        } catch (IllegalArgumentException | DateTimeParseException | NullPointerException e) {
+            throw new ProtocolException("malformed '" + tag + "' value in a response: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<Object> decodeElements(JsonNode node, Function<JsonNode, RefHandle> refs) {
+        JsonNode elements = required(node, "elements");
+        List<Object> out = new ArrayList<>(elements.size());
+        for (JsonNode e : elements) {
+            out.add(decode(e, refs));
+        }
+        return out;
+    }
+
+    private static JsonNode required(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        if (value == null) {
+            throw new IllegalArgumentException("missing field '" + field + "'");
+        }
+        return value;
+    }
+
+    private static String text(JsonNode node) {
+        JsonNode value = required(node, "value");
+        if (!value.isTextual()) {
+            throw new IllegalArgumentException("value must be a string");
+        }
+        return value.textValue();
+    }
+
+    private static double number(Object decoded) {
+        if (decoded instanceof Number) {
+            return ((Number) decoded).doubleValue();
+        }
+        throw new IllegalArgumentException("complex parts must be numbers");
+    }
+
+    private static double specialFloat(String name) {
+        switch (name) {
+            case "nan": return Double.NaN;
+            case "infinity": return Double.POSITIVE_INFINITY;
+            case "neg_infinity": return Double.NEGATIVE_INFINITY;
+            default: throw new IllegalArgumentException("unknown special_float " + name);
+        }
+    }
+
+    private static Object parseDateTime(String text) {
+        return DateTimeFormatter.ISO_DATE_TIME.parseBest(text, OffsetDateTime::from, LocalDateTime::from);
+    }
+
+    private static Object parseTime(String text) {
+        return DateTimeFormatter.ISO_TIME.parseBest(text, OffsetTime::from, LocalTime::from);
+    }
+}

@@ -1,0 +1,14 @@
+package io.snakebridge;
+
+/** A typed accessor of {@link PyValue} was asked for a type the Python value does not have (SQLState 22018). */
+public class ValueConversionException extends BridgeException {
+    private static final long serialVersionUID = 1L;
+
+    public ValueConversionException(String message, Throwable cause) {
+        super("value_conversion", "22018", message, cause);
+    }
+
+    public ValueConversionException(String message) {
+        this(message, null);
+    }
+}

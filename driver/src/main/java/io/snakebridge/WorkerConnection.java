@@ -1,0 +1,408 @@
+package io.snakebridge;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+import io.snakebridge.shim.WorkerProcess;
+import io.snakebridge.wire.FrameChannel;
+import io.snakebridge.wire.WireJson;
+import java.io.File;
+import java.io.IOException;
+import java.lang.ref.Cleaner;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link BridgeConnection} to one worker process. The calling thread does the I/O of its own
+ * request (no hand-off to a reader thread, so a call costs one pipe round trip); a lock serializes
+ * requests from several threads.
+ */
+final class WorkerConnection implements BridgeConnection {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerConnection.class);
+    static final int PROTOCOL_VERSION = 1;
+    static final int MIN_SUPPORTED_VERSION = 1;
+
+    /** One cleaner thread for every handle of every connection; its actions only enqueue ids. */
+    static final Cleaner CLEANER = Cleaner.create();
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "snakebridge-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final ObjectMapper MAPPER =
+            WireJson.mapper(Defaults.MAX_FRAME_BYTES, Defaults.MAX_NESTING_DEPTH, Defaults.MAX_INT_DIGITS);
+
+    private final BridgeConfig config;
+    private final WorkerProcess process;
+    private final FrameChannel channel;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** {session id, ref id} of handles collected without close(); released with the next request. */
+    private final ConcurrentLinkedQueue<String[]> abandoned = new ConcurrentLinkedQueue<>();
+    private long nextRequestId;
+    private String workerId;
+    private volatile String sessionId;
+    private volatile boolean closed;
+    private volatile BridgeException broken;
+
+    private WorkerConnection(BridgeConfig config, WorkerProcess process) {
+        this.config = config;
+        this.process = process;
+        this.channel = new FrameChannel(process.protocolInput(), process.protocolOutput(), Defaults.MAX_FRAME_BYTES);
+    }
+
+    static WorkerConnection open(BridgeConfig config) {
+        Path sources = WorkerSources.directory();
+        List<String> pythonPath = new ArrayList<>();
+        pythonPath.add(sources.toString());
+        config.pythonPath().forEach(p -> pythonPath.add(p.toAbsolutePath().toString()));
+        String inherited = System.getenv("PYTHONPATH");
+        if (inherited != null && !inherited.isEmpty()) {
+            pythonPath.add(inherited);
+        }
+        WorkerProcess process;
+        try {
+            process = WorkerProcess.start(List.of(config.python(), "-m", WorkerSources.PACKAGE),
+                    Map.of("PYTHONPATH", String.join(File.pathSeparator, pythonPath), "PYTHONIOENCODING", "utf-8"));
+        } catch (IOException e) {
+            throw new WorkerStartException("cannot start the Python interpreter '" + config.python() + "': " + e.getMessage(), e);
+        }
+        WorkerConnection connection = new WorkerConnection(config, process);
+        ScheduledFuture<?> timer = WATCHDOG.schedule(process::kill, config.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            connection.handshake();
+            connection.openSession(newSessionId());
+            return connection;
+        } catch (BridgeException e) {
+            boolean timedOut = timer.isDone() && !timer.isCancelled();
+            process.kill();
+            process.drainStderr(Duration.ofMillis(500));
+            String why = timedOut ? "did not answer the handshake within startTimeout=" + config.startTimeout() : e.getMessage();
+            throw new WorkerStartException("worker '" + config.python() + " -m " + WorkerSources.PACKAGE + "' failed to start: "
+                    + why + " (" + process.exitDescription() + ")" + stderrExcerpt(process.recentStderr()), e);
+        } finally {
+            timer.cancel(false);
+        }
+    }
+
+    private void handshake() {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("protocol_version", PROTOCOL_VERSION);
+        fields.put("min_supported_version", MIN_SUPPORTED_VERSION);
+        JsonNode hello = request("handshake", fields, false);
+        int version = hello.path("protocol_version").asInt(-1);
+        if (version < MIN_SUPPORTED_VERSION || version > PROTOCOL_VERSION) {
+            throw new ProtocolException("worker agreed to protocol version " + version + ", this driver speaks "
+                    + MIN_SUPPORTED_VERSION + ".." + PROTOCOL_VERSION);
+        }
+        workerId = hello.path("worker_id").asText(null);
+    }
+
+    private void openSession(String newSessionId) {
+        Map<String, Object> limits = new LinkedHashMap<>();
+        limits.put("max_refs", config.maxRefs());
+        limits.put("ref_limit_policy", config.refLimitPolicy().wireName());
+        limits.put("ref_ttl_seconds", config.refTtl().toNanos() / 1e9);
+        sessionId = newSessionId;
+        request("open_session", Map.of("limits", limits), true);
+    }
+
+    private static String newSessionId() {
+        byte[] bytes = new byte[16];
+        RANDOM.nextBytes(bytes);
+        return "sb-" + HexFormat.of().formatHex(bytes);
+    }
+
+    /**
+     * Releases every ref of the session and starts a new one with a new id: handles of the old session
+     * then fail fast with reason SESSION_RELEASED. Used by pools when a connection is returned.
+     */
+    void resetSession() {
+        lock.lock();
+        try {
+            request("release_session", Map.of(), true);
+            openSession(newSessionId());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // -- BridgeConnection -------------------------------------------------------------------------
+
+    @Override
+    public PyValue call(String dottedName, Object... args) {
+        return call(dottedName, Arrays.asList(args), Map.of());
+    }
+
+    @Override
+    public PyValue call(String dottedName, List<?> args, Map<String, ?> kwargs) {
+        return invoke("call", callFields("function", dottedName, null, args, kwargs, "value"));
+    }
+
+    @Override
+    public RefHandle callRef(String dottedName, Object... args) {
+        return invoke("call", callFields("function", dottedName, null, Arrays.asList(args), Map.of(), "ref")).asRef();
+    }
+
+    @Override
+    public PyValue getAttr(String dottedName) {
+        return invoke("get_attr", Map.of("name", dottedName));
+    }
+
+    @Override
+    public int liveRefs() {
+        return request("session_info", Map.of(), true).path("live_refs").asInt();
+    }
+
+    @Override
+    public void ping() {
+        request("ping", Map.of(), false);
+    }
+
+    @Override
+    public String sessionId() {
+        return sessionId;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed || broken != null;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        // EOF ends the worker, and with it the session and all its refs; no release round trip needed.
+        process.shutdown(Defaults.SHUTDOWN_GRACE);
+    }
+
+    @Override
+    public String toString() {
+        return "BridgeConnection[worker pid " + process.pid() + ", session " + sessionId + (isClosed() ? ", closed" : "") + "]";
+    }
+
+    // -- used by Ref ------------------------------------------------------------------------------
+
+    Map<String, Object> callFields(String nameField, String name, Ref target, List<?> args, Map<String, ?> kwargs, String want) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        if (target != null) {
+            fields.put("object", target.wire());
+        }
+        fields.put(nameField, name);
+        fields.put("args", encode(args));
+        fields.put("kwargs", encode(kwargs));
+        if (!"value".equals(want)) {
+            fields.put("want", want);
+        }
+        return fields;
+    }
+
+    Object encode(Object value) {
+        return ValueCodec.encode(value, this::wireRef, Defaults.MAX_NESTING_DEPTH);
+    }
+
+    PyValue invoke(String op, Map<String, Object> fields) {
+        JsonNode result = request(op, fields, true);
+        List<RefHandle> refs = new ArrayList<>(0);
+        try {
+            Object raw = ValueCodec.decode(result, node -> newRef(node, refs));
+            return new PyValue(raw, refs.isEmpty() ? List.of() : refs);
+        } catch (ProtocolException e) {
+            throw breakWith(e);
+        }
+    }
+
+    /** Throws unless a handle of {@code refSessionId} may be used now; no round trip. */
+    void checkSessionOf(Ref ref) {
+        if (closed) {
+            throw new InvalidRefException(InvalidRefException.Reason.CLOSED_HANDLE,
+                    "ref " + ref.id() + " is closed: its connection was closed");
+        }
+        if (broken != null) {
+            throw new RefNotFoundException(ref.id(), ref.sessionId(), RefNotFoundException.Reason.WORKER_RESTARTED,
+                    "ref " + ref.id() + " is gone: its worker is gone (" + broken.getMessage() + ")");
+        }
+        if (!ref.sessionId().equals(sessionId)) {
+            throw new RefNotFoundException(ref.id(), ref.sessionId(), RefNotFoundException.Reason.SESSION_RELEASED,
+                    "ref " + ref.id() + " is gone: its session " + ref.sessionId() + " was released (connection reset)");
+        }
+    }
+
+    boolean holdsSession(String refSessionId) {
+        return !closed && broken == null && refSessionId.equals(sessionId);
+    }
+
+    /** Called by the cleaner thread: never does I/O, only enqueues. */
+    void abandon(String refSessionId, String refId) {
+        if (holdsSession(refSessionId)) {
+            abandoned.add(new String[] {refSessionId, refId});
+        }
+    }
+
+    void release(Ref ref) {
+        try {
+            request("release_ref", Map.of("ids", List.of(ref.id())), true);
+        } catch (BridgeException e) {
+            // The connection is unusable; its next use says so. Closing a handle must not throw for that.
+            LOG.debug("release of ref {} failed: {}", ref.id(), e.toString());
+        }
+    }
+
+    // -- the request path -------------------------------------------------------------------------
+
+    private JsonNode request(String op, Map<String, Object> fields, boolean sessionScoped) {
+        lock.lock();
+        try {
+            ensureUsable();
+            long id = ++nextRequestId;
+            Map<String, Object> message = new LinkedHashMap<>();
+            message.put("id", id);
+            message.put("op", op);
+            if (sessionScoped) {
+                message.put("session_id", sessionId);
+                List<String> release = drainAbandoned();
+                if (release != null) {
+                    message.put("release", release);
+                }
+            }
+            message.putAll(fields);
+            return exchange(id, serialize(message));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private JsonNode exchange(long id, byte[] payload) {
+        JsonNode response;
+        try {
+            channel.write(payload);
+            response = MAPPER.readTree(channel.read());
+        } catch (FrameChannel.FrameException e) {
+            throw breakWith(new ProtocolException(e.getMessage(), e));
+        } catch (JsonProcessingException e) {
+            throw breakWith(new ProtocolException("worker sent a response that is not valid JSON: " + e.getOriginalMessage(), e));
+        } catch (IOException e) {
+            throw breakWith(closed ? new BridgeClosedException("connection was closed during the call", e) : crashed(e));
+        }
+        JsonNode error = response.get("error");
+        if (!response.isObject() || response.path("id").asLong(-1) != id) {
+            if (error != null && response.path("id").isNull()) {
+                throw breakWith(Errors.fromWire(error)); // the worker rejected the stream itself
+            }
+            throw breakWith(new ProtocolException("response id " + response.get("id") + " does not answer request " + id));
+        }
+        if (response.path("ok").asBoolean(false)) {
+            JsonNode result = response.get("result");
+            return result == null ? NullNode.getInstance() : result;
+        }
+        BridgeException failure = error == null
+                ? new ProtocolException("response " + id + " has neither ok=true nor an error") : Errors.fromWire(error);
+        throw failure instanceof ProtocolException ? breakWith(failure) : failure;
+    }
+
+    private byte[] serialize(Map<String, Object> message) {
+        try {
+            return MAPPER.writeValueAsBytes(message);
+        } catch (JsonProcessingException e) {
+            throw new InvalidValueException("cannot write the request: " + e.getOriginalMessage());
+        }
+    }
+
+    private List<String> drainAbandoned() {
+        List<String> ids = null;
+        for (String[] entry; (entry = abandoned.poll()) != null; ) {
+            if (entry[0].equals(sessionId)) {
+                if (ids == null) {
+                    ids = new ArrayList<>();
+                }
+                ids.add(entry[1]);
+            }
+        }
+        return ids;
+    }
+
+    private void ensureUsable() {
+        if (closed) {
+            throw new BridgeClosedException("connection is closed");
+        }
+        BridgeException cause = broken;
+        if (cause != null) {
+            throw new BridgeClosedException("connection is broken: " + cause.getMessage(), cause);
+        }
+    }
+
+    private BridgeException breakWith(BridgeException cause) {
+        if (broken == null) {
+            broken = cause;
+            process.kill();
+        }
+        return cause;
+    }
+
+    private WorkerCrashedException crashed(IOException e) {
+        if (!process.awaitExit(Duration.ofSeconds(1))) {
+            process.kill(); // alive but its stream is gone: it cannot serve this session any more
+        }
+        process.drainStderr(Duration.ofMillis(500));
+        List<String> tail = process.recentStderr();
+        return new WorkerCrashedException("worker " + process.pid() + " " + process.exitDescription() + " (" + e.getMessage() + ")"
+                + stderrExcerpt(tail), process.exitDescription(), tail, e);
+    }
+
+    private static String stderrExcerpt(List<String> lines) {
+        if (lines.isEmpty()) {
+            return "";
+        }
+        return "; its last stderr lines:\n  " + lines.stream().skip(Math.max(0, lines.size() - 15)).collect(Collectors.joining("\n  "));
+    }
+
+    // -- refs ---------------------------------------------------------------------------------------
+
+    private RefHandle newRef(JsonNode node, List<RefHandle> sink) {
+        String id = node.path("id").textValue();
+        String refSession = node.path("session_id").asText(sessionId);
+        if (id == null || id.isEmpty() || !refSession.equals(sessionId)) {
+            throw new ProtocolException("worker returned a malformed ref or one of another session: " + node);
+        }
+        Ref ref = new Ref(this, node.path("__type__").asText(), id, refSession, node.path("python_module").asText(""),
+                node.path("type_name").asText(""), node.path("worker_id").asText(workerId),
+                config.leakDetection() ? new Throwable("ref created here") : null);
+        sink.add(ref);
+        return ref;
+    }
+
+    private Object wireRef(RefHandle handle) {
+        if (!(handle instanceof Ref)) {
+            throw new InvalidRefException(InvalidRefException.Reason.MALFORMED,
+                    handle.getClass().getName() + " is not a handle made by this driver");
+        }
+        Ref ref = (Ref) handle;
+        ref.checkUsable();
+        if (ref.connection() != this) {
+            throw new SessionMismatchException(sessionId, ref.sessionId(), ref.id(),
+                    "ref " + ref.id() + " belongs to session " + ref.sessionId() + " of another connection, not to session "
+                            + sessionId + "; a ref can only be used on the connection that made it");
+        }
+        return ref.wire();
+    }
+}

@@ -1,0 +1,27 @@
+package io.snakebridge;
+
+import java.util.List;
+
+/** The worker died, closed its stream or was killed (SQLState 08006); carries how it ended and its last stderr lines. */
+public class WorkerCrashedException extends BridgeException {
+    private static final long serialVersionUID = 1L;
+
+    private final String exitDescription;
+    private final List<String> stderrTail;
+
+    public WorkerCrashedException(String message, String exitDescription, List<String> stderrTail, Throwable cause) {
+        super("worker_crashed", "08006", message, cause);
+        this.exitDescription = exitDescription;
+        this.stderrTail = List.copyOf(stderrTail);
+    }
+
+    /** How the worker ended, e.g. {@code "exit code 1"} or {@code "killed by SIGKILL"}. */
+    public String exitDescription() {
+        return exitDescription;
+    }
+
+    /** The last lines the worker wrote to stderr (faulthandler's traceback on a segfault). */
+    public List<String> stderrTail() {
+        return stderrTail;
+    }
+}

@@ -1,0 +1,14 @@
+package io.snakebridge;
+
+/** The worker could not be started or did not complete the handshake (SQLState 08001). */
+public class WorkerStartException extends BridgeException {
+    private static final long serialVersionUID = 1L;
+
+    public WorkerStartException(String message, Throwable cause) {
+        super("worker_start", "08001", message, cause);
+    }
+
+    public WorkerStartException(String message) {
+        this(message, null);
+    }
+}

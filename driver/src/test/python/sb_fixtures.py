@@ -1,0 +1,51 @@
+"""Helpers the driver's integration tests call in a real worker."""
+import datetime
+
+
+def echo(value):
+    return value
+
+
+def type_name(value):
+    return type(value).__name__
+
+
+def describe(value):
+    """Python's own view of a value: type names all the way down, to prove what Python received."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [type(value).__name__, sorted((describe(v) for v in value), key=repr)]
+    if isinstance(value, dict):
+        return ["dict", sorted(([describe(k), describe(v)] for k, v in value.items()), key=repr)]
+    if isinstance(value, (datetime.datetime, datetime.time)):
+        return [type(value).__name__, value.tzinfo is not None]
+    return type(value).__name__
+
+
+def noisy(text):
+    print(text)
+    return len(text)
+
+
+class Counter:
+    def __init__(self, start=0):
+        self.count = start
+
+    def add(self, n=1):
+        self.count += n
+        return self.count
+
+
+def read_count(counter):
+    return counter.count
+
+
+def fail_with_cause():
+    try:
+        {}["missing"]
+    except KeyError as exc:
+        raise ValueError("lookup failed") from exc
+
+
+def make_pair_with_objects():
+    obj = Counter(7)
+    return {"name": "pair", "items": [obj, obj, Counter(8)], "n": 2}
