@@ -201,6 +201,17 @@ final class WorkerConnection implements BridgeConnection {
         return "BridgeConnection[worker pid " + process.pid() + ", session " + sessionId + (isClosed() ? ", closed" : "") + "]";
     }
 
+    /** Requests sent so far: lets tests prove that a failure was detected without a round trip. */
+    long requestsSent() {
+        return nextRequestId;
+    }
+
+    /** The last lines the worker wrote to stderr (what user code printed lands there too). */
+    List<String> recentWorkerStderr() {
+        process.drainStderr(Duration.ofMillis(50));
+        return process.recentStderr();
+    }
+
     // -- used by Ref ------------------------------------------------------------------------------
 
     Map<String, Object> callFields(String nameField, String name, Ref target, List<?> args, Map<String, ?> kwargs, String want) {
@@ -223,10 +234,10 @@ final class WorkerConnection implements BridgeConnection {
 
     PyValue invoke(String op, Map<String, Object> fields) {
         JsonNode result = request(op, fields, true);
-        List<RefHandle> refs = new ArrayList<>(0);
+        Map<String, RefHandle> refs = new LinkedHashMap<>(4); // one handle per ref id, as the worker sends one ref per object
         try {
             Object raw = ValueCodec.decode(result, node -> newRef(node, refs));
-            return new PyValue(raw, refs.isEmpty() ? List.of() : refs);
+            return new PyValue(raw, refs.isEmpty() ? List.of() : List.copyOf(refs.values()));
         } catch (ProtocolException e) {
             throw breakWith(e);
         }
@@ -378,8 +389,12 @@ final class WorkerConnection implements BridgeConnection {
 
     // -- refs ---------------------------------------------------------------------------------------
 
-    private RefHandle newRef(JsonNode node, List<RefHandle> sink) {
+    private RefHandle newRef(JsonNode node, Map<String, RefHandle> seen) {
         String id = node.path("id").textValue();
+        RefHandle known = seen.get(id);
+        if (known != null) {
+            return known;
+        }
         String refSession = node.path("session_id").asText(sessionId);
         if (id == null || id.isEmpty() || !refSession.equals(sessionId)) {
             throw new ProtocolException("worker returned a malformed ref or one of another session: " + node);
@@ -387,7 +402,7 @@ final class WorkerConnection implements BridgeConnection {
         Ref ref = new Ref(this, node.path("__type__").asText(), id, refSession, node.path("python_module").asText(""),
                 node.path("type_name").asText(""), node.path("worker_id").asText(workerId),
                 config.leakDetection() ? new Throwable("ref created here") : null);
-        sink.add(ref);
+        seen.put(id, ref);
         return ref;
     }
 
