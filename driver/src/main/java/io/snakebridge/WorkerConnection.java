@@ -58,6 +58,7 @@ final class WorkerConnection implements BridgeConnection {
     private final ConcurrentLinkedQueue<String[]> abandoned = new ConcurrentLinkedQueue<>();
     private long nextRequestId;
     private String workerId;
+    private JsonNode hello;
     private volatile String sessionId;
     private volatile boolean closed;
     private volatile BridgeException broken;
@@ -106,7 +107,7 @@ final class WorkerConnection implements BridgeConnection {
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("protocol_version", PROTOCOL_VERSION);
         fields.put("min_supported_version", MIN_SUPPORTED_VERSION);
-        JsonNode hello = request("handshake", fields, false);
+        hello = request("handshake", fields, false);
         int version = hello.path("protocol_version").asInt(-1);
         if (version < MIN_SUPPORTED_VERSION || version > PROTOCOL_VERSION) {
             throw new ProtocolException("worker agreed to protocol version " + version + ", this driver speaks "
@@ -199,6 +200,11 @@ final class WorkerConnection implements BridgeConnection {
     @Override
     public String toString() {
         return "BridgeConnection[worker pid " + process.pid() + ", session " + sessionId + (isClosed() ? ", closed" : "") + "]";
+    }
+
+    /** The worker's handshake result (PROTOCOL.md HS-3). */
+    JsonNode hello() {
+        return hello;
     }
 
     /** Requests sent so far: lets tests prove that a failure was detected without a round trip. */
