@@ -60,7 +60,7 @@ final class WorkerSources {
                 JarURLConnection connection = (JarURLConnection) marker.openConnection();
                 connection.setUseCaches(false);
                 try (JarFile jar = connection.getJarFile()) {
-                    return extract(jar);
+                    return extract(jar, cacheRoot());
                 }
             }
         } catch (IOException | URISyntaxException e) {
@@ -69,7 +69,8 @@ final class WorkerSources {
         throw new WorkerStartException("cannot read the worker sources from " + marker);
     }
 
-    private static Path extract(JarFile jar) throws IOException {
+    /** Extracts the worker package to {@code root/worker-<content hash>} unless that exists; returns it. */
+    static Path extract(JarFile jar, Path root) throws IOException {
         Map<String, byte[]> files = new TreeMap<>();
         for (JarEntry entry : java.util.Collections.list(jar.entries())) {
             if (entry.getName().startsWith(PACKAGE + "/") && !entry.isDirectory()) {
@@ -78,7 +79,7 @@ final class WorkerSources {
                 }
             }
         }
-        Path target = cacheRoot().resolve("worker-" + hash(files));
+        Path target = root.resolve("worker-" + hash(files));
         if (Files.isDirectory(target)) {
             return target;
         }

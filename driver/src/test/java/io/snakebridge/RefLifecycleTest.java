@@ -196,6 +196,8 @@ class RefLifecycleTest {
 
     @Test
     void anAbandonedHandleIsReleasedByTheCleanerWithTheNextRequest() throws Exception {
+        py.close();
+        py = Workers.connect(Workers.config().leakDetection(true)); // also runs the leak report path
         abandonOneRef();
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (py.liveRefs() != 0 && System.nanoTime() < deadline) {
