@@ -124,3 +124,27 @@ class WorkerProcessTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CancelBySigint(unittest.TestCase):
+    def setUp(self):
+        self.worker = WorkerProcess()
+
+    def tearDown(self):
+        self.worker.close()
+
+    def test_sigint_interrupts_the_running_call_and_the_session_survives(self):
+        import signal
+        import threading
+        ref = self.worker.ok("call", session_id="s", function="types.SimpleNamespace", kwargs={"x": 1})
+        threading.Timer(0.3, self.worker.proc.send_signal, [signal.SIGINT]).start()
+        error = self.worker.request("call", session_id="s", function="time.sleep", args=[30])["error"]
+        self.assertEqual(error["code"], "cancelled")
+        self.assertEqual(self.worker.ok("get_attr", session_id="s", object=ref, name="x"), 1)
+
+    def test_sigint_between_calls_is_ignored(self):
+        import signal
+        import time
+        self.worker.proc.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+        self.assertEqual(self.worker.ok("ping"), "pong")

@@ -28,7 +28,9 @@ def _claim_protocol_streams():
 
 
 def _die_with_parent():
-    """Linux: the kernel kills this worker when the process that spawned it dies, even by SIGKILL."""
+    """Linux: the kernel kills this worker when the thread that spawned it dies, even by SIGKILL
+    (the driver spawns from one thread that lives as long as the JVM). If the parent died before
+    prctl took effect, exit now rather than run as an orphan."""
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -38,6 +40,19 @@ def _die_with_parent():
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass  # EOF on stdin still ends the worker
+    expected_parent = os.environ.get("SNAKEBRIDGE_PARENT_PID")
+    if expected_parent and expected_parent.isdigit() and os.getppid() != int(expected_parent):
+        sys.stderr.write("snakebridge_worker: parent process already gone; exiting\n")
+        sys.exit(4)
+
+
+def _interrupt_user_code_only(worker):
+    """SIGINT (the driver's cancel) raises KeyboardInterrupt inside user code and is ignored
+    elsewhere: a late cancel must never tear a frame or the registry."""
+    def on_sigint(signum, frame):
+        if worker.interruptible:
+            raise KeyboardInterrupt
+    signal.signal(signal.SIGINT, on_sigint)
 
 
 def _configure_int_digits(limit):
@@ -75,7 +90,7 @@ def _answer(worker, payload):
             raise BridgeError("protocol", "a request needs an integer id")
         return {"id": request_id, "ok": True, "result": worker.handle(request)}
     except KeyboardInterrupt:
-        return _failure(request_id, BridgeError("cancelled", "the call was interrupted"))
+        return _failure(request_id, BridgeError("cancelled", "the call was interrupted (KeyboardInterrupt)"))
     except RecursionError as exc:
         return _failure(request_id, BridgeError("invalid_value", f"value nests too deeply: {exc}"))
     except Exception as exc:  # a user's exception is an answer, never the end of the worker
@@ -94,8 +109,8 @@ def _send(proto_out, response, worker=None):
         # made are dropped, the error says why, and the session goes on.
         if worker is not None:
             worker.rollback_last_result()
-        data = _dumps(_failure(response.get("id"), BridgeError(
-            "invalid_value", f"result cannot be sent: {type(exc).__name__}: {exc}")))
+        failure = _failure(response.get("id"), BridgeError("invalid_value", f"result cannot be sent: {type(exc).__name__}: {exc!r}"))
+        data = json.dumps(failure, ensure_ascii=True, default=repr).encode("ascii")
     write_frame(proto_out, data)
 
 
@@ -113,6 +128,7 @@ def main():
     _configure_int_digits(DEFAULTS["max_int_digits"])
     proto_in, proto_out = _claim_protocol_streams()
     worker = Worker(Registry(DEFAULTS), uuid.uuid4().hex)
+    _interrupt_user_code_only(worker)
     return serve(proto_in, proto_out, worker, DEFAULTS["max_frame_bytes"])
 
 

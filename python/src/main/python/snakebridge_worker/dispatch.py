@@ -1,5 +1,6 @@
 """The ops (PROTOCOL.md section "Operations"): one function per op, looked up by name."""
 import builtins
+import contextlib
 import importlib
 import os
 import sys
@@ -9,7 +10,7 @@ from . import DEFAULTS, MIN_SUPPORTED_VERSION, PROTOCOL_VERSION
 from .codec import Decoder, Encoder
 from .errors import BridgeError
 
-CAPABILITIES = ["refs", "stream_refs", "batch_release", "session_limits", "ref_ttl", "tombstones"]
+CAPABILITIES = ["refs", "stream_refs", "batch_release", "session_limits", "ref_ttl", "tombstones", "cancel"]
 _WANTS = ("value", "ref")
 
 
@@ -22,11 +23,13 @@ class Worker:
         self.defaults = defaults
         self.max_depth = defaults["max_nesting_depth"]
         self.handshaken = False
+        self.interruptible = False  # True only while user code runs: SIGINT raises KeyboardInterrupt there
         self._last_result_refs = None  # (session id, ref ids) of the latest encoded result
 
 
     def handle(self, request):
         """Returns the result of one request or raises; ``request`` is a decoded JSON object."""
+        self._last_result_refs = None
         op = request.get("op")
         handler = _OPS.get(op) if type(op) is str else None
         if handler is None:
@@ -44,6 +47,16 @@ class Worker:
             self.registry.expire_all()
             return handler(self, request, session_id)
         return handler(self, request)
+
+    @contextlib.contextmanager
+    def user_code(self):
+        """Marks where a cancel (SIGINT) may interrupt: resolving names (imports), the call itself,
+        attribute access. The worker's own bookkeeping and framing are never interrupted."""
+        self.interruptible = True
+        try:
+            yield
+        finally:
+            self.interruptible = False
 
     # -- helpers shared by the ops ------------------------------------------------------------
     def decoder(self, session_id):
@@ -116,23 +129,29 @@ def ping(worker, request):
 
 @_op()
 def call(worker, request, session_id):
-    fn = _member(worker.target(request, session_id), _name(request, "function"))
+    target, name = worker.target(request, session_id), _name(request, "function")
     args, kwargs = _arguments(worker, request, session_id)
-    return worker.respond(session_id, fn(*args, **kwargs), _want(request))
+    with worker.user_code():
+        result = _member(target, name)(*args, **kwargs)
+    return worker.respond(session_id, result, _want(request))
 
 
 @_op()
 def call_method(worker, request, session_id):
     if request.get("object") is None:
         raise BridgeError("protocol", "call_method needs an object (a ref)")
-    fn = _member(worker.target(request, session_id), _name(request, "method"))
+    target, name = worker.target(request, session_id), _name(request, "method")
     args, kwargs = _arguments(worker, request, session_id)
-    return worker.respond(session_id, fn(*args, **kwargs), _want(request))
+    with worker.user_code():
+        result = _member(target, name)(*args, **kwargs)
+    return worker.respond(session_id, result, _want(request))
 
 
 @_op()
 def get_attr(worker, request, session_id):
-    value = _member(worker.target(request, session_id), _name(request, "name"))
+    target, name = worker.target(request, session_id), _name(request, "name")
+    with worker.user_code():
+        value = _member(target, name)
     return worker.respond(session_id, value, _want(request))
 
 
@@ -141,13 +160,15 @@ def set_attr(worker, request, session_id):
     name = _name(request, "name")
     owner_path, _, attr = name.rpartition(".")
     owner = worker.target(request, session_id)
-    if owner_path:
-        owner = _member(owner, owner_path)
-    elif owner is None:
+    if not owner_path and owner is None:
         raise BridgeError("invalid_argument", f"set_attr of {name!r} needs an object or a dotted name with an owner")
     if "value" not in request:
         raise BridgeError("protocol", "set_attr needs a value")
-    setattr(owner, attr, worker.decoder(session_id).decode(request["value"]))
+    value = worker.decoder(session_id).decode(request["value"])
+    with worker.user_code():
+        if owner_path:
+            owner = _member(owner, owner_path)
+        setattr(owner, attr, value)
     return None
 
 

@@ -10,7 +10,11 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +27,17 @@ public final class WorkerProcess implements AutoCloseable {
     // One logger for all workers (the pid is in every line): a logger per pid would never be freed.
     private static final Logger WORKER_LOG = LoggerFactory.getLogger("io.snakebridge.worker");
     private static final int STDERR_TAIL_LINES = 40;
+    /**
+     * Every worker is spawned from this one thread, which lives as long as the JVM: Linux delivers
+     * a worker's parent-death signal when the *thread* that spawned it ends, so spawning from a
+     * short-lived thread (a pool's adder thread, say) would kill the worker with that thread.
+     */
+    private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "snakebridge-spawner");
+        t.setDaemon(true);
+        return t;
+    });
+    private static volatile boolean memoryLimitWarned;
 
     private final Process process;
     private final ArrayDeque<String> stderrTail = new ArrayDeque<>();
@@ -35,11 +50,57 @@ public final class WorkerProcess implements AutoCloseable {
         stderrPump.start();
     }
 
-    /** Starts {@code command} with {@code environment} added to this JVM's environment. */
+    /**
+     * Starts {@code command} with {@code environment} added to this JVM's environment, plus
+     * {@code SNAKEBRIDGE_PARENT_PID} so the worker can tell whether its parent died before it could
+     * arrange to die with it.
+     */
     public static WorkerProcess start(List<String> command, Map<String, String> environment) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().putAll(environment);
-        return new WorkerProcess(builder.start());
+        Map<String, String> env = new HashMap<>(environment);
+        env.put("SNAKEBRIDGE_PARENT_PID", Long.toString(ProcessHandle.current().pid()));
+        builder.environment().putAll(env);
+        try {
+            return new WorkerProcess(SPAWNER.submit(builder::start).get());
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException) {
+                throw (IOException) e.getCause();
+            }
+            throw new IOException("cannot start " + command, e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting " + command, e);
+        }
+    }
+
+    /** Whether {@link #signal} can send SIGINT here (JNA and libc loaded, a POSIX system). */
+    public static boolean signalsSupported() {
+        return Posix.LIBC != null;
+    }
+
+    /**
+     * Caps the worker's address space (RLIMIT_AS), so that an allocation over it fails inside the
+     * worker (Python raises MemoryError) instead of exhausting the machine. Returns false, after
+     * saying so once in the log, where prlimit is unavailable.
+     */
+    public boolean limitAddressSpace(long bytes) {
+        if (Posix.LIBC != null) {
+            Posix.Rlimit limit = new Posix.Rlimit();
+            limit.rlim_cur = bytes;
+            limit.rlim_max = bytes;
+            try {
+                if (Posix.LIBC.prlimit((int) process.pid(), Posix.RLIMIT_AS, limit, null) == 0) {
+                    return true;
+                }
+            } catch (UnsatisfiedLinkError e) {
+                // not Linux: fall through to the warning
+            }
+        }
+        if (!memoryLimitWarned) {
+            memoryLimitWarned = true;
+            LoggerFactory.getLogger(WorkerProcess.class).warn("SnakeBridge: cannot set a memory limit on this platform; workers run without one");
+        }
+        return false;
     }
 
     public long pid() {

@@ -55,4 +55,44 @@ class WorkerProcessTest {
         assertThat(p.exitDescription()).isEqualTo("exit code 7");
         p.close();
     }
+
+    @Test
+    void aWorkerSpawnedFromAThreadThatEndsKeepsRunning() throws Exception {
+        WorkerProcess[] spawned = new WorkerProcess[1];
+        Thread shortLived = new Thread(() -> {
+            try {
+                // prctl(PR_SET_PDEATHSIG) ties the child to the thread that spawned it
+                spawned[0] = WorkerProcess.start(List.of("python3", "-c",
+                        "import ctypes, signal, time; ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0); time.sleep(30)"),
+                        Map.of());
+                Thread.sleep(500); // end this thread only after the child's prctl took effect
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        shortLived.start();
+        shortLived.join();
+        Thread.sleep(500);
+        assertThat(spawned[0].isAlive()).isTrue();
+        spawned[0].kill();
+    }
+
+    @Test
+    void theWorkerIsToldItsParentPid() throws Exception {
+        WorkerProcess p = sh("echo $SNAKEBRIDGE_PARENT_PID >&2");
+        p.awaitExit(Duration.ofSeconds(10));
+        p.drainStderr(Duration.ofSeconds(5));
+        assertThat(p.recentStderr()).containsExactly(Long.toString(ProcessHandle.current().pid()));
+    }
+
+    @Test
+    void anAddressSpaceLimitMakesLargeAllocationsFailInTheWorker() throws Exception {
+        WorkerProcess p = WorkerProcess.start(List.of("python3", "-c",
+                "import sys; sys.stdin.read(); bytearray(1 << 30)"), Map.of());
+        assertThat(p.limitAddressSpace(256L << 20)).isTrue();
+        p.protocolOutput().close();
+        p.awaitExit(Duration.ofSeconds(10));
+        p.drainStderr(Duration.ofSeconds(5));
+        assertThat(p.recentStderr()).anyMatch(line -> line.contains("MemoryError"));
+    }
 }
