@@ -49,3 +49,20 @@ def fail_with_cause():
 def make_pair_with_objects():
     obj = Counter(7)
     return {"name": "pair", "items": [obj, obj, Counter(8)], "n": 2}
+
+
+def busy_forever():
+    while True:
+        pass
+
+
+def block_sigint_and_sleep(seconds):
+    import signal
+    import time
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    time.sleep(seconds)
+
+
+def crash_with_segfault():
+    import ctypes
+    return ctypes.string_at(0)

@@ -28,6 +28,9 @@ public final class BridgeConfig {
     private final Duration refTtl;
     private final boolean leakDetection;
     private final Duration startTimeout;
+    private final Duration callTimeout;
+    private final Duration cancelGrace;
+    private final long memoryLimitBytes;
 
     private BridgeConfig(Builder b) {
         this.python = b.python;
@@ -37,6 +40,9 @@ public final class BridgeConfig {
         this.refTtl = b.refTtl;
         this.leakDetection = b.leakDetection;
         this.startTimeout = b.startTimeout;
+        this.callTimeout = b.callTimeout;
+        this.cancelGrace = b.cancelGrace;
+        this.memoryLimitBytes = b.memoryLimitBytes;
     }
 
     public static BridgeConfig defaults() {
@@ -79,9 +85,25 @@ public final class BridgeConfig {
         return startTimeout;
     }
 
+    /** How long a call may run before it is interrupted; {@link Duration#ZERO} is no limit. */
+    public Duration callTimeout() {
+        return callTimeout;
+    }
+
+    /** How long an interrupted call may take to stop before the worker is killed. */
+    public Duration cancelGrace() {
+        return cancelGrace;
+    }
+
+    /** The worker's address-space cap in bytes; 0 is none. */
+    public long memoryLimitBytes() {
+        return memoryLimitBytes;
+    }
+
     public Builder toBuilder() {
         return new Builder().python(python).pythonPath(pythonPath.toArray(new Path[0])).maxRefs(maxRefs)
-                .refLimitPolicy(refLimitPolicy).refTtl(refTtl).leakDetection(leakDetection).startTimeout(startTimeout);
+                .refLimitPolicy(refLimitPolicy).refTtl(refTtl).leakDetection(leakDetection).startTimeout(startTimeout)
+                .callTimeout(callTimeout).cancelGrace(cancelGrace).memoryLimitBytes(memoryLimitBytes);
     }
 
     /** Validates each setting as it is set, so a bad value fails where it is written. */
@@ -93,6 +115,9 @@ public final class BridgeConfig {
         private Duration refTtl = Defaults.REF_TTL;
         private boolean leakDetection = Defaults.LEAK_DETECTION;
         private Duration startTimeout = Defaults.START_TIMEOUT;
+        private Duration callTimeout = Defaults.CALL_TIMEOUT;
+        private Duration cancelGrace = Defaults.CANCEL_GRACE;
+        private long memoryLimitBytes = Defaults.MEMORY_LIMIT_BYTES;
 
         private Builder() {
         }
@@ -143,6 +168,41 @@ public final class BridgeConfig {
                 throw new IllegalArgumentException("startTimeout must be positive, got " + timeout);
             }
             this.startTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Interrupts any call that runs longer (SIGINT: KeyboardInterrupt inside Python, then
+         * {@link CallTimeoutException}); {@link Duration#ZERO} turns it off. Per call:
+         * {@link BridgeConnection#withCallTimeout}.
+         */
+        public Builder callTimeout(Duration timeout) {
+            if (Objects.requireNonNull(timeout, "callTimeout").isNegative()) {
+                throw new IllegalArgumentException("callTimeout must not be negative, got " + timeout);
+            }
+            this.callTimeout = timeout;
+            return this;
+        }
+
+        /** After a cancel or timeout, how long the worker gets to stop the call before it is killed. */
+        public Builder cancelGrace(Duration grace) {
+            if (Objects.requireNonNull(grace, "cancelGrace").isNegative()) {
+                throw new IllegalArgumentException("cancelGrace must not be negative, got " + grace);
+            }
+            this.cancelGrace = grace;
+            return this;
+        }
+
+        /**
+         * Caps the worker's address space (RLIMIT_AS, Linux): an allocation over it raises MemoryError
+         * in Python, which reaches Java as a {@link PythonException}. 0 turns it off. Leave room for
+         * the interpreter and its libraries (numpy alone maps hundreds of MiB).
+         */
+        public Builder memoryLimitBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("memoryLimitBytes must be >= 0, got " + bytes);
+            }
+            this.memoryLimitBytes = bytes;
             return this;
         }
 

@@ -1,7 +1,9 @@
 package io.snakebridge;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * One session with one CPython worker process. Safe to share between threads: calls are
@@ -30,6 +32,21 @@ public interface BridgeConnection extends AutoCloseable {
 
     /** Reads a module attribute or a dotted path from one ({@code "math.pi"}, {@code "sys.version_info.major"}). */
     PyValue getAttr(String dottedName);
+
+    /**
+     * Interrupts the call running on this connection, from any thread: Python gets a
+     * KeyboardInterrupt and the caller a {@link CallCancelledException}; the session and its refs
+     * survive. If the call does not stop within {@code cancelGrace}, the worker is killed and the
+     * connection is broken. Does nothing when no call is running.
+     */
+    void cancel();
+
+    /**
+     * Runs {@code calls} with a call timeout for this thread's calls on this connection (and its
+     * refs), overriding {@link BridgeConfig#callTimeout()}:
+     * {@code py.withCallTimeout(Duration.ofSeconds(2), c -> c.call("slow.job"))}.
+     */
+    <T> T withCallTimeout(Duration timeout, Function<? super BridgeConnection, ? extends T> calls);
 
     /** The number of refs this session holds in the worker, asked of the worker. */
     int liveRefs();

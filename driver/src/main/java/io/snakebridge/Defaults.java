@@ -19,6 +19,11 @@ final class Defaults {
     static final boolean LEAK_DETECTION = false;
     /** How long a closing worker gets after EOF before SIGTERM, and again before SIGKILL. */
     static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(2);
+    /** No per-call timeout. */
+    static final Duration CALL_TIMEOUT = Duration.ZERO;
+    static final Duration CANCEL_GRACE = Duration.ofSeconds(3);
+    /** No address-space cap. */
+    static final long MEMORY_LIMIT_BYTES = 0;
 
     static final int MAX_REFS = WORKER.get("max_refs").intValue();
     static final RefLimitPolicy REF_LIMIT_POLICY = RefLimitPolicy.fromWire(WORKER.get("ref_limit_policy").textValue());

@@ -33,6 +33,8 @@ final class Errors {
             case "invalid_value":
             case "invalid_argument":
                 return new InvalidValueException(message);
+            case "cancelled":
+                return new CallCancelledException("the call was interrupted: " + message, false, null);
             case "protocol":
             case "frame_too_large":
             case "unsupported_version":

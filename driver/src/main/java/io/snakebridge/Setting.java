@@ -17,7 +17,13 @@ enum Setting {
     REF_TTL("refTtl", BridgeConfig::refTtl, "Idle time after which an unused ref is released; PT0S is off."),
     LEAK_DETECTION("leakDetection", BridgeConfig::leakDetection,
             "Log the creation stack of each handle that was garbage-collected without close()."),
-    START_TIMEOUT("startTimeout", BridgeConfig::startTimeout, "How long a worker may take to start and answer the handshake.");
+    START_TIMEOUT("startTimeout", BridgeConfig::startTimeout, "How long a worker may take to start and answer the handshake."),
+    CALL_TIMEOUT("callTimeout", BridgeConfig::callTimeout,
+            "Longest a call may run before it is interrupted (CallTimeoutException); PT0S is no limit."),
+    CANCEL_GRACE("cancelGrace", BridgeConfig::cancelGrace,
+            "After a cancel or timeout, how long the call gets to stop before the worker is killed."),
+    MEMORY_LIMIT_BYTES("memoryLimitBytes", BridgeConfig::memoryLimitBytes,
+            "Cap on the worker's address space (RLIMIT_AS); over it Python raises MemoryError. 0 is none.");
 
     final String key;
     final Function<BridgeConfig, Object> read;

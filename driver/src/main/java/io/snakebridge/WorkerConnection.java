@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
+import io.snakebridge.shim.Signal;
 import io.snakebridge.shim.WorkerProcess;
 import io.snakebridge.wire.FrameChannel;
 import io.snakebridge.wire.WireJson;
@@ -25,6 +26,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +65,16 @@ final class WorkerConnection implements BridgeConnection {
     private volatile boolean closed;
     private volatile BridgeException broken;
 
+    /** Why the request in flight is being interrupted. */
+    private enum Interruption { CANCEL, TIMEOUT }
+
+    private final ThreadLocal<Duration> callTimeoutOverride = new ThreadLocal<>();
+    private final Object cancelLock = new Object();
+    private long inFlight;                  // guarded by cancelLock: id of the request awaiting its response, 0 if none
+    private Interruption interruption;      // guarded by cancelLock
+    private boolean killedToInterrupt;      // guarded by cancelLock
+    private ScheduledFuture<?> escalation;  // guarded by cancelLock: the SIGKILL after cancelGrace
+
     private WorkerConnection(BridgeConfig config, WorkerProcess process) {
         this.config = config;
         this.process = process;
@@ -84,6 +96,9 @@ final class WorkerConnection implements BridgeConnection {
                     Map.of("PYTHONPATH", String.join(File.pathSeparator, pythonPath), "PYTHONIOENCODING", "utf-8"));
         } catch (IOException e) {
             throw new WorkerStartException("cannot start the Python interpreter '" + config.python() + "': " + e.getMessage(), e);
+        }
+        if (config.memoryLimitBytes() > 0) {
+            process.limitAddressSpace(config.memoryLimitBytes()); // before the handshake: no user code has run yet
         }
         WorkerConnection connection = new WorkerConnection(config, process);
         ScheduledFuture<?> timer = WATCHDOG.schedule(process::kill, config.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -165,6 +180,31 @@ final class WorkerConnection implements BridgeConnection {
     @Override
     public PyValue getAttr(String dottedName) {
         return invoke("get_attr", Map.of("name", dottedName));
+    }
+
+    @Override
+    public void cancel() {
+        synchronized (cancelLock) {
+            interrupt(inFlight, Interruption.CANCEL);
+        }
+    }
+
+    @Override
+    public <T> T withCallTimeout(Duration timeout, Function<? super BridgeConnection, ? extends T> calls) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must not be negative, got " + timeout);
+        }
+        Duration outer = callTimeoutOverride.get();
+        callTimeoutOverride.set(timeout);
+        try {
+            return calls.apply(this);
+        } finally {
+            if (outer == null) {
+                callTimeoutOverride.remove();
+            } else {
+                callTimeoutOverride.set(outer);
+            }
+        }
     }
 
     @Override
@@ -310,7 +350,24 @@ final class WorkerConnection implements BridgeConnection {
     }
 
     private JsonNode exchange(long id, byte[] payload) {
+        Duration timeout = callTimeoutOverride.get();
+        if (timeout == null) {
+            timeout = config.callTimeout();
+        }
+        synchronized (cancelLock) {
+            inFlight = id;
+            interruption = null;
+            killedToInterrupt = false;
+        }
+        ScheduledFuture<?> timer = timeout.isZero() ? null : WATCHDOG.schedule(() -> {
+            synchronized (cancelLock) {
+                interrupt(id, Interruption.TIMEOUT);
+            }
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
         JsonNode response;
+        Interruption interrupted;
+        boolean killed;
+        IOException failure = null;
         try {
             channel.write(payload);
             response = MAPPER.readTree(channel.read());
@@ -319,7 +376,27 @@ final class WorkerConnection implements BridgeConnection {
         } catch (JsonProcessingException e) {
             throw breakWith(new ProtocolException("worker sent a response that is not valid JSON: " + e.getOriginalMessage(), e));
         } catch (IOException e) {
-            throw breakWith(closed ? new BridgeClosedException("connection was closed during the call", e) : crashed(e));
+            response = null;
+            failure = e;
+        } finally {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            synchronized (cancelLock) {
+                inFlight = 0;
+                interrupted = interruption;
+                killed = killedToInterrupt;
+                if (escalation != null) {
+                    escalation.cancel(false);
+                    escalation = null;
+                }
+            }
+        }
+        if (failure != null) {
+            if (killed) {
+                throw breakWith(interruptedFailure(interrupted, timeout, true, crashed(failure)));
+            }
+            throw breakWith(closed ? new BridgeClosedException("connection was closed during the call", failure) : crashed(failure));
         }
         JsonNode error = response.get("error");
         if (!response.isObject() || response.path("id").asLong(-1) != id) {
@@ -332,9 +409,48 @@ final class WorkerConnection implements BridgeConnection {
             JsonNode result = response.get("result");
             return result == null ? NullNode.getInstance() : result;
         }
-        BridgeException failure = error == null
+        BridgeException failed = error == null
                 ? new ProtocolException("response " + id + " has neither ok=true nor an error") : Errors.fromWire(error);
-        throw failure instanceof ProtocolException ? breakWith(failure) : failure;
+        if (failed instanceof CallCancelledException && interrupted != null) {
+            throw interruptedFailure(interrupted, timeout, false, null);
+        }
+        throw failed instanceof ProtocolException ? breakWith(failed) : failed;
+    }
+
+    /**
+     * Interrupts request {@code id} if it is still the one in flight: SIGINT now, SIGKILL after
+     * cancelGrace. Where signals are unavailable the worker is killed at once. Caller holds cancelLock.
+     */
+    private void interrupt(long id, Interruption why) {
+        if (id == 0 || inFlight != id || interruption != null || closed) {
+            return;
+        }
+        interruption = why;
+        if (process.signal(Signal.INT)) {
+            escalation = WATCHDOG.schedule(() -> killToInterrupt(id), config.cancelGrace().toNanos(), TimeUnit.NANOSECONDS);
+        } else {
+            killToInterrupt(id);
+        }
+    }
+
+    private void killToInterrupt(long id) {
+        synchronized (cancelLock) {
+            if (inFlight != id) {
+                return;
+            }
+            killedToInterrupt = true;
+        }
+        process.signal(Signal.KILL); // the blocked reader sees EOF and reports the interruption
+    }
+
+    private BridgeException interruptedFailure(Interruption why, Duration timeout, boolean killed, Throwable cause) {
+        String what = why == Interruption.TIMEOUT ? "the call exceeded its timeout of " + timeout : "the call was cancelled";
+        String outcome = killed
+                ? "; it did not stop within cancelGrace=" + config.cancelGrace() + ", so the worker was killed and the connection is broken"
+                : "; it was interrupted (KeyboardInterrupt) and the session and its refs are intact";
+        return why == Interruption.TIMEOUT
+                ? new CallTimeoutException(what + outcome, killed, cause)
+                : new CallCancelledException(what + outcome, killed, cause);
     }
 
     private byte[] serialize(Map<String, Object> message) {

@@ -1,0 +1,202 @@
+package io.snakebridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SupervisionTest {
+    static WorkerConnection bystander;
+    static ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+
+    @BeforeAll
+    static void start() {
+        bystander = Workers.connect();
+    }
+
+    @AfterAll
+    static void stop() {
+        bystander.close();
+        timer.shutdownNow();
+    }
+
+    private static void assertBystanderWorks() {
+        assertThat(bystander.call("math.sqrt", 81.0).asDouble()).isEqualTo(9.0);
+    }
+
+    @Test
+    void cancelInterruptsASleepingCallAndTheSessionAndItsRefsSurvive() {
+        try (WorkerConnection py = Workers.connect()) {
+            RefHandle counter = py.callRef("sb_fixtures.Counter", 41);
+            timer.schedule(py::cancel, 300, TimeUnit.MILLISECONDS);
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> py.call("time.sleep", 60)).isInstanceOfSatisfying(CallCancelledException.class, e -> {
+                assertThat(e.workerKilled()).isFalse();
+                assertThat(e.sqlState()).isEqualTo("57014");
+            });
+            // Interrupted by SIGINT, not by the SIGKILL that would follow after cancelGrace:
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(BridgeConfig.defaults().cancelGrace());
+            assertThat(counter.call("add").asLong()).isEqualTo(42);
+            assertThat(py.isClosed()).isFalse();
+        }
+    }
+
+    @Test
+    void cancelWithNoCallRunningDoesNothing() {
+        try (WorkerConnection py = Workers.connect()) {
+            py.cancel();
+            assertThat(py.call("len", "abc").asLong()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void callTimeoutInterruptsAPurePythonBusyLoopAndTheNextCallWorks() {
+        try (WorkerConnection py = Workers.connect(Workers.config().callTimeout(Duration.ofMillis(500)))) {
+            RefHandle counter = py.callRef("sb_fixtures.Counter", 1);
+            assertThatThrownBy(() -> py.call("sb_fixtures.busy_forever")).isInstanceOfSatisfying(CallTimeoutException.class, e -> {
+                assertThat(e.workerKilled()).isFalse();
+                assertThat(e.sqlState()).isEqualTo("57014");
+                assertThat(e.getMessage()).contains("PT0.5S");
+            });
+            assertThat(counter.call("add").asLong()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aPerCallTimeoutOverridesTheConfiguredOne() {
+        try (WorkerConnection py = Workers.connect()) {
+            assertThatThrownBy(() -> py.withCallTimeout(Duration.ofMillis(300), c -> c.call("time.sleep", 60)))
+                    .isInstanceOf(CallTimeoutException.class);
+            assertThat(py.call("time.sleep", 0.5).isNone()).isTrue(); // outside the override: no timeout
+        }
+    }
+
+    @Test
+    void aWorkerThatIgnoresSigintIsKilledAfterTheGraceAndTheConnectionIsBroken() {
+        try (WorkerConnection py = Workers.connect(Workers.config().callTimeout(Duration.ofMillis(300)).cancelGrace(Duration.ofMillis(500)))) {
+            assertThatThrownBy(() -> py.call("sb_fixtures.block_sigint_and_sleep", 60))
+                    .isInstanceOfSatisfying(CallTimeoutException.class, e -> {
+                        assertThat(e.workerKilled()).isTrue();
+                        assertThat(e.sqlState()).isEqualTo("08006");
+                    });
+            assertThat(py.isClosed()).isTrue();
+            assertThatThrownBy(py::ping).isInstanceOf(BridgeClosedException.class);
+        }
+        assertBystanderWorks();
+    }
+
+    @Test
+    void aSegfaultMidCallIsAWorkerCrashWithSignalAndFaulthandlerTraceback() {
+        try (WorkerConnection py = Workers.connect()) {
+            RefHandle counter = py.callRef("sb_fixtures.Counter");
+            assertThatThrownBy(() -> py.call("sb_fixtures.crash_with_segfault")).isInstanceOfSatisfying(WorkerCrashedException.class, e -> {
+                assertThat(e.exitDescription()).isEqualTo("killed by SIGSEGV");
+                assertThat(e.stderrTail()).anyMatch(line -> line.contains("Segmentation fault"));
+                assertThat(e.stderrTail()).anyMatch(line -> line.contains("crash_with_segfault"));
+                assertThat(e.getMessage()).contains("crash_with_segfault");
+            });
+            assertThatThrownBy(() -> counter.call("add")).isInstanceOfSatisfying(RefNotFoundException.class,
+                    e -> assertThat(e.reason()).isEqualTo(RefNotFoundException.Reason.WORKER_RESTARTED));
+        }
+        assertBystanderWorks();
+    }
+
+    @Test
+    void sigkillMidCallIsAWorkerCrashWithTheSignal() throws Exception {
+        try (WorkerConnection py = Workers.connect()) {
+            long pid = py.call("os.getpid").asLong();
+            timer.schedule(() -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly), 300, TimeUnit.MILLISECONDS);
+            assertThatThrownBy(() -> py.call("time.sleep", 60)).isInstanceOfSatisfying(WorkerCrashedException.class,
+                    e -> assertThat(e.exitDescription()).isEqualTo("killed by SIGKILL"));
+        }
+        assertBystanderWorks();
+    }
+
+    @Test
+    void aMemoryLimitTurnsAHugeAllocationIntoMemoryErrorAndTheSessionSurvives() {
+        try (WorkerConnection py = Workers.connect(Workers.config().memoryLimitBytes(256L << 20))) {
+            assertThatThrownBy(() -> py.call("bytearray", 1L << 30)).isInstanceOfSatisfying(PythonException.class,
+                    e -> assertThat(e.pythonType()).isEqualTo("MemoryError"));
+            assertThat(py.call("len", "still alive").asLong()).isEqualTo(11);
+        }
+    }
+
+    @Test
+    void aPythonThatIsTooOldIsAWorkerStartErrorShowingWhy(@TempDir Path dir) throws Exception {
+        Path old = dir.resolve("python3.8");
+        Files.writeString(old, "#!/bin/sh\nexec " + System.getProperty("snakebridge.python", "python3")
+                + " -c 'import sys, runpy; sys.version_info = (3, 8, 0); runpy.run_module(\"snakebridge_worker\", run_name=\"__main__\")'\n");
+        Files.setPosixFilePermissions(old, PosixFilePermissions.fromString("rwx------"));
+        assertThatThrownBy(() -> SnakeBridge.connect(BridgeConfig.builder().python(old.toString()).build()))
+                .isInstanceOf(WorkerStartException.class)
+                .hasMessageContaining("needs Python >= 3.10")
+                .hasMessageContaining(old.toString());
+    }
+
+    @Test
+    void workersDieWithAJvmKilledBySigkill() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), OrphanProbe.class.getName(),
+                System.getProperty("snakebridge.python", "python3")).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        long workerPid;
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            workerPid = Long.parseLong(out.readLine().trim());
+            assertThat(ProcessHandle.of(workerPid)).hasValueSatisfying(p -> assertThat(p.isAlive()).isTrue());
+            child.destroyForcibly(); // SIGKILL: no shutdown hook runs
+            child.waitFor(10, TimeUnit.SECONDS);
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (ProcessHandle.of(workerPid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(ProcessHandle.of(workerPid).map(ProcessHandle::isAlive).orElse(false)).as("worker %d alive", workerPid).isFalse();
+    }
+
+    @Test
+    void twoHundredConnectCloseCyclesLeaveNoProcessesThreadsOrFileDescriptors() throws Exception {
+        Workers.connect().close(); // warm up the driver's shared threads (spawner, watchdog, cleaner)
+        long children = ProcessHandle.current().children().filter(ProcessHandle::isAlive).count();
+        int threads = liveThreads();
+        long fds = openFileDescriptors();
+        for (int i = 0; i < 200; i++) {
+            try (BridgeConnection py = Workers.connect()) {
+                py.ping();
+            }
+        }
+        Thread.sleep(200); // stderr pump threads end when their pipe closes
+        assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive).count()).isEqualTo(children);
+        assertThat(liveThreads()).isLessThanOrEqualTo(threads);
+        assertThat(openFileDescriptors()).isLessThanOrEqualTo(fds);
+    }
+
+    private static int liveThreads() throws InterruptedException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            if (Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("snakebridge-stderr-"))) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        return Thread.getAllStackTraces().size();
+    }
+
+    private static long openFileDescriptors() throws Exception {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+}
