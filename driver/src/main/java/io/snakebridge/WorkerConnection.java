@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -101,16 +102,19 @@ final class WorkerConnection implements BridgeConnection {
             process.limitAddressSpace(config.memoryLimitBytes()); // before the handshake: no user code has run yet
         }
         WorkerConnection connection = new WorkerConnection(config, process);
-        ScheduledFuture<?> timer = WATCHDOG.schedule(process::kill, config.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledFuture<?> timer = WATCHDOG.schedule(() -> {
+            timedOut.set(true); // before the kill: the handshake's reader sees EOF as soon as the signal lands
+            process.kill();
+        }, config.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
         try {
             connection.handshake();
             connection.openSession(newSessionId());
             return connection;
         } catch (BridgeException e) {
-            boolean timedOut = timer.isDone() && !timer.isCancelled();
             process.kill();
             process.drainStderr(Duration.ofMillis(500));
-            String why = timedOut ? "did not answer the handshake within startTimeout=" + config.startTimeout() : e.getMessage();
+            String why = timedOut.get() ? "did not answer the handshake within startTimeout=" + config.startTimeout() : e.getMessage();
             throw new WorkerStartException("worker '" + config.python() + " -m " + WorkerSources.PACKAGE + "' failed to start: "
                     + why + " (" + process.exitDescription() + ")" + stderrExcerpt(process.recentStderr()), e);
         } finally {
