@@ -57,7 +57,18 @@ public interface BridgeConnection extends AutoCloseable {
     /** This session's id: unguessable, and new after every reset. */
     String sessionId();
 
+    /**
+     * Releases every ref of the session and starts a new session with a new id, on the same worker
+     * (a pool does this when a connection is returned). Handles of the old session then fail fast
+     * with {@link RefNotFoundException} reason SESSION_RELEASED.
+     */
+    void resetSession();
+
+    /** Whether the connection is unusable: closed, broken, or its worker has died. */
     boolean isClosed();
+
+    /** Kills the worker at once, without waiting for the running call (JDBC's {@code abort}). Idempotent. */
+    void abort();
 
     /** Releases the session and stops the worker. Idempotent; never throws. */
     @Override

@@ -150,11 +150,8 @@ final class WorkerConnection implements BridgeConnection {
         return "sb-" + HexFormat.of().formatHex(bytes);
     }
 
-    /**
-     * Releases every ref of the session and starts a new one with a new id: handles of the old session
-     * then fail fast with reason SESSION_RELEASED. Used by pools when a connection is returned.
-     */
-    void resetSession() {
+    @Override
+    public void resetSession() {
         lock.lock();
         try {
             request("release_session", Map.of(), true);
@@ -228,7 +225,13 @@ final class WorkerConnection implements BridgeConnection {
 
     @Override
     public boolean isClosed() {
-        return closed || broken != null;
+        return closed || broken != null || !process.isAlive();
+    }
+
+    @Override
+    public void abort() {
+        closed = true;
+        process.kill();
     }
 
     @Override

@@ -37,8 +37,8 @@ class DocumentedDefaultsTest {
 
     @Test
     void readmeSettingsTableMatchesEverySettingAndItsDefaultInCode() throws IOException {
-        Map<String, String> inCode = Arrays.stream(Setting.values())
-                .collect(Collectors.toMap(s -> s.key, Setting::defaultText, (a, b) -> a, LinkedHashMap::new));
+        Map<String, String> inCode = Arrays.stream(BridgeSetting.values())
+                .collect(Collectors.toMap(BridgeSetting::key, BridgeSetting::defaultText, (a, b) -> a, LinkedHashMap::new));
         assertThat(table(ROOT.resolve("README.md"), "settings")).containsExactlyEntriesOf(inCode);
     }
 

@@ -1,0 +1,105 @@
+package io.snakebridge;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Every setting of {@link BridgeConfig} by name, with its default and meaning: the one list that the
+ * README's settings table, the JDBC driver's URL and {@code Properties} parsing, and its
+ * {@code getPropertyInfo} all use. Values are written as in a JDBC URL: durations in ISO-8601
+ * ({@code PT30S}), enums by name, paths separated by the platform's path separator.
+ */
+public enum BridgeSetting {
+    PYTHON("python", BridgeConfig::python, (b, v) -> b.python(v), "Interpreter command or path used to start the worker."),
+    PYTHON_PATH("pythonPath", c -> c.pythonPath().stream().map(Object::toString).collect(Collectors.joining(File.pathSeparator)),
+            (b, v) -> b.pythonPath(v.isEmpty() ? new Path[0]
+                    : Arrays.stream(v.split(File.pathSeparator)).map(Path::of).toArray(Path[]::new)),
+            "Directories put on the worker's sys.path, for the application's own modules."),
+    MAX_REFS("maxRefs", BridgeConfig::maxRefs, (b, v) -> b.maxRefs(Integer.parseInt(v)), "Most refs one session may hold at once."),
+    REF_LIMIT_POLICY("refLimitPolicy", BridgeConfig::refLimitPolicy,
+            (b, v) -> b.refLimitPolicy(RefLimitPolicy.valueOf(v.toUpperCase(Locale.ROOT))),
+            "At maxRefs: REJECT the new ref (RefLimitExceededException) or EVICT_LRU the least recently used."),
+    REF_TTL("refTtl", BridgeConfig::refTtl, (b, v) -> b.refTtl(Duration.parse(v)),
+            "Idle time after which an unused ref is released; PT0S is off."),
+    LEAK_DETECTION("leakDetection", BridgeConfig::leakDetection, (b, v) -> b.leakDetection(parseBoolean(v)),
+            "Log the creation stack of each handle that was garbage-collected without close()."),
+    START_TIMEOUT("startTimeout", BridgeConfig::startTimeout, (b, v) -> b.startTimeout(Duration.parse(v)),
+            "How long a worker may take to start and answer the handshake."),
+    CALL_TIMEOUT("callTimeout", BridgeConfig::callTimeout, (b, v) -> b.callTimeout(Duration.parse(v)),
+            "Longest a call may run before it is interrupted (CallTimeoutException); PT0S is no limit."),
+    CANCEL_GRACE("cancelGrace", BridgeConfig::cancelGrace, (b, v) -> b.cancelGrace(Duration.parse(v)),
+            "After a cancel or timeout, how long the call gets to stop before the worker is killed."),
+    MEMORY_LIMIT_BYTES("memoryLimitBytes", BridgeConfig::memoryLimitBytes, (b, v) -> b.memoryLimitBytes(Long.parseLong(v)),
+            "Cap on the worker's address space (RLIMIT_AS); over it Python raises MemoryError. 0 is none.");
+
+    private final String key;
+    private final Function<BridgeConfig, Object> read;
+    private final BiConsumer<BridgeConfig.Builder, String> write;
+    private final String meaning;
+
+    BridgeSetting(String key, Function<BridgeConfig, Object> read, BiConsumer<BridgeConfig.Builder, String> write, String meaning) {
+        this.key = key;
+        this.read = read;
+        this.write = write;
+        this.meaning = meaning;
+    }
+
+    /** The name used in builders, JDBC URLs and {@code Properties}, e.g. {@code maxRefs}. */
+    public String key() {
+        return key;
+    }
+
+    public String meaning() {
+        return meaning;
+    }
+
+    /** This setting's value in {@code config}, written as a URL would write it. */
+    public String valueIn(BridgeConfig config) {
+        return String.valueOf(read.apply(config));
+    }
+
+    /** The default as the README writes it; an empty value is written {@code none}. */
+    public String defaultText() {
+        String text = valueIn(BridgeConfig.defaults());
+        return text.isEmpty() ? "none" : text;
+    }
+
+    public static Optional<BridgeSetting> byKey(String key) {
+        return Arrays.stream(values()).filter(s -> s.key.equals(key)).findFirst();
+    }
+
+    /**
+     * A config from settings by name, over the defaults.
+     *
+     * @throws IllegalArgumentException naming the setting and the known ones, for an unknown name or a bad value
+     */
+    public static BridgeConfig configFrom(Map<String, String> settings) {
+        BridgeConfig.Builder builder = BridgeConfig.builder();
+        settings.forEach((key, value) -> {
+            BridgeSetting setting = byKey(key).orElseThrow(() -> new IllegalArgumentException("unknown setting '" + key
+                    + "'; known settings: " + Arrays.stream(values()).map(BridgeSetting::key).collect(Collectors.joining(", "))));
+            try {
+                setting.write.accept(builder, value.trim());
+            } catch (IllegalArgumentException | DateTimeParseException e) {
+                throw new IllegalArgumentException("bad value '" + value + "' for setting " + key + ": " + e.getMessage(), e);
+            }
+        });
+        return builder.build();
+    }
+
+    private static boolean parseBoolean(String v) {
+        if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(v);
+        }
+        throw new IllegalArgumentException("expected true or false");
+    }
+}

@@ -1,0 +1,95 @@
+package io.snakebridge.jdbc;
+
+import io.snakebridge.BridgeConfig;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.util.Properties;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+
+/**
+ * A {@code DataSource} for containers that want a class name: configure it with {@link #setUrl}
+ * ({@code jdbc:snakebridge:?maxRefs=100}) or construct it with a {@link BridgeConfig}. Each
+ * {@link #getConnection()} starts a worker; put a pool in front of it.
+ */
+public final class BridgeDataSource implements DataSource {
+    private volatile BridgeConfig config;
+    private volatile String url = SnakeBridgeDriver.URL_PREFIX;
+    private volatile int loginTimeoutSeconds;
+
+    public BridgeDataSource() {
+        this.config = BridgeConfig.defaults();
+    }
+
+    public BridgeDataSource(BridgeConfig config) {
+        this.config = config;
+    }
+
+    /** Settings as a JDBC URL, e.g. {@code jdbc:snakebridge:?refTtl=PT30S}; replaces the whole config. */
+    public void setUrl(String url) throws SQLException {
+        if (!url.startsWith(SnakeBridgeDriver.URL_PREFIX)) {
+            throw new SQLException("not a SnakeBridge URL (" + SnakeBridgeDriver.URL_PREFIX + "...): " + url, "08001");
+        }
+        this.config = SnakeBridgeDriver.configFor(url, new Properties());
+        this.url = url;
+    }
+
+    public String getUrl() {
+        return url;
+    }
+
+    public BridgeConfig getConfig() {
+        return config;
+    }
+
+    @Override
+    public Connection getConnection() throws SQLException {
+        return BridgeJdbcConnection.open(config);
+    }
+
+    /** A bridge has no credentials; they are ignored. */
+    @Override
+    public Connection getConnection(String username, String password) throws SQLException {
+        return getConnection();
+    }
+
+    @Override
+    public PrintWriter getLogWriter() {
+        return null;
+    }
+
+    @Override
+    public void setLogWriter(PrintWriter out) {
+        // SnakeBridge logs through SLF4J
+    }
+
+    @Override
+    public void setLoginTimeout(int seconds) {
+        this.loginTimeoutSeconds = seconds;
+    }
+
+    @Override
+    public int getLoginTimeout() {
+        return loginTimeoutSeconds;
+    }
+
+    @Override
+    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+        throw new SQLFeatureNotSupportedException("SnakeBridge logs through SLF4J", (String) null);
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> type) throws SQLException {
+        if (type.isInstance(this)) {
+            return type.cast(this);
+        }
+        throw new SQLException("not a wrapper for " + type.getName(), "HY000");
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> type) {
+        return type.isInstance(this);
+    }
+}
