@@ -54,6 +54,16 @@ class RegistryTest(unittest.TestCase):
         self.assert_error(lambda: self.registry.release("b", [ref]), "session_mismatch")
         self.assertEqual(self.registry.resolve("a", ref), "secret")
 
+    def test_reset_session_releases_everything_and_keeps_the_limits_under_a_new_id(self):
+        self.registry.open_session("a", {"max_refs": 5})
+        ref = self.registry.add("a", 1)
+        self.registry.add("other", 2)
+        self.assertEqual(self.registry.reset_session("a", "a2"), 1)
+        self.assert_error(lambda: self.registry.resolve("a", ref), "ref_not_found", reason="session_released")
+        info = self.registry.session_info("a2")
+        self.assertEqual((info["live_refs"], info["limits"]["max_refs"], info["worker_live_refs"]), (0, 5, 1))
+        self.assert_error(lambda: self.registry.reset_session("a2", "other"), "invalid_argument")
+
     def test_max_refs_is_per_session_and_rejects_by_default(self):
         self.registry.open_session("a", {"max_refs": 2})
         self.registry.add("a", 1)

@@ -183,6 +183,14 @@ def release_session(worker, request, session_id):
 
 
 @_op()
+def reset_session(worker, request, session_id):
+    new_session_id = request.get("new_session_id")
+    if type(new_session_id) is not str or not new_session_id:
+        raise BridgeError("protocol", "reset_session needs a non-empty string new_session_id")
+    return worker.registry.reset_session(session_id, new_session_id)
+
+
+@_op()
 def open_session(worker, request, session_id):
     limits = request.get("limits", {})
     if type(limits) is not dict:

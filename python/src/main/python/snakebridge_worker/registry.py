@@ -79,11 +79,24 @@ class Registry:
         return session.limits.to_wire()
 
     def session_info(self, session_id):
+        """This session's live refs and limits, and the worker's total live refs (a count only:
+        no session learns another's ids)."""
         session = self._sessions.get(session_id)
-        if session is None:
-            return {"live_refs": 0, "limits": self.default_limits.to_wire()}
-        self._expire(session, self._clock())
-        return {"live_refs": len(session.refs), "limits": session.limits.to_wire()}
+        if session is not None:
+            self._expire(session, self._clock())
+        limits = session.limits if session is not None else self.default_limits
+        return {"live_refs": len(session.refs) if session is not None else 0, "limits": limits.to_wire(),
+                "worker_live_refs": len(self._owner)}
+
+    def reset_session(self, session_id, new_session_id):
+        """Releases a session and opens another with the same limits; returns how many refs it released."""
+        if new_session_id == session_id or new_session_id in self._sessions:
+            raise BridgeError("invalid_argument", "reset_session needs a new, unused session id")
+        session = self._sessions.get(session_id)
+        limits = session.limits if session is not None else self.default_limits
+        released = self.release_session(session_id)
+        self._sessions[new_session_id] = _Session(new_session_id, limits)
+        return released
 
     def release_session(self, session_id):
         session = self._sessions.pop(session_id, None)  # exact match only, never a prefix

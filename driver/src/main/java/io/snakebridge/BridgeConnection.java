@@ -51,6 +51,12 @@ public interface BridgeConnection extends AutoCloseable {
     /** The number of refs this session holds in the worker, asked of the worker. */
     int liveRefs();
 
+    /**
+     * The number of refs the worker holds over all its sessions (a count only). A pooled worker
+     * serves one session at a time, so between borrowers this is zero unless something leaked.
+     */
+    int workerLiveRefs();
+
     /** Checks that the worker answers. */
     void ping();
 

@@ -154,8 +154,9 @@ final class WorkerConnection implements BridgeConnection {
     public void resetSession() {
         lock.lock();
         try {
-            request("release_session", Map.of(), true);
-            openSession(newSessionId());
+            String next = newSessionId();
+            request("reset_session", Map.of("new_session_id", next), true); // one round trip: release and reopen
+            sessionId = next;
         } finally {
             lock.unlock();
         }
@@ -211,6 +212,11 @@ final class WorkerConnection implements BridgeConnection {
     @Override
     public int liveRefs() {
         return request("session_info", Map.of(), true).path("live_refs").asInt();
+    }
+
+    @Override
+    public int workerLiveRefs() {
+        return request("session_info", Map.of(), true).path("worker_live_refs").asInt();
     }
 
     @Override
