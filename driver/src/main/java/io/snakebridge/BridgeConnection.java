@@ -66,9 +66,10 @@ public interface BridgeConnection extends AutoCloseable {
     /**
      * Releases every ref of the session and starts a new session with a new id, on the same worker
      * (a pool does this when a connection is returned). Handles of the old session then fail fast
-     * with {@link RefNotFoundException} reason SESSION_RELEASED.
+     * with {@link RefNotFoundException} reason SESSION_RELEASED. Returns how many refs it released
+     * (the refs the session's user left open).
      */
-    void resetSession();
+    int resetSession();
 
     /** Whether the connection is unusable: closed, broken, or its worker has died. */
     boolean isClosed();

@@ -151,12 +151,13 @@ final class WorkerConnection implements BridgeConnection {
     }
 
     @Override
-    public void resetSession() {
+    public int resetSession() {
         lock.lock();
         try {
             String next = newSessionId();
-            request("reset_session", Map.of("new_session_id", next), true); // one round trip: release and reopen
+            int released = request("reset_session", Map.of("new_session_id", next), true).asInt(); // one round trip
             sessionId = next;
+            return released;
         } finally {
             lock.unlock();
         }

@@ -1,0 +1,172 @@
+package io.snakebridge.pool;
+
+import io.snakebridge.BridgeConfig;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a {@link BridgePool} sizes and ages its workers, plus the {@link BridgeConfig} each worker
+ * starts with. Immutable; the defaults (README "Pool settings") are the constants below.
+ */
+public final class BridgePoolConfig {
+    static final int DEFAULT_POOL_SIZE = 4;
+    static final Duration DEFAULT_MAX_LIFETIME = Duration.ofMinutes(30);
+    static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
+    static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration DEFAULT_LEAK_DETECTION_THRESHOLD = Duration.ZERO;
+    static final String DEFAULT_POOL_NAME = "snakebridge";
+
+    private final int poolSize;
+    private final int minimumIdle;
+    private final Duration maxLifetime;
+    private final Duration idleTimeout;
+    private final Duration connectionTimeout;
+    private final Duration leakDetectionThreshold;
+    private final String poolName;
+    private final BridgeConfig bridge;
+    private final Object metricRegistry;
+
+    private BridgePoolConfig(Builder b) {
+        this.poolSize = b.poolSize;
+        this.minimumIdle = b.minimumIdle < 0 ? b.poolSize : Math.min(b.minimumIdle, b.poolSize);
+        this.maxLifetime = b.maxLifetime;
+        this.idleTimeout = b.idleTimeout;
+        this.connectionTimeout = b.connectionTimeout;
+        this.leakDetectionThreshold = b.leakDetectionThreshold;
+        this.poolName = b.poolName;
+        this.bridge = b.bridge;
+        this.metricRegistry = b.metricRegistry;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static BridgePoolConfig defaults() {
+        return builder().build();
+    }
+
+    /** Most workers (connections) the pool holds. Each is a process: size it to the cores Python should use. */
+    public int poolSize() {
+        return poolSize;
+    }
+
+    /** Workers kept ready when idle; defaults to {@link #poolSize()} (a fixed pool, as HikariCP recommends). */
+    public int minimumIdle() {
+        return minimumIdle;
+    }
+
+    /** A worker older than this is retired once idle (recycling the Python process). */
+    public Duration maxLifetime() {
+        return maxLifetime;
+    }
+
+    public Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    /** How long {@link BridgePool#getConnection()} waits for a free worker. */
+    public Duration connectionTimeout() {
+        return connectionTimeout;
+    }
+
+    /** Logs a connection borrowed longer than this (a leak suspect); zero is off. */
+    public Duration leakDetectionThreshold() {
+        return leakDetectionThreshold;
+    }
+
+    public String poolName() {
+        return poolName;
+    }
+
+    /** The settings each worker starts with (limits apply per session: per borrow). */
+    public BridgeConfig bridge() {
+        return bridge;
+    }
+
+    /** A Micrometer {@code MeterRegistry}, or null. Typed Object so Micrometer stays an optional dependency. */
+    public Object metricRegistry() {
+        return metricRegistry;
+    }
+
+    public static final class Builder {
+        private int poolSize = DEFAULT_POOL_SIZE;
+        private int minimumIdle = -1;
+        private Duration maxLifetime = DEFAULT_MAX_LIFETIME;
+        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private Duration connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
+        private Duration leakDetectionThreshold = DEFAULT_LEAK_DETECTION_THRESHOLD;
+        private String poolName = DEFAULT_POOL_NAME;
+        private BridgeConfig bridge = BridgeConfig.defaults();
+        private Object metricRegistry;
+
+        private Builder() {
+        }
+
+        public Builder poolSize(int size) {
+            if (size < 1) {
+                throw new IllegalArgumentException("poolSize must be >= 1, got " + size);
+            }
+            this.poolSize = size;
+            return this;
+        }
+
+        public Builder minimumIdle(int idle) {
+            if (idle < 0) {
+                throw new IllegalArgumentException("minimumIdle must be >= 0, got " + idle);
+            }
+            this.minimumIdle = idle;
+            return this;
+        }
+
+        public Builder maxLifetime(Duration lifetime) {
+            this.maxLifetime = positive(lifetime, "maxLifetime");
+            return this;
+        }
+
+        public Builder idleTimeout(Duration timeout) {
+            this.idleTimeout = positive(timeout, "idleTimeout");
+            return this;
+        }
+
+        public Builder connectionTimeout(Duration timeout) {
+            this.connectionTimeout = positive(timeout, "connectionTimeout");
+            return this;
+        }
+
+        public Builder leakDetectionThreshold(Duration threshold) {
+            if (Objects.requireNonNull(threshold, "leakDetectionThreshold").isNegative()) {
+                throw new IllegalArgumentException("leakDetectionThreshold must not be negative");
+            }
+            this.leakDetectionThreshold = threshold;
+            return this;
+        }
+
+        public Builder poolName(String name) {
+            this.poolName = Objects.requireNonNull(name, "poolName");
+            return this;
+        }
+
+        public Builder bridge(BridgeConfig config) {
+            this.bridge = Objects.requireNonNull(config, "bridge");
+            return this;
+        }
+
+        /** A Micrometer {@code MeterRegistry}: HikariCP's pool meters plus SnakeBridge's (README "Metrics"). */
+        public Builder metricRegistry(Object registry) {
+            this.metricRegistry = registry;
+            return this;
+        }
+
+        public BridgePoolConfig build() {
+            return new BridgePoolConfig(this);
+        }
+
+        private static Duration positive(Duration d, String name) {
+            if (Objects.requireNonNull(d, name).isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, got " + d);
+            }
+            return d;
+        }
+    }
+}

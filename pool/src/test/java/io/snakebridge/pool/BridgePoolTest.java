@@ -1,0 +1,132 @@
+package io.snakebridge.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.snakebridge.BridgeClosedException;
+import io.snakebridge.BridgeConnection;
+import io.snakebridge.PythonException;
+import io.snakebridge.RefHandle;
+import io.snakebridge.RefNotFoundException;
+import io.snakebridge.WorkerCrashedException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class BridgePoolTest {
+
+    @Test
+    void aRefTakenByOneBorrowerIsUnusableByTheNextAndTheWorkerHoldsNoneOfIt() {
+        try (BridgePool pool = new BridgePool(Pools.config(1).build())) {
+            RefHandle leftOpen;
+            String firstSession;
+            long pid;
+            try (BridgeConnection first = pool.getConnection()) {
+                pid = Pools.workerPid(first);
+                firstSession = first.sessionId();
+                leftOpen = first.callRef("types.SimpleNamespace");
+                leftOpen.setAttr("secret", 42);
+                first.callRef("types.SimpleNamespace");
+                assertThat(first.workerLiveRefs()).isEqualTo(2);
+            }
+            try (BridgeConnection second = pool.getConnection()) {
+                assertThat(Pools.workerPid(second)).isEqualTo(pid); // the same worker, lent again
+                assertThat(second.sessionId()).isNotEqualTo(firstSession);
+                assertThat(second.workerLiveRefs()).isZero();
+                assertThatThrownBy(() -> leftOpen.getAttr("secret")).isInstanceOfSatisfying(RefNotFoundException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RefNotFoundException.Reason.SESSION_RELEASED));
+                assertThatThrownBy(() -> second.call("getattr", leftOpen, "secret")).isInstanceOf(RefNotFoundException.class);
+            }
+        }
+    }
+
+    @Test
+    void aReturnedConnectionCannotBeUsedByItsFormerBorrower() {
+        try (BridgePool pool = new BridgePool(Pools.config(1).build())) {
+            BridgeConnection py = pool.getConnection();
+            py.close();
+            py.close();
+            assertThatThrownBy(() -> py.call("len", "x")).isInstanceOf(BridgeClosedException.class);
+        }
+    }
+
+    @Test
+    void aKilledWorkersConnectionIsEvictedAndReplaced() throws Exception {
+        try (BridgePool pool = new BridgePool(Pools.config(1).build())) {
+            long firstPid;
+            try (BridgeConnection py = pool.getConnection()) {
+                firstPid = Pools.workerPid(py);
+                Pools.kill(firstPid);
+                assertThatThrownBy(() -> py.call("len", "x")).isInstanceOf(WorkerCrashedException.class);
+            }
+            assertThat(pool.evictions()).isEqualTo(1);
+            try (BridgeConnection py = pool.getConnection()) {
+                assertThat(Pools.workerPid(py)).isNotEqualTo(firstPid);
+                assertThat(py.call("len", "abc").asLong()).isEqualTo(3);
+            }
+        }
+    }
+
+    @Test
+    void metricsCountCallsPythonErrorsCrashesEvictionsAndRefsLeftOpen() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (BridgePool pool = new BridgePool(Pools.config(1).poolName("m").metricRegistry(registry).build())) {
+            try (BridgeConnection py = pool.getConnection()) {
+                py.call("len", "x");
+                py.callRef("object");
+                assertThatThrownBy(() -> py.call("operator.truediv", 1, 0)).isInstanceOf(PythonException.class);
+            }
+            try (BridgeConnection py = pool.getConnection()) {
+                Pools.kill(Pools.workerPid(py));
+                assertThatThrownBy(py::ping).isInstanceOf(WorkerCrashedException.class);
+            }
+            assertThat(registry.get("snakebridge.calls").tag("pool", "m").timer().count()).isEqualTo(5); // len, object, truediv, getpid, ping
+            assertThat(registry.get("snakebridge.python.errors").tag("type", "ZeroDivisionError").counter().count()).isEqualTo(1);
+            assertThat(registry.get("snakebridge.worker.crashes").counter().count()).isEqualTo(1);
+            assertThat(registry.get("snakebridge.evictions").counter().count()).isEqualTo(1);
+            assertThat(registry.get("snakebridge.refs.released.on.return").summary().totalAmount()).isEqualTo(1);
+            assertThat(registry.find("hikaricp.connections").tag("pool", "m").gauge()).isNotNull();
+        }
+    }
+
+    @Test
+    void aPoolWhoseWorkersCannotStartFailsWithAWorkerStartError() {
+        assertThatThrownBy(() -> new BridgePool(BridgePoolConfig.builder()
+                .bridge(io.snakebridge.BridgeConfig.builder().python("/no/such/python").build())
+                .connectionTimeout(Duration.ofSeconds(1)).build()))
+                .isInstanceOf(io.snakebridge.WorkerStartException.class)
+                .hasMessageContaining("/no/such/python");
+    }
+
+    @Test
+    void readmePoolSettingsTableMatchesTheDefaultsInCode() throws IOException {
+        BridgePoolConfig d = BridgePoolConfig.defaults();
+        Map<String, String> inCode = new LinkedHashMap<>();
+        inCode.put("poolSize", String.valueOf(d.poolSize()));
+        inCode.put("minimumIdle", "poolSize");
+        inCode.put("maxLifetime", d.maxLifetime().toString());
+        inCode.put("idleTimeout", d.idleTimeout().toString());
+        inCode.put("connectionTimeout", d.connectionTimeout().toString());
+        inCode.put("leakDetectionThreshold", d.leakDetectionThreshold().toString());
+        inCode.put("poolName", d.poolName());
+        inCode.put("metricRegistry", "none");
+        assertThat(d.minimumIdle()).isEqualTo(d.poolSize());
+        assertThat(d.metricRegistry()).isNull();
+
+        String readme = Files.readString(Path.of("..", "README.md"));
+        String table = readme.substring(readme.indexOf("<!-- pool-settings:start -->"), readme.indexOf("<!-- pool-settings:end -->"));
+        Map<String, String> documented = new LinkedHashMap<>();
+        Matcher m = Pattern.compile("^\\| `([^`]+)` \\| `([^`]*)` \\|", Pattern.MULTILINE).matcher(table);
+        while (m.find()) {
+            documented.put(m.group(1), m.group(2));
+        }
+        assertThat(documented).containsExactlyEntriesOf(inCode);
+    }
+}
