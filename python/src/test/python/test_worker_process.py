@@ -89,6 +89,10 @@ class WorkerProcessTest(unittest.TestCase):
         self.assertEqual(ref["type_name"], "list")
         self.assertEqual(self.worker.ok("call_method", session_id="s", object=ref, method="count", args=[2]), 1)
 
+    def test_a_self_containing_result_in_a_fresh_session_is_invalid_value(self):
+        error = self.worker.request("call", session_id="fresh", function="eval", args=["(lambda l: (l.append(l), l)[1])([])"])["error"]
+        self.assertEqual(error["code"], "invalid_value")
+
     def test_unsendable_result_is_an_error_and_its_refs_are_dropped(self):
         error = self.call("eval", "[object(), '\\udc80']")["error"]
         self.assertEqual(error["code"], "invalid_value")

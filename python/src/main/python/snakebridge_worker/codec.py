@@ -26,9 +26,19 @@ class Atom(str):
 
 
 class _StopIterationMarker:
+    """A singleton: copying or unpickling it gives it back, so it always travels as its tag."""
     __slots__ = ()
 
     def __repr__(self):
+        return "STOP_ITERATION"
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
         return "STOP_ITERATION"
 
 

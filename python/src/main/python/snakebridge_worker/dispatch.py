@@ -206,7 +206,9 @@ def session_info(worker, request, session_id):
 # -- request fields ---------------------------------------------------------------------------
 def _name(request, field):
     name = request.get(field)
-    if type(name) is not str or not name or not all(part.isidentifier() for part in name.split(".")):
+    if type(name) is not str:
+        raise BridgeError("protocol", f"{field} must be a string, got {type(name).__name__}")
+    if not name or not all(part.isidentifier() for part in name.split(".")):
         raise BridgeError("invalid_argument", f"{field} must be a dotted name of identifiers, got {name!r}")
     return name
 

@@ -167,9 +167,10 @@ class Registry:
 
     def discard(self, session_id, ref_ids):
         """Forgets refs that were never handed out (a result that failed to encode)."""
-        session = self._sessions[session_id]
+        session = self._sessions.get(session_id)
         for ref_id in ref_ids:
-            session.refs.pop(ref_id, None)
+            if session is not None:
+                session.refs.pop(ref_id, None)
             self._owner.pop(ref_id, None)
 
     def expire_all(self):

@@ -8,6 +8,14 @@ public final class SnakeBridge {
     private SnakeBridge() {
     }
 
+    /**
+     * The directory holding this release's worker package ({@code snakebridge_worker}), for running
+     * it standalone: {@code PYTHONPATH=<dir> python3 -m snakebridge_worker}.
+     */
+    public static java.nio.file.Path referenceWorkerPath() {
+        return WorkerSources.directory();
+    }
+
     /** Starts a worker with {@link BridgeConfig#defaults()}. */
     public static BridgeConnection connect() {
         return connect(BridgeConfig.defaults());

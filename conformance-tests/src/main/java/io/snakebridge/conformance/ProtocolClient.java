@@ -1,0 +1,181 @@
+package io.snakebridge.conformance;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.snakebridge.shim.WorkerProcess;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The suite's reference client: raw frames to and from one worker process, with nothing hidden, so
+ * tests can also send what a correct client never would. Frames are read on a thread of their own,
+ * so a worker that goes silent fails a test by timeout instead of hanging the suite.
+ */
+public final class ProtocolClient implements AutoCloseable {
+    public static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(10);
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final byte[] EOF = new byte[0];
+
+    private final WorkerProcess process;
+    private final OutputStream out;
+    private final BlockingQueue<byte[]> frames = new LinkedBlockingQueue<>();
+    private long nextId;
+    private JsonNode hello;
+
+    private ProtocolClient(WorkerProcess process) {
+        this.process = process;
+        this.out = process.protocolOutput();
+        Thread reader = new Thread(this::readFrames, "conformance-reader-" + process.pid());
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts the worker under test without a handshake. */
+    public static ProtocolClient start() {
+        try {
+            return new ProtocolClient(WorkerProcess.start(WorkerUnderTest.command(), WorkerUnderTest.environment()));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start the worker under test (" + WorkerUnderTest.command() + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** Starts the worker and completes a version-1 handshake. */
+    public static ProtocolClient connect() {
+        ProtocolClient client = start();
+        JsonNode response = client.request("handshake", Map.of("protocol_version", 1, "min_supported_version", 1));
+        if (!response.path("ok").asBoolean()) {
+            client.close();
+            throw new AssertionError("handshake failed: " + response);
+        }
+        client.hello = response.get("result");
+        return client;
+    }
+
+    public JsonNode hello() {
+        return hello;
+    }
+
+    public List<String> capabilities() {
+        List<String> caps = new ArrayList<>();
+        hello.path("capabilities").forEach(c -> caps.add(c.asText()));
+        return caps;
+    }
+
+    public WorkerProcess process() {
+        return process;
+    }
+
+    // -- raw I/O ------------------------------------------------------------------------------------
+
+    public void sendRaw(byte[] bytes) {
+        try {
+            out.write(bytes);
+            out.flush();
+        } catch (IOException e) {
+            throw new AssertionError("the worker's input is closed: " + e.getMessage(), e);
+        }
+    }
+
+    public void sendFrame(byte[] payload) {
+        sendRaw(ByteBuffer.allocate(4 + payload.length).putInt(payload.length).put(payload).array());
+    }
+
+    public void closeInput() {
+        try {
+            out.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+    }
+
+    /** The next frame as JSON, or null when the worker closed its output. Fails after {@link #ANSWER_TIMEOUT}. */
+    public JsonNode readFrame() {
+        try {
+            byte[] frame = frames.poll(ANSWER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            if (frame == null) {
+                throw new AssertionError("the worker did not answer within " + ANSWER_TIMEOUT + " (a hang)");
+            }
+            return frame == EOF ? null : JSON.readTree(frame);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        } catch (IOException e) {
+            throw new AssertionError("the worker sent a frame that is not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    // -- requests -----------------------------------------------------------------------------------
+
+    /** Sends a request with a fresh id and returns its response, checking that the id is echoed (MSG-2). */
+    public JsonNode request(String op, Map<String, ?> fields) {
+        ObjectNode message = JSON.valueToTree(fields);
+        long id = ++nextId;
+        message.put("id", id);
+        message.put("op", op);
+        try {
+            sendFrame(JSON.writeValueAsBytes(message));
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        JsonNode response = readFrame();
+        if (response == null) {
+            throw new AssertionError("the worker closed its output instead of answering " + message);
+        }
+        if (response.path("id").asLong(-1) != id) {
+            throw new AssertionError("response " + response + " does not echo request id " + id);
+        }
+        return response;
+    }
+
+    /** A session-scoped request. */
+    public JsonNode request(String op, String session, Map<String, ?> fields) {
+        Map<String, Object> withSession = new java.util.LinkedHashMap<>(fields);
+        withSession.put("session_id", session);
+        return request(op, withSession);
+    }
+
+    public int exitCode(Duration timeout) {
+        if (!process.awaitExit(timeout)) {
+            throw new AssertionError("the worker did not exit within " + timeout);
+        }
+        String description = process.exitDescription();
+        return description.startsWith("exit code ") ? Integer.parseInt(description.substring(10)) : -1;
+    }
+
+    @Override
+    public void close() {
+        process.shutdown(Duration.ofSeconds(2));
+    }
+
+    private void readFrames() {
+        DataInputStream in = new DataInputStream(process.protocolInput());
+        try {
+            while (true) {
+                int length = in.readInt();
+                if (length < 0 || length > 256 << 20) {
+                    frames.add(("{\"__client_error__\":\"frame length " + (length & 0xffffffffL) + " is not plausible\"}").getBytes());
+                    break;
+                }
+                byte[] payload = new byte[length];
+                in.readFully(payload);
+                frames.add(payload);
+            }
+        } catch (EOFException e) {
+            // the worker closed its output
+        } catch (IOException e) {
+            // the pipe broke: same as closed for the tests
+        }
+        frames.add(EOF);
+    }
+}

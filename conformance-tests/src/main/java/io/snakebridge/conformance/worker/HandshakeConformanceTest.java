@@ -1,0 +1,71 @@
+package io.snakebridge.conformance.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.snakebridge.conformance.ProtocolClient;
+import io.snakebridge.conformance.Requirement;
+import java.util.Map;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+class HandshakeConformanceTest extends WorkerConformance {
+
+    @Test
+    @Tag("required")
+    @Requirement("HS-1")
+    void anyFirstRequestButAHandshakeIsRefused() {
+        try (ProtocolClient fresh = ProtocolClient.start()) {
+            error(fresh.request("ping", Map.of()), "protocol");
+            error(fresh.request("call", S1, fields("function", "len", "args", java.util.List.of("x"))), "protocol");
+            ok(fresh.request("handshake", Map.of("protocol_version", 1, "min_supported_version", 1)));
+            ok(fresh.request("ping", Map.of()));
+        }
+    }
+
+    @Test
+    @Tag("required")
+    @Requirement("HS-2")
+    void versionsAreNegotiatedAndAnImpossibleRangeIsUnsupportedVersion() {
+        try (ProtocolClient fresh = ProtocolClient.start()) {
+            JsonNode error = error(fresh.request("handshake", Map.of("protocol_version", 9, "min_supported_version", 9)),
+                    "unsupported_version");
+            assertThat(error.path("details").path("protocol_version").isInt()).isTrue();
+            JsonNode agreed = ok(fresh.request("handshake", Map.of("protocol_version", 5, "min_supported_version", 1)));
+            assertThat(agreed.path("protocol_version").asInt()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    @Tag("required")
+    @Requirement("HS-3")
+    void theHandshakeDescribesTheWorker() {
+        JsonNode hello = worker.hello();
+        assertThat(hello.path("protocol_version").asInt()).isEqualTo(1);
+        assertThat(hello.path("min_supported_version").isInt()).isTrue();
+        assertThat(hello.path("worker_id").asText()).isNotEmpty();
+        assertThat(hello.path("pid").asLong()).isEqualTo(worker.process().pid());
+        assertThat(hello.path("python_version").asText()).matches("\\d+\\.\\d+\\.\\d+");
+        assertThat(hello.path("implementation").asText()).isNotEmpty();
+        assertThat(hello.path("capabilities").isArray()).isTrue();
+        for (String limit : new String[] {"max_refs", "ref_limit_policy", "ref_ttl_seconds"}) {
+            assertThat(hello.path("defaults").has(limit)).as("defaults.%s", limit).isTrue();
+        }
+        for (String limit : new String[] {"max_frame_bytes", "max_nesting_depth", "max_int_digits"}) {
+            assertThat(hello.path("limits").path(limit).isIntegralNumber()).as("limits.%s", limit).isTrue();
+        }
+    }
+
+    @Test
+    @Tag("required")
+    @Requirement("HS-4")
+    void capabilitiesAreNamedAndValuesNeedingAnUndeclaredOneAreRejected() {
+        worker.hello().path("capabilities").forEach(c -> assertThat(c.isTextual()).isTrue());
+        assertThat(worker.capabilities()).contains("refs");
+        if (!worker.capabilities().contains("callbacks")) {
+            JsonNode response = call(S1, "callable", Map.of("__type__", "callback", "__schema__", 1, "ref_id", "x", "arity", 1));
+            assertThat(response.path("ok").asBoolean(true)).isFalse();
+            ok(worker.request("ping", Map.of()));
+        }
+    }
+}

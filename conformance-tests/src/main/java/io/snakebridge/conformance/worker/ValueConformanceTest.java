@@ -1,0 +1,162 @@
+package io.snakebridge.conformance.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.snakebridge.conformance.Fixtures;
+import io.snakebridge.conformance.Requirement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Section 6, driven by the language-neutral fixtures where a value can be written down. */
+class ValueConformanceTest extends WorkerConformance {
+
+    private void assertRoundTrip(Fixtures.Case c) {
+        if (!c.expected().isNull()) {
+            assertThat(ok(call(S1, "repr", c.wire())).asText()).as("repr in Python").isEqualTo(c.expected().asText());
+        }
+        JsonNode back = ok(call(S1, "copy.copy", c.wire()));
+        assertThat(back).as("sent back unchanged").isEqualTo(c.wire());
+    }
+
+    static List<Fixtures.Case> intCases() {
+        return Fixtures.roundTrip("VAL-INT-1");
+    }
+
+    static List<Fixtures.Case> floatCases() {
+        return Fixtures.roundTrip("VAL-FLOAT-1");
+    }
+
+    static List<Fixtures.Case> plainDictCases() {
+        return Fixtures.roundTrip("VAL-DICT-1");
+    }
+
+    static List<Fixtures.Case> pairsDictCases() {
+        return Fixtures.roundTrip("VAL-DICT-2");
+    }
+
+    static List<Fixtures.Case> tagCases() {
+        return Fixtures.roundTrip("VAL-TAG-1");
+    }
+
+    static List<Fixtures.Case> timeCases() {
+        return Fixtures.roundTrip("VAL-TIME-1");
+    }
+
+    static List<Fixtures.Case> invalidCases() {
+        return Fixtures.invalid("VAL-TAG-2");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("intCases")
+    @Tag("required")
+    @Requirement("VAL-INT-1")
+    void intsOfAnySizeTravelExactlyAndStayInts(Fixtures.Case c) {
+        assertRoundTrip(c);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("floatCases")
+    @Tag("required")
+    @Requirement("VAL-FLOAT-1")
+    void floatsRoundTripExactlyWithSpecialFloatsTagged(Fixtures.Case c) {
+        assertRoundTrip(c);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("plainDictCases")
+    @Tag("required")
+    @Requirement("VAL-DICT-1")
+    void anObjectWithoutTypeIsAlwaysAPlainDict(Fixtures.Case c) {
+        assertRoundTrip(c);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("pairsDictCases")
+    @Tag("required")
+    @Requirement("VAL-DICT-2")
+    void dictsWithNonStringOrTypeKeysTravelAsPairs(Fixtures.Case c) {
+        assertRoundTrip(c);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("tagCases")
+    @Tag("required")
+    @Requirement("VAL-TAG-1")
+    void everyTagRoundTrips(Fixtures.Case c) {
+        assertRoundTrip(c);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("timeCases")
+    @Tag("required")
+    @Requirement("VAL-TIME-1")
+    void naiveAndAwareDatesAndTimesRoundTrip(Fixtures.Case c) {
+        assertRoundTrip(c);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidCases")
+    @Tag("required")
+    @Requirement("VAL-TAG-2")
+    void malformedTaggedValuesAreInvalidValueAndServingGoesOn(Fixtures.Case c) {
+        error(call(S1, "repr", c.wire()), c.expected().asText());
+        assertThat(ok(worker.request("ping", Map.of())).asText()).isEqualTo("pong");
+    }
+
+    @Test
+    @Tag("required")
+    @Requirement("VAL-REF-1")
+    void containersTravelByValueWithOnlyTheirUnsendableLeavesAsRefs() {
+        JsonNode mixed = ok(call(S1, "eval", "{'n': 1, 'items': [2, object()], 'd': __import__('decimal').Decimal('1.5')}"));
+        assertThat(mixed.path("n").asInt()).isEqualTo(1);
+        assertThat(mixed.path("items").get(0).asInt()).isEqualTo(2);
+        assertThat(mixed.path("items").get(1).path("__type__").asText()).isEqualTo("ref");
+        assertThat(mixed.path("d").path("type_name").asText()).isEqualTo("Decimal");
+        JsonNode generator = ok(call(S1, "eval", "(i for i in range(3))"));
+        assertThat(generator.path("__type__").asText()).isEqualTo("stream_ref");
+        assertThat(generator.path("stream_type").asText()).isEqualTo("generator");
+        assertThat(ok(call(S1, "eval", "__import__('collections').OrderedDict(a=1)")).toString()).isEqualTo("{\"a\":1}");
+    }
+
+    @Test
+    @Tag("required")
+    @Requirement("VAL-REF-2")
+    void oneObjectIsOneRefPerResultAndEveryResultMakesFreshRefs() {
+        JsonNode pair = ok(call(S1, "eval", "(lambda o: [o, o])(object())"));
+        assertThat(pair.get(0).path("id")).isEqualTo(pair.get(1).path("id"));
+        assertThat(liveRefs(S1)).isEqualTo(1);
+        JsonNode first = ok(call(S1, "eval", "__import__('sys')"));
+        JsonNode second = ok(call(S1, "eval", "__import__('sys')"));
+        assertThat(first.path("id")).isNotEqualTo(second.path("id"));
+    }
+
+    @Test
+    @Tag("required")
+    @Requirement("VAL-LIM-1")
+    void valuesNestedPastTheLimitOrContainingThemselvesAreInvalidValue() {
+        int depth = worker.hello().path("limits").path("max_nesting_depth").asInt();
+        Object deep = List.of();
+        for (int i = 0; i < depth + 1; i++) {
+            deep = List.of(deep);
+        }
+        error(call(S1, "len", deep), "invalid_value");
+        error(call(S1, "eval", "(lambda l: (l.append(l), l)[1])([])"), "invalid_value");
+        assertThat(ok(worker.request("ping", Map.of())).asText()).isEqualTo("pong");
+    }
+
+    @Test
+    @Tag("required")
+    @Requirement("VAL-LIM-2")
+    void aResultThatCannotBeWrittenIsInvalidValueAndItsRefsAreDropped() {
+        error(call(S1, "eval", "[object(), '\\udc80']"), "invalid_value");
+        assertThat(liveRefs(S1)).isZero();
+        List<Object> ok = new ArrayList<>(List.of("fine"));
+        assertThat(ok(call(S1, "list", ok)).get(0).asText()).isEqualTo("fine");
+    }
+}

@@ -1,0 +1,82 @@
+package io.snakebridge.conformance.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.snakebridge.conformance.ProtocolClient;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+
+/** Base of the worker suite: each test gets a fresh worker, handshaken, and a session "s1". */
+abstract class WorkerConformance {
+    static final String S1 = "s1";
+    static final String S2 = "s2";
+    ProtocolClient worker;
+
+    @BeforeEach
+    void startWorker() {
+        worker = ProtocolClient.connect();
+    }
+
+    @AfterEach
+    void stopWorker() {
+        worker.close();
+    }
+
+    void assumeCapability(String capability) {
+        Assumptions.assumeTrue(worker.capabilities().contains(capability),
+                "the worker does not declare capability '" + capability + "'");
+    }
+
+    static Map<String, Object> fields(Object... keyValues) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            map.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return map;
+    }
+
+    JsonNode call(String session, String function, Object... args) {
+        return worker.request("call", session, fields("function", function, "args", Arrays.asList(args)));
+    }
+
+    JsonNode callWith(String session, String function, List<?> args, Map<String, ?> kwargs, String want) {
+        return worker.request("call", session, fields("function", function, "args", args, "kwargs", kwargs, "want", want));
+    }
+
+    static JsonNode ok(JsonNode response) {
+        assertThat(response.path("ok").asBoolean()).as("expected ok=true: %s", response).isTrue();
+        assertThat(response.has("result")).as("an ok response carries result: %s", response).isTrue();
+        return response.get("result");
+    }
+
+    static JsonNode error(JsonNode response, String code) {
+        assertThat(response.path("ok").asBoolean(true)).as("expected ok=false: %s", response).isFalse();
+        JsonNode error = response.get("error");
+        assertThat(error).as("an error response carries error: %s", response).isNotNull();
+        assertThat(error.path("code").asText()).as("error code of %s", response).isEqualTo(code);
+        assertThat(error.path("message").isTextual()).as("error message of %s", response).isTrue();
+        return error;
+    }
+
+    /** A ref made in {@code session} (a fresh SimpleNamespace with x = value). */
+    JsonNode newRef(String session, int value) {
+        JsonNode ref = ok(worker.request("call", session,
+                fields("function", "types.SimpleNamespace", "kwargs", Map.of("x", value))));
+        assertThat(ref.path("__type__").asText()).isEqualTo("ref");
+        return ref;
+    }
+
+    JsonNode getX(String session, Object ref) {
+        return worker.request("get_attr", session, fields("object", ref, "name", "x"));
+    }
+
+    int liveRefs(String session) {
+        return ok(worker.request("session_info", session, Map.of())).path("live_refs").asInt();
+    }
+}
