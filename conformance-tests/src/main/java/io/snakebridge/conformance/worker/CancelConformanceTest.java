@@ -18,10 +18,10 @@ class CancelConformanceTest extends WorkerConformance {
     @Requirement("CANCEL-1")
     void sigintInterruptsUserCodeWithCancelledAndTheSessionSurvives() {
         assumeCapability("cancel");
-        JsonNode ns = newRef(S1, 1);
+        JsonNode ns = newRef(s1, 1);
         CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS).execute(() -> worker.process().signal(Signal.INT));
-        error(call(S1, "time.sleep", 30), "cancelled");
-        assertThat(ok(getX(S1, ns)).asInt()).isEqualTo(1);
+        error(call(s1, "time.sleep", 30), "cancelled");
+        assertThat(ok(getX(s1, ns)).asInt()).isEqualTo(1);
     }
 
     @Test

@@ -19,17 +19,41 @@ class ErrorConformanceTest extends WorkerConformance {
     @Requirement("ERR-1")
     void everyErrorCarriesACodeFromTheTableAndAMessage() {
         List<JsonNode> errors = List.of(
-                call(S1, "operator.truediv", 1, 0),
-                getX(S1, Map.of("__type__", "ref", "__schema__", 1, "id", "0".repeat(32), "session_id", S1)),
-                getX(S1, Map.of("__type__", "ref", "__schema__", 1)),
-                call(S1, "repr", Map.of("__type__", "nope", "__schema__", 1)),
-                call(S1, "a..b"),
-                worker.request("open_session", S1, Map.of("limits", Map.of("max_refs", -1))),
+                call(s1, "operator.truediv", 1, 0),
+                getX(s1, Map.of("__type__", "ref", "__schema__", 1, "id", "0".repeat(32), "session_id", s1)),
+                getX(s1, Map.of("__type__", "ref", "__schema__", 1)),
+                call(s1, "repr", Map.of("__type__", "nope", "__schema__", 1)),
+                call(s1, "a..b"),
+                worker.request("open_session", s1, Map.of("limits", Map.of("max_refs", -1))),
                 worker.request("fly", Map.of()));
         for (JsonNode response : errors) {
             assertThat(response.path("ok").asBoolean(true)).isFalse();
             assertThat(response.path("error").path("code").asText()).as("code of %s", response).isIn(CODES);
             assertThat(response.path("error").path("message").asText()).as("message of %s", response).isNotBlank();
         }
+    }
+
+    @Test
+    @Tag("required")
+    @Requirement("ERR-2")
+    void refErrorsCarryTheirIdentifiersInDetails() {
+        JsonNode ref = newRef(s1, 1);
+        String id = ref.path("id").asText();
+        ok(worker.request("release_ref", s1, fields("ids", List.of(id))));
+        JsonNode notFound = error(getX(s1, ref), "ref_not_found").path("details");
+        assertThat(notFound.path("ref_id").asText()).isEqualTo(id);
+        assertThat(notFound.path("session_id").asText()).isEqualTo(s1);
+        assertThat(notFound.path("reason").asText()).isNotEmpty();
+        JsonNode theirs = newRef(s2, 2);
+        JsonNode mismatch = error(worker.request("release_ref", s1, fields("ids", List.of(theirs.path("id").asText()))),
+                "session_mismatch").path("details");
+        assertThat(mismatch.path("ref_id").asText()).isEqualTo(theirs.path("id").asText());
+        assertThat(mismatch.path("expected_session_id").asText()).isEqualTo(s1);
+        assertThat(mismatch.path("actual_session_id").asText()).isEqualTo(s2);
+        ok(worker.request("open_session", s1, Map.of("limits", Map.of("max_refs", 1))));
+        newRef(s1, 3);
+        JsonNode limit = error(worker.request("call", s1, fields("function", "object")), "ref_limit").path("details");
+        assertThat(limit.path("limit").asInt()).isEqualTo(1);
+        assertThat(limit.path("session_id").asText()).isEqualTo(s1);
     }
 }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.snakebridge.conformance.Requirement;
 import io.snakebridge.conformance.WorkerUnderTest;
+import io.snakebridge.conformance.ProtocolClient;
+import io.snakebridge.shim.Signal;
 import io.snakebridge.shim.WorkerProcess;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -21,51 +23,57 @@ class FramingConformanceTest extends WorkerConformance {
     @Requirement({"FRAME-1", "FRAME-2"})
     void framesAreALengthPrefixAndUtf8JsonOverStdinAndStdout() {
         assertThat(ok(worker.request("ping", Map.of())).asText()).isEqualTo("pong");
-        assertThat(ok(call(S1, "str.upper", "héllo ✓")).asText()).isEqualTo("HÉLLO ✓");
+        assertThat(ok(call(s1, "str.upper", "héllo ✓")).asText()).isEqualTo("HÉLLO ✓");
     }
 
     @Test
     @Tag("required")
     @Requirement("FRAME-3")
     void aFrameOverTheMaximumGetsFrameTooLargeThenANonZeroExit() {
-        long max = worker.hello().path("limits").path("max_frame_bytes").asLong();
-        worker.sendRaw(ByteBuffer.allocate(4).putInt((int) (max + 1)).array());
-        JsonNode response = worker.readFrame();
-        assertThat(response).isNotNull();
-        assertThat(response.get("id").isNull()).isTrue();
-        error(response, "frame_too_large");
-        assertThat(worker.exitCode(Duration.ofSeconds(10))).isNotZero();
+        try (ProtocolClient own = ProtocolClient.connect()) {
+            long max = own.hello().path("limits").path("max_frame_bytes").asLong();
+            own.sendRaw(ByteBuffer.allocate(4).putInt((int) (max + 1)).array());
+            JsonNode response = own.readFrame();
+            assertThat(response).isNotNull();
+            assertThat(response.get("id").isNull()).isTrue();
+            error(response, "frame_too_large");
+            assertThat(own.exitCode(Duration.ofSeconds(10))).isNotZero();
+        }
     }
 
     @Test
     @Tag("required")
     @Requirement("FRAME-4")
     void aStreamEndingInsideAFrameIsAProtocolErrorAndANonZeroExit() {
-        worker.sendRaw(ByteBuffer.allocate(6).putInt(100).put((byte) '{').put((byte) '}').array());
-        worker.closeInput();
-        JsonNode response = worker.readFrame();
-        if (response != null) {
-            error(response, "protocol");
+        try (ProtocolClient own = ProtocolClient.connect()) {
+            own.sendRaw(ByteBuffer.allocate(6).putInt(100).put((byte) '{').put((byte) '}').array());
+            own.closeInput();
+            JsonNode response = own.readFrame();
+            if (response != null) {
+                error(response, "protocol");
+            }
+            assertThat(own.exitCode(Duration.ofSeconds(10))).isNotZero();
         }
-        assertThat(worker.exitCode(Duration.ofSeconds(10))).isNotZero();
     }
 
     @Test
     @Tag("required")
     @Requirement("FRAME-5")
     void endOfInputBetweenFramesIsACleanExit() {
-        ok(worker.request("ping", Map.of()));
-        worker.closeInput();
-        assertThat(worker.exitCode(Duration.ofSeconds(10))).isZero();
+        try (ProtocolClient own = ProtocolClient.connect()) {
+            ok(own.request("ping", Map.of()));
+            own.closeInput();
+            assertThat(own.exitCode(Duration.ofSeconds(10))).isZero();
+        }
     }
 
     @Test
     @Tag("required")
     @Requirement("FRAME-6")
     void userOutputToStdoutNeverReachesTheProtocolStream() {
-        ok(call(S1, "print", "text printed by user code"));
-        ok(call(S1, "os.write", 1, Map.of("__type__", "bytes", "__schema__", 1, "data", "cmF3IGJ5dGVzIG9uIGZkIDEK")));
-        ok(worker.request("call", S1, fields("function", "sys.stdout.write", "args", List.of("via sys.stdout\n"))));
+        ok(call(s1, "print", "text printed by user code"));
+        ok(call(s1, "os.write", 1, Map.of("__type__", "bytes", "__schema__", 1, "data", "cmF3IGJ5dGVzIG9uIGZkIDEK")));
+        ok(worker.request("call", s1, fields("function", "sys.stdout.write", "args", List.of("via sys.stdout\n"))));
         assertThat(ok(worker.request("ping", Map.of())).asText()).isEqualTo("pong");
     }
 
@@ -88,7 +96,7 @@ class FramingConformanceTest extends WorkerConformance {
             assertThat(pid).as("the shell reported the worker's pid").isPositive();
             Thread.sleep(1000); // let the worker start and arrange its parent-death signal
             assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isTrue();
-            shell.kill();
+            shell.signal(Signal.KILL); // only the shell: our end of the worker's input stays open
             long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
             while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
                 Thread.sleep(20);

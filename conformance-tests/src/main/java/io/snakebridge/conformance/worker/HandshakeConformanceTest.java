@@ -17,7 +17,7 @@ class HandshakeConformanceTest extends WorkerConformance {
     void anyFirstRequestButAHandshakeIsRefused() {
         try (ProtocolClient fresh = ProtocolClient.start()) {
             error(fresh.request("ping", Map.of()), "protocol");
-            error(fresh.request("call", S1, fields("function", "len", "args", java.util.List.of("x"))), "protocol");
+            error(fresh.request("call", s1, fields("function", "len", "args", java.util.List.of("x"))), "protocol");
             ok(fresh.request("handshake", Map.of("protocol_version", 1, "min_supported_version", 1)));
             ok(fresh.request("ping", Map.of()));
         }
@@ -63,7 +63,7 @@ class HandshakeConformanceTest extends WorkerConformance {
         worker.hello().path("capabilities").forEach(c -> assertThat(c.isTextual()).isTrue());
         assertThat(worker.capabilities()).contains("refs");
         if (!worker.capabilities().contains("callbacks")) {
-            JsonNode response = call(S1, "callable", Map.of("__type__", "callback", "__schema__", 1, "ref_id", "x", "arity", 1));
+            JsonNode response = call(s1, "callable", Map.of("__type__", "callback", "__schema__", 1, "ref_id", "x", "arity", 1));
             assertThat(response.path("ok").asBoolean(true)).isFalse();
             ok(worker.request("ping", Map.of()));
         }

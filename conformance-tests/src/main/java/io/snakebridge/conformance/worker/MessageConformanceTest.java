@@ -17,10 +17,10 @@ class MessageConformanceTest extends WorkerConformance {
     @Requirement({"MSG-1", "MSG-2"})
     void everyRequestGetsOneResponseEchoingItsIdInOrder() {
         for (int i = 0; i < 5; i++) {
-            JsonNode response = call(S1, "abs", -i);
+            JsonNode response = call(s1, "abs", -i);
             assertThat(ok(response).asInt()).isEqualTo(i);
         }
-        JsonNode failed = call(S1, "int", "not a number");
+        JsonNode failed = call(s1, "int", "not a number");
         assertThat(failed.has("result")).isFalse();
         assertThat(failed.path("error").isObject()).isTrue();
     }
@@ -46,12 +46,12 @@ class MessageConformanceTest extends WorkerConformance {
     @Tag("required")
     @Requirement("MSG-4")
     void unknownOpsAndMissingOrMistypedFieldsGetAProtocolErrorWithTheRequestId() {
-        error(worker.request("fly", S1, Map.of()), "protocol");
-        error(worker.request("call", S1, Map.of()), "protocol");
-        error(worker.request("call", S1, fields("function", "len", "args", "not a list")), "protocol");
+        error(worker.request("fly", s1, Map.of()), "protocol");
+        error(worker.request("call", s1, Map.of()), "protocol");
+        error(worker.request("call", s1, fields("function", "len", "args", "not a list")), "protocol");
         error(worker.request("call", fields("function", "len", "args", List.of("x"))), "protocol"); // no session_id
-        error(worker.request("release_ref", S1, fields("ids", "not a list")), "protocol");
-        assertThat(ok(call(S1, "len", "abc")).asInt()).isEqualTo(3);
+        error(worker.request("release_ref", s1, fields("ids", "not a list")), "protocol");
+        assertThat(ok(call(s1, "len", "abc")).asInt()).isEqualTo(3);
     }
 
     @Test
@@ -59,7 +59,7 @@ class MessageConformanceTest extends WorkerConformance {
     @Requirement("MSG-5")
     void unknownExtraFieldsAreIgnored() {
         assertThat(ok(worker.request("ping", fields("trace_id", "abc"))).asText()).isEqualTo("pong");
-        JsonNode tuple = ok(call(S1, "len", Map.of("__type__", "tuple", "__schema__", 1, "elements", List.of(1, 2), "hint", "x")));
+        JsonNode tuple = ok(call(s1, "len", Map.of("__type__", "tuple", "__schema__", 1, "elements", List.of(1, 2), "hint", "x")));
         assertThat(tuple.asInt()).isEqualTo(2);
     }
 
@@ -68,12 +68,12 @@ class MessageConformanceTest extends WorkerConformance {
     @Requirement("MSG-6")
     void idsInReleaseAreReleasedBeforeTheOpAndUnknownOrForeignIdsAreSkipped() {
         assumeCapability("batch_release");
-        JsonNode mine = newRef(S1, 1);
-        JsonNode theirs = newRef(S2, 2);
+        JsonNode mine = newRef(s1, 1);
+        JsonNode theirs = newRef(s2, 2);
         ok(worker.request("ping", Map.of()));
-        ok(worker.request("call", S1, fields("function", "len", "args", List.of("ab"),
+        ok(worker.request("call", s1, fields("function", "len", "args", List.of("ab"),
                 "release", List.of(mine.get("id").asText(), theirs.get("id").asText(), "f".repeat(32)))));
-        assertThat(liveRefs(S1)).isZero();
-        assertThat(ok(getX(S2, theirs)).asInt()).isEqualTo(2);
+        assertThat(liveRefs(s1)).isZero();
+        assertThat(ok(getX(s2, theirs)).asInt()).isEqualTo(2);
     }
 }

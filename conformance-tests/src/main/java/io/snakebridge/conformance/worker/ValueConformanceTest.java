@@ -18,9 +18,9 @@ class ValueConformanceTest extends WorkerConformance {
 
     private void assertRoundTrip(Fixtures.Case c) {
         if (!c.expected().isNull()) {
-            assertThat(ok(call(S1, "repr", c.wire())).asText()).as("repr in Python").isEqualTo(c.expected().asText());
+            assertThat(ok(call(s1, "repr", c.wire())).asText()).as("repr in Python").isEqualTo(c.expected().asText());
         }
-        JsonNode back = ok(call(S1, "copy.copy", c.wire()));
+        JsonNode back = ok(call(s1, "copy.copy", c.wire()));
         assertThat(back).as("sent back unchanged").isEqualTo(c.wire());
     }
 
@@ -105,7 +105,7 @@ class ValueConformanceTest extends WorkerConformance {
     @Tag("required")
     @Requirement("VAL-TAG-2")
     void malformedTaggedValuesAreInvalidValueAndServingGoesOn(Fixtures.Case c) {
-        error(call(S1, "repr", c.wire()), c.expected().asText());
+        error(call(s1, "repr", c.wire()), c.expected().asText());
         assertThat(ok(worker.request("ping", Map.of())).asText()).isEqualTo("pong");
     }
 
@@ -113,26 +113,26 @@ class ValueConformanceTest extends WorkerConformance {
     @Tag("required")
     @Requirement("VAL-REF-1")
     void containersTravelByValueWithOnlyTheirUnsendableLeavesAsRefs() {
-        JsonNode mixed = ok(call(S1, "eval", "{'n': 1, 'items': [2, object()], 'd': __import__('decimal').Decimal('1.5')}"));
+        JsonNode mixed = ok(call(s1, "eval", "{'n': 1, 'items': [2, object()], 'd': __import__('decimal').Decimal('1.5')}"));
         assertThat(mixed.path("n").asInt()).isEqualTo(1);
         assertThat(mixed.path("items").get(0).asInt()).isEqualTo(2);
         assertThat(mixed.path("items").get(1).path("__type__").asText()).isEqualTo("ref");
         assertThat(mixed.path("d").path("type_name").asText()).isEqualTo("Decimal");
-        JsonNode generator = ok(call(S1, "eval", "(i for i in range(3))"));
+        JsonNode generator = ok(call(s1, "eval", "(i for i in range(3))"));
         assertThat(generator.path("__type__").asText()).isEqualTo("stream_ref");
         assertThat(generator.path("stream_type").asText()).isEqualTo("generator");
-        assertThat(ok(call(S1, "eval", "__import__('collections').OrderedDict(a=1)")).toString()).isEqualTo("{\"a\":1}");
+        assertThat(ok(call(s1, "eval", "__import__('collections').OrderedDict(a=1)")).toString()).isEqualTo("{\"a\":1}");
     }
 
     @Test
     @Tag("required")
     @Requirement("VAL-REF-2")
     void oneObjectIsOneRefPerResultAndEveryResultMakesFreshRefs() {
-        JsonNode pair = ok(call(S1, "eval", "(lambda o: [o, o])(object())"));
+        JsonNode pair = ok(call(s1, "eval", "(lambda o: [o, o])(object())"));
         assertThat(pair.get(0).path("id")).isEqualTo(pair.get(1).path("id"));
-        assertThat(liveRefs(S1)).isEqualTo(1);
-        JsonNode first = ok(call(S1, "eval", "__import__('sys')"));
-        JsonNode second = ok(call(S1, "eval", "__import__('sys')"));
+        assertThat(liveRefs(s1)).isEqualTo(1);
+        JsonNode first = ok(call(s1, "eval", "__import__('sys')"));
+        JsonNode second = ok(call(s1, "eval", "__import__('sys')"));
         assertThat(first.path("id")).isNotEqualTo(second.path("id"));
     }
 
@@ -145,8 +145,8 @@ class ValueConformanceTest extends WorkerConformance {
         for (int i = 0; i < depth + 1; i++) {
             deep = List.of(deep);
         }
-        error(call(S1, "len", deep), "invalid_value");
-        error(call(S1, "eval", "(lambda l: (l.append(l), l)[1])([])"), "invalid_value");
+        error(call(s1, "len", deep), "invalid_value");
+        error(call(s1, "eval", "(lambda l: (l.append(l), l)[1])([])"), "invalid_value");
         assertThat(ok(worker.request("ping", Map.of())).asText()).isEqualTo("pong");
     }
 
@@ -154,9 +154,9 @@ class ValueConformanceTest extends WorkerConformance {
     @Tag("required")
     @Requirement("VAL-LIM-2")
     void aResultThatCannotBeWrittenIsInvalidValueAndItsRefsAreDropped() {
-        error(call(S1, "eval", "[object(), '\\udc80']"), "invalid_value");
-        assertThat(liveRefs(S1)).isZero();
+        error(call(s1, "eval", "[object(), '\\udc80']"), "invalid_value");
+        assertThat(liveRefs(s1)).isZero();
         List<Object> ok = new ArrayList<>(List.of("fine"));
-        assertThat(ok(call(S1, "list", ok)).get(0).asText()).isEqualTo("fine");
+        assertThat(ok(call(s1, "list", ok)).get(0).asText()).isEqualTo("fine");
     }
 }

@@ -8,24 +8,53 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestInstance;
 
-/** Base of the worker suite: each test gets a fresh worker, handshaken, and a session "s1". */
+/**
+ * Base of the worker suite. A test class shares one handshaken worker (starting one per test would
+ * triple the run time); every test gets session ids no other test used, and a worker that an
+ * earlier test left dead or out of step is replaced first, so one failure never spills into the
+ * next test. Tests that end the worker on purpose start their own.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class WorkerConformance {
-    static final String S1 = "s1";
-    static final String S2 = "s2";
+    private static final AtomicInteger SESSIONS = new AtomicInteger();
+    String s1;
+    String s2;
     ProtocolClient worker;
 
-    @BeforeEach
+    @BeforeAll
     void startWorker() {
         worker = ProtocolClient.connect();
     }
 
-    @AfterEach
+    @BeforeEach
+    void freshSessionsOnAHealthyWorker() {
+        int n = SESSIONS.incrementAndGet();
+        s1 = "s1-" + n;
+        s2 = "s2-" + n;
+        if (!healthy()) {
+            worker.process().kill();
+            worker = ProtocolClient.connect();
+        }
+    }
+
+    @AfterAll
     void stopWorker() {
         worker.close();
+    }
+
+    private boolean healthy() {
+        try {
+            return worker.process().isAlive() && "pong".equals(worker.request("ping", Map.of()).path("result").asText());
+        } catch (AssertionError e) {
+            return false;
+        }
     }
 
     void assumeCapability(String capability) {

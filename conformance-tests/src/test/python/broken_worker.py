@@ -1,0 +1,78 @@
+"""The reference worker with one deliberate defect, so the build can prove that the conformance
+suite catches it: ``python3 broken_worker.py DEFECT`` (the worker package on PYTHONPATH).
+
+Each defect is one the original SnakeBridge had or a classic protocol mistake (see REFERENCE-NOTES
+and the seed research note)."""
+import os
+import sys
+
+from snakebridge_worker import __main__ as worker_main
+from snakebridge_worker import codec, dispatch, registry
+
+
+def release_session_by_prefix():
+    """release_session("a") also removes the refs of session "a:b" (original defect 4)."""
+    release = registry.Registry.release_session
+
+    def by_prefix(self, session_id):
+        return sum(release(self, sid) for sid in [s for s in list(self._sessions) if s.startswith(session_id)])
+    registry.Registry.release_session = by_prefix
+
+
+def bare_key_error():
+    """A missing ref is a bare KeyError instead of ref_not_found (the seed note's central finding)."""
+    def key_error(ref_id, session_id, reason):
+        return KeyError(f"Unknown SnakeBridge reference: {ref_id}")
+    registry.ref_not_found = key_error
+    codec.ref_not_found = key_error
+
+
+def ttl_never_expires():
+    """ref_ttl_seconds is accepted but never applied (original defect 2: TTL documented, disabled)."""
+    registry.Registry._expire = lambda self, session, now: None
+
+
+def top_level_int_as_float():
+    """Top-level ints come back as floats (original defect 6: 6 becomes 6.0)."""
+    respond = dispatch.Worker.respond
+
+    def mangled(self, session_id, value, want):
+        result = respond(self, session_id, value, want)
+        return float(result) if type(result) is int else result
+    dispatch.Worker.respond = mangled
+
+
+def print_corrupts_protocol():
+    """The protocol shares fd 1 with user code, so print() and os.write(1, ...) corrupt it."""
+    worker_main._claim_protocol_streams = lambda: (os.fdopen(os.dup(0), "rb"), os.fdopen(1, "wb", buffering=0))
+
+
+def refs_visible_across_sessions():
+    """A ref resolves in whatever session holds it (original defect 9's consequence: no isolation)."""
+    resolve, ref_id = registry.Registry.resolve, codec.Decoder.ref_id
+
+    def resolve_anywhere(self, session_id, wanted):
+        owner = self._owner.get(wanted)
+        if owner is not None and owner != session_id:
+            return self._sessions[owner].refs[wanted].obj
+        return resolve(self, session_id, wanted)
+
+    def without_session_check(self, value):
+        if type(value) is dict and value.get("session_id") not in (None, self._session_id):
+            value = dict(value, session_id=self._session_id)
+        return ref_id(self, value)
+    registry.Registry.resolve = resolve_anywhere
+    codec.Decoder.ref_id = without_session_check
+
+
+def no_parent_death_signal():
+    """The worker outlives a parent that died (only the optional FRAME-7 covers this)."""
+    worker_main._die_with_parent = lambda: None
+
+
+DEFECTS = {f.__name__: f for f in (release_session_by_prefix, bare_key_error, ttl_never_expires, top_level_int_as_float,
+                                    print_corrupts_protocol, refs_visible_across_sessions, no_parent_death_signal)}
+
+if __name__ == "__main__":
+    DEFECTS[sys.argv[1]]()
+    sys.exit(worker_main.main())
