@@ -1,5 +1,6 @@
 package io.snakebridge.cli;
 
+import io.snakebridge.conformance.ConformanceRunner;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,7 +9,12 @@ import picocli.CommandLine.Command;
         description = "Use CPython from the command line through the SnakeBridge driver.",
         subcommands = {CallCommand.class})
 public final class Main {
+    /** The command with every subcommand: {@code call}, and {@code conformance} (the TCK runner). */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main()).addSubcommand("conformance", new CommandLine(new ConformanceRunner()).setCommandName("conformance"));
+    }
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(commandLine().execute(args));
     }
 }

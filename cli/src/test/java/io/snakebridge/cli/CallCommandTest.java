@@ -12,7 +12,7 @@ class CallCommandTest {
     private final StringWriter err = new StringWriter();
 
     private int run(String... args) {
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = Main.commandLine();
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         String[] withPython = new String[args.length + 2];
@@ -44,6 +44,14 @@ class CallCommandTest {
     void pythonErrorExitsNonZeroAndPrintsTypeAndMessage() {
         assertThat(run("call", "operator.truediv", "1", "0")).isEqualTo(CallCommand.PYTHON_ERROR);
         assertThat(err.toString()).contains("ZeroDivisionError: division by zero");
+    }
+
+    @Test
+    void theConformanceSubcommandChecksTheReferenceWorkerAndWritesReports(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        int exit = Main.commandLine().execute("conformance", "--report-dir", dir.toString(),
+                "--env", "PYTHONPATH=" + io.snakebridge.SnakeBridge.referenceWorkerPath());
+        assertThat(exit).isZero();
+        assertThat(dir.resolve("summary.md")).content().contains("**Conforms**");
     }
 
     @Test
