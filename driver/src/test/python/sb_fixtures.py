@@ -66,3 +66,32 @@ def block_sigint_and_sleep(seconds):
 def crash_with_segfault():
     import ctypes
     return ctypes.string_at(0)
+
+
+def apply(f, *args):
+    return f(*args)
+
+
+def call_and_catch(f):
+    try:
+        return f()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+_kept = []
+
+
+def keep(f):
+    _kept.append(f)
+
+
+def call_kept():
+    return _kept.pop()()
+
+
+def call_many(f, n):
+    total = 0
+    for i in range(n):
+        total += f(i)
+    return total

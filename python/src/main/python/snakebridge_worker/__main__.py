@@ -1,6 +1,5 @@
 """Entry point: ``python3 -m snakebridge_worker``. Serves one client on the process's stdin/stdout."""
 import faulthandler
-import json
 import os
 import signal
 import sys
@@ -8,9 +7,8 @@ import uuid
 
 from . import DEFAULTS, MIN_PYTHON
 from .dispatch import Worker
-from .errors import BridgeError, to_wire
-from .framing import FrameError, read_frame, write_frame
 from .registry import Registry
+from .server import Server
 
 
 def _claim_protocol_streams():
@@ -52,70 +50,13 @@ def _interrupt_user_code_only(worker):
     def on_sigint(signum, frame):
         if worker.interruptible:
             raise KeyboardInterrupt
+        worker.note_interrupt()
     signal.signal(signal.SIGINT, on_sigint)
 
 
 def _configure_int_digits(limit):
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(limit)
-
-
-def serve(proto_in, proto_out, worker, max_frame_bytes):
-    """Answers requests until EOF. Returns the process exit status."""
-    while True:
-        try:
-            payload = read_frame(proto_in, max_frame_bytes)
-        except FrameError as exc:
-            # The stream is out of step: say why, then close rather than guess at the next frame.
-            _send(proto_out, {"id": None, "ok": False, "error": {"code": exc.code, "message": str(exc)}})
-            return 2
-        if payload is None:
-            return 0
-        _send(proto_out, _answer(worker, payload), worker)
-
-
-def _answer(worker, payload):
-    try:
-        request = json.loads(payload.decode("utf-8"))
-    except RecursionError:
-        return _failure(None, BridgeError("protocol", "request nests too deeply to parse"))
-    except ValueError as exc:  # invalid UTF-8, invalid JSON, or an int longer than max_int_digits
-        return _failure(None, BridgeError("protocol", f"request is not valid UTF-8 JSON: {exc}"))
-    request_id = request.get("id") if type(request) is dict else None
-    try:
-        if type(request) is not dict:
-            raise BridgeError("protocol", f"a request must be a JSON object, got {type(request).__name__}")
-        if type(request_id) is not int:
-            request_id = None
-            raise BridgeError("protocol", "a request needs an integer id")
-        return {"id": request_id, "ok": True, "result": worker.handle(request)}
-    except KeyboardInterrupt:
-        return _failure(request_id, BridgeError("cancelled", "the call was interrupted (KeyboardInterrupt)"))
-    except RecursionError as exc:
-        return _failure(request_id, BridgeError("invalid_value", f"value nests too deeply: {exc}"))
-    except Exception as exc:  # a user's exception is an answer, never the end of the worker
-        return _failure(request_id, exc)
-
-
-def _failure(request_id, exc):
-    return {"id": request_id, "ok": False, "error": to_wire(exc)}
-
-
-def _send(proto_out, response, worker=None):
-    try:
-        data = _dumps(response)
-    except (ValueError, TypeError, UnicodeEncodeError, RecursionError) as exc:
-        # e.g. a str holding a lone surrogate, or an int past max_int_digits: the refs this result
-        # made are dropped, the error says why, and the session goes on.
-        if worker is not None:
-            worker.rollback_last_result()
-        failure = _failure(response.get("id"), BridgeError("invalid_value", f"result cannot be sent: {type(exc).__name__}: {exc!r}"))
-        data = json.dumps(failure, ensure_ascii=True, default=repr).encode("ascii")
-    write_frame(proto_out, data)
-
-
-def _dumps(message):
-    return json.dumps(message, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
 def main():
@@ -129,7 +70,7 @@ def main():
     proto_in, proto_out = _claim_protocol_streams()
     worker = Worker(Registry(DEFAULTS), uuid.uuid4().hex)
     _interrupt_user_code_only(worker)
-    return serve(proto_in, proto_out, worker, DEFAULTS["max_frame_bytes"])
+    return Server(proto_in, proto_out, worker, DEFAULTS["max_frame_bytes"]).serve()
 
 
 if __name__ == "__main__":

@@ -163,13 +163,14 @@ def _numpy_scalar(obj):
 class Decoder:
     """Decodes request values; refs resolve in the request's session only."""
 
-    __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth")
+    __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "make_callback")
 
-    def __init__(self, registry, session_id, worker_id, max_depth):
+    def __init__(self, registry, session_id, worker_id, max_depth, make_callback=None):
         self._registry = registry
         self._session_id = session_id
         self._worker_id = worker_id
         self._max_depth = max_depth
+        self.make_callback = make_callback  # None where callbacks cannot run (no client to call)
 
     def decode(self, value, depth=0):
         cls = type(value)
@@ -189,6 +190,8 @@ class Decoder:
             raise invalid_value(f"unknown tag {tag!r}; known tags: {', '.join(sorted(_DECODERS))}")
         try:
             return handler(self, value, depth + 1)
+        except BridgeError:
+            raise
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise invalid_value(f"malformed {tag!r} value: {type(exc).__name__}: {exc}") from None
 
@@ -252,7 +255,9 @@ def _iso(kind):
 
 
 def _decode_callback(decoder, value, depth):
-    raise BridgeError("invalid_value", "callback values need the 'callbacks' capability, which this worker does not declare")
+    if decoder.make_callback is None:
+        raise BridgeError("invalid_value", "a callback value cannot be used here: there is no client to call it")
+    return decoder.make_callback(value["ref_id"], value["arity"])
 
 
 def _decode_atom(decoder, value, depth):

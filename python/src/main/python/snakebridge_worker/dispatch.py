@@ -10,7 +10,7 @@ from . import DEFAULTS, MIN_SUPPORTED_VERSION, PROTOCOL_VERSION
 from .codec import Decoder, Encoder
 from .errors import BridgeError
 
-CAPABILITIES = ["refs", "stream_refs", "batch_release", "session_limits", "ref_ttl", "tombstones", "cancel"]
+CAPABILITIES = ["refs", "stream_refs", "batch_release", "session_limits", "ref_ttl", "tombstones", "cancel", "callbacks"]
 _WANTS = ("value", "ref")
 
 
@@ -24,11 +24,23 @@ class Worker:
         self.max_depth = defaults["max_nesting_depth"]
         self.handshaken = False
         self.interruptible = False  # True only while user code runs: SIGINT raises KeyboardInterrupt there
+        self._interrupt_pending = False  # a SIGINT that came while a callback's frames were in flight
+        self._framework_depth = 0
         self._last_result_refs = None  # (session id, ref ids) of the latest encoded result
-
+        self._callbacks = []  # per request being handled (nested while callbacks run): the callbacks it brought
+        self.server = None  # set by the Server; callbacks talk to the client through it
 
     def handle(self, request):
-        """Returns the result of one request or raises; ``request`` is a decoded JSON object."""
+        """Returns the result of one request or raises; ``request`` is a decoded JSON object.
+        Callbacks that arrived with the request die when it ends (CB-4)."""
+        self._callbacks.append([])
+        try:
+            return self._handle(request)
+        finally:
+            for callback in self._callbacks.pop():
+                callback.live = False
+
+    def _handle(self, request):
         self._last_result_refs = None
         op = request.get("op")
         handler = _OPS.get(op) if type(op) is str else None
@@ -52,15 +64,47 @@ class Worker:
     def user_code(self):
         """Marks where a cancel (SIGINT) may interrupt: resolving names (imports), the call itself,
         attribute access. The worker's own bookkeeping and framing are never interrupted."""
+        outer = self.interruptible
         self.interruptible = True
         try:
             yield
         finally:
-            self.interruptible = False
+            self.interruptible = outer
+
+    @contextlib.contextmanager
+    def framework_code(self):
+        """The worker's own work inside user code (a callback's frames): not interruptible, but a
+        SIGINT that comes meanwhile is raised as soon as user code resumes, so no cancel is lost."""
+        outer = self.interruptible
+        self.interruptible = False
+        self._framework_depth += 1
+        try:
+            yield
+        finally:
+            self._framework_depth -= 1
+            self.interruptible = outer
+        if outer and self._interrupt_pending:
+            self._interrupt_pending = False
+            raise KeyboardInterrupt
+
+    def note_interrupt(self):
+        """A SIGINT outside user code: remembered only while a callback's frames are in flight."""
+        if self._framework_depth:
+            self._interrupt_pending = True
+
+    def new_callback(self, session_id, callback_id, arity):
+        if type(callback_id) is not str or not callback_id or type(arity) is not int:
+            raise BridgeError("invalid_value", "a callback needs a string ref_id and an integer arity")
+        if not self._callbacks:
+            raise BridgeError("invalid_value", "a callback can only arrive with a request")
+        callback = Callback(self, session_id, callback_id, arity)
+        self._callbacks[-1].append(callback)
+        return callback
 
     # -- helpers shared by the ops ------------------------------------------------------------
     def decoder(self, session_id):
-        return Decoder(self.registry, session_id, self.worker_id, self.max_depth)
+        return Decoder(self.registry, session_id, self.worker_id, self.max_depth,
+                       lambda callback_id, arity: self.new_callback(session_id, callback_id, arity))
 
     def respond(self, session_id, value, want):
         encoder = Encoder(self.registry, session_id, self.worker_id, self.max_depth)
@@ -84,6 +128,31 @@ class Worker:
         if obj is None:
             return None
         return self.decoder(session_id).resolve_ref(obj)
+
+
+class Callback:
+    """A Java function handed to Python (PROTOCOL.md CB-*): calling it runs it in the JVM, on the
+    thread that made the outer call, while that call waits."""
+
+    __slots__ = ("_worker", "session_id", "callback_id", "arity", "live")
+
+    def __init__(self, worker, session_id, callback_id, arity):
+        self._worker = worker
+        self.session_id = session_id
+        self.callback_id = callback_id
+        self.arity = arity  # -1: any number of arguments
+        self.live = True
+
+    def __call__(self, *args, **kwargs):
+        if not self.live:
+            raise RuntimeError(f"Java callback {self.callback_id} was passed to a call that has returned; "
+                               "a callback can only be called while the call it was passed to runs")
+        if self.arity >= 0 and len(args) + len(kwargs) != self.arity:
+            raise TypeError(f"Java callback {self.callback_id} takes {self.arity} argument(s), got {len(args) + len(kwargs)}")
+        return self._worker.server.call_back(self, args, kwargs)
+
+    def __repr__(self):
+        return f"<Java callback {self.callback_id}{'' if self.live else ' (expired)'}>"
 
 
 def _op(session_scoped=True):

@@ -40,6 +40,9 @@ def _python_exception(exc, depth):
         "message": str(exc),
         "traceback": _frames(exc.__traceback__),
     }
+    java_error_id = getattr(exc, "java_error_id", None)
+    if java_error_id is not None:
+        error["java_error_id"] = java_error_id  # the Java exception a callback threw (CB-3)
     cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
     if cause is not None and depth < _MAX_CAUSE_DEPTH:
         error["cause"] = _python_exception(cause, depth + 1)

@@ -12,12 +12,17 @@ final class Errors {
     }
 
     static BridgeException fromWire(JsonNode error) {
+        return fromWire(error, id -> null);
+    }
+
+    /** {@code callbackErrors} finds the Java exception a callback threw, by the id Python was told (CB-3). */
+    static BridgeException fromWire(JsonNode error, java.util.function.LongFunction<Throwable> callbackErrors) {
         String code = error.path("code").asText("");
         String message = error.path("message").asText("");
         JsonNode details = error.path("details");
         switch (code) {
             case "python_exception":
-                return python(error, 0);
+                return python(error, 0, callbackErrors);
             case "ref_not_found":
                 return new RefNotFoundException(details.path("ref_id").asText(null), details.path("session_id").asText(null),
                         RefNotFoundException.Reason.fromWire(details.path("reason").asText(null)), message);
@@ -44,14 +49,17 @@ final class Errors {
         }
     }
 
-    private static PythonException python(JsonNode error, int depth) {
+    private static PythonException python(JsonNode error, int depth, java.util.function.LongFunction<Throwable> callbackErrors) {
         List<PythonException.Frame> frames = new ArrayList<>();
         for (JsonNode f : error.path("traceback")) {
             frames.add(new PythonException.Frame(f.path("file").asText(""), f.path("line").asInt(), f.path("function").asText(""),
                     f.path("text").asText("")));
         }
         JsonNode cause = error.get("cause");
-        PythonException javaCause = cause != null && cause.isObject() && depth < MAX_CAUSE_DEPTH ? python(cause, depth + 1) : null;
+        Throwable javaCause = error.has("java_error_id") ? callbackErrors.apply(error.get("java_error_id").asLong()) : null;
+        if (javaCause == null && cause != null && cause.isObject() && depth < MAX_CAUSE_DEPTH) {
+            javaCause = python(cause, depth + 1, callbackErrors);
+        }
         return new PythonException(error.path("type").asText("Exception"), error.path("message").asText(""), frames, javaCause);
     }
 }

@@ -17,7 +17,8 @@ public class PythonException extends BridgeException {
     private final String pythonMessage;
     private final List<Frame> traceback;
 
-    public PythonException(String pythonType, String pythonMessage, List<Frame> traceback, PythonException cause) {
+    /** {@code cause}: the Python cause as a PythonException, or the Java exception a callback threw. */
+    public PythonException(String pythonType, String pythonMessage, List<Frame> traceback, Throwable cause) {
         super("python_exception", "38000", pythonType + ": " + pythonMessage, cause);
         this.pythonType = pythonType;
         this.pythonMessage = pythonMessage;

@@ -43,12 +43,37 @@ final class ValueCodec {
 
     // -- Java -> wire ---------------------------------------------------------------------------
 
-    /** Encodes an argument; {@code refs} checks and encodes each {@link RefHandle} for the target connection. */
-    static Object encode(Object value, Function<RefHandle, Object> refs, int maxDepth) {
-        return encode(value, refs, maxDepth, 0);
+    /** How the connection encodes what only it can: its refs and the Java callbacks it will answer. */
+    interface Handles {
+        Object ref(RefHandle handle);
+
+        /** The callback tag for {@code function} with its arity (-1: any). */
+        Object callback(Object function, int arity);
     }
 
-    private static Object encode(Object v, Function<RefHandle, Object> refs, int maxDepth, int depth) {
+    /** Encodes an argument. */
+    static Object encode(Object value, Handles handles, int maxDepth) {
+        return encode(value, handles, maxDepth, 0);
+    }
+
+    /** The arity of a Java value Python can call, or null if it is not one. */
+    static Integer callbackArity(Object v) {
+        if (v instanceof PyCallback) {
+            return -1;
+        }
+        if (v instanceof java.util.function.BiFunction) {
+            return 2;
+        }
+        if (v instanceof Function || v instanceof java.util.function.Consumer) {
+            return 1;
+        }
+        if (v instanceof java.util.function.Supplier || v instanceof Runnable) {
+            return 0;
+        }
+        return null;
+    }
+
+    private static Object encode(Object v, Handles refs, int maxDepth, int depth) {
         if (v == null || v instanceof String || v instanceof Boolean || v instanceof Long || v instanceof BigInteger) {
             return v;
         }
@@ -63,7 +88,7 @@ final class ValueCodec {
             return tag("special_float", "value", Double.isNaN(d) ? "nan" : d > 0 ? "infinity" : "neg_infinity");
         }
         if (v instanceof RefHandle) {
-            return refs.apply((RefHandle) v);
+            return refs.ref((RefHandle) v);
         }
         if (depth >= maxDepth) {
             throw new InvalidValueException("argument nests deeper than the protocol's max_nesting_depth=" + maxDepth);
@@ -103,12 +128,16 @@ final class ValueCodec {
         if (temporal != null) {
             return temporal;
         }
+        Integer arity = callbackArity(v);
+        if (arity != null) {
+            return refs.callback(v, arity);
+        }
         throw new InvalidValueException("cannot send a " + v.getClass().getName() + " to Python; supported: null, Boolean, "
                 + "Integer/Long/BigInteger, Double/Float, String, byte[], List, PyTuple, Set, PyFrozenSet, Map, "
-                + "java.time dates and times, PyComplex, PyAtom, RefHandle");
+                + "java.time dates and times, PyComplex, PyAtom, RefHandle, PyCallback and java.util.function callables");
     }
 
-    private static List<Object> encodeAll(Collection<?> items, Function<RefHandle, Object> refs, int maxDepth, int depth) {
+    private static List<Object> encodeAll(Collection<?> items, Handles refs, int maxDepth, int depth) {
         List<Object> out = new ArrayList<>(items.size());
         for (Object item : items) {
             out.add(encode(item, refs, maxDepth, depth));
@@ -116,7 +145,7 @@ final class ValueCodec {
         return out;
     }
 
-    private static Object encodeMap(Map<?, ?> map, Function<RefHandle, Object> refs, int maxDepth, int depth) {
+    private static Object encodeMap(Map<?, ?> map, Handles refs, int maxDepth, int depth) {
         boolean plain = !map.containsKey(TYPE);
         for (Object key : map.keySet()) {
             plain &= key instanceof String;
@@ -172,7 +201,7 @@ final class ValueCodec {
         return "";
     }
 
-    private static Map<String, Object> tag(String name, String field, Object value) {
+    static Map<String, Object> tag(String name, String field, Object value) {
         Map<String, Object> wire = new LinkedHashMap<>(4);
         wire.put(TYPE, name);
         wire.put(SCHEMA, SCHEMA_VERSION);

@@ -20,12 +20,14 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -70,6 +72,14 @@ final class WorkerConnection implements BridgeConnection {
     private enum Interruption { CANCEL, TIMEOUT }
 
     private final ThreadLocal<Duration> callTimeoutOverride = new ThreadLocal<>();
+
+    /** Java callbacks Python may call now, by id; each lives as long as the request that carried it. */
+    private final Map<String, Object> liveCallbacks = new ConcurrentHashMap<>();
+    /** Ids of callbacks encoded on this thread and not yet claimed by a request. */
+    private final ThreadLocal<List<String>> unclaimedCallbacks = ThreadLocal.withInitial(ArrayList::new);
+    private final AtomicLong callbackIds = new AtomicLong();
+    /** Exceptions Java callbacks threw during the current outermost request, by the id Python was told. */
+    private final Map<Long, Throwable> callbackErrors = new ConcurrentHashMap<>();
     private final Object cancelLock = new Object();
     private long inFlight;                  // guarded by cancelLock: id of the request awaiting its response, 0 if none
     private Interruption interruption;      // guarded by cancelLock
@@ -289,7 +299,33 @@ final class WorkerConnection implements BridgeConnection {
     }
 
     Object encode(Object value) {
-        return ValueCodec.encode(value, this::wireRef, Defaults.MAX_NESTING_DEPTH);
+        return ValueCodec.encode(value, handles, Defaults.MAX_NESTING_DEPTH);
+    }
+
+    private final ValueCodec.Handles handles = new ValueCodec.Handles() {
+        @Override
+        public Object ref(RefHandle handle) {
+            return wireRef(handle);
+        }
+
+        @Override
+        public Object callback(Object function, int arity) {
+            String id = "cb" + callbackIds.incrementAndGet();
+            liveCallbacks.put(id, function);
+            unclaimedCallbacks.get().add(id);
+            Map<String, Object> wire = ValueCodec.tag("callback", "ref_id", id);
+            wire.put("arity", arity);
+            return wire;
+        }
+    };
+
+    private List<String> claimCallbacks() {
+        List<String> ids = unclaimedCallbacks.get();
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        unclaimedCallbacks.set(new ArrayList<>());
+        return ids;
     }
 
     PyValue invoke(String op, Map<String, Object> fields) {
@@ -343,6 +379,7 @@ final class WorkerConnection implements BridgeConnection {
 
     private JsonNode request(String op, Map<String, Object> fields, boolean sessionScoped) {
         lock.lock();
+        List<String> callbacks = claimCallbacks(); // the callbacks encoded into this request's fields
         try {
             ensureUsable();
             long id = ++nextRequestId;
@@ -359,6 +396,11 @@ final class WorkerConnection implements BridgeConnection {
             message.putAll(fields);
             return exchange(id, serialize(message));
         } finally {
+            callbacks.forEach(liveCallbacks::remove); // CB-4: a callback dies with its request
+            claimCallbacks().forEach(liveCallbacks::remove); // and so do callbacks that callback results carried
+            if (lock.getHoldCount() == 1) {
+                callbackErrors.clear();
+            }
             lock.unlock();
         }
     }
@@ -385,6 +427,10 @@ final class WorkerConnection implements BridgeConnection {
         try {
             channel.write(payload);
             response = MAPPER.readTree(channel.read());
+            while (response.has("op")) { // the worker asks us to run a callback before it answers (CB-2)
+                answerCallback(response);
+                response = MAPPER.readTree(channel.read());
+            }
         } catch (FrameChannel.FrameException e) {
             throw breakWith(new ProtocolException(e.getMessage(), e));
         } catch (JsonProcessingException e) {
@@ -415,7 +461,7 @@ final class WorkerConnection implements BridgeConnection {
         JsonNode error = response.get("error");
         if (!response.isObject() || response.path("id").asLong(-1) != id) {
             if (error != null && response.path("id").isNull()) {
-                throw breakWith(Errors.fromWire(error)); // the worker rejected the stream itself
+                throw breakWith(Errors.fromWire(error, callbackErrors::get)); // the worker rejected the stream itself
             }
             throw breakWith(new ProtocolException("response id " + response.get("id") + " does not answer request " + id));
         }
@@ -424,11 +470,68 @@ final class WorkerConnection implements BridgeConnection {
             return result == null ? NullNode.getInstance() : result;
         }
         BridgeException failed = error == null
-                ? new ProtocolException("response " + id + " has neither ok=true nor an error") : Errors.fromWire(error);
+                ? new ProtocolException("response " + id + " has neither ok=true nor an error") : Errors.fromWire(error, callbackErrors::get);
         if (failed instanceof CallCancelledException && interrupted != null) {
             throw interruptedFailure(interrupted, timeout, false, null);
         }
         throw failed instanceof ProtocolException ? breakWith(failed) : failed;
+    }
+
+    /**
+     * Runs the Java callback a worker asked for, on this (the calling) thread, and writes its reply.
+     * The callback may call Python on this connection: the lock is reentrant and the exchange nests.
+     */
+    private void answerCallback(JsonNode request) throws IOException {
+        if (!"callback".equals(request.path("op").asText()) || !request.path("cid").canConvertToLong()) {
+            throw new ProtocolException("worker sent an unexpected request: " + request);
+        }
+        long cid = request.get("cid").asLong();
+        String callbackId = request.path("callback_id").asText();
+        Map<String, Object> reply = new LinkedHashMap<>();
+        reply.put("cid", cid);
+        try {
+            Object function = liveCallbacks.get(callbackId);
+            if (function == null) {
+                throw new IllegalStateException("callback " + callbackId + " was passed to a call that has returned");
+            }
+            Map<String, RefHandle> refs = new LinkedHashMap<>();
+            List<Object> args = asList(ValueCodec.decode(request.path("args"), node -> newRef(node, refs)));
+            Map<String, Object> kwargs = asKwargs(ValueCodec.decode(request.path("kwargs"), node -> newRef(node, refs)));
+            reply.put("result", encode(Callbacks.invoke(function, args, kwargs)));
+            reply.put("ok", true);
+        } catch (Exception | StackOverflowError e) {
+            long errorId = callbackIds.incrementAndGet();
+            callbackErrors.put(errorId, e);
+            Map<String, Object> error = new LinkedHashMap<>();
+            error.put("code", "callback_error");
+            error.put("type", e.getClass().getName());
+            error.put("message", String.valueOf(e.getMessage()));
+            error.put("java_error_id", errorId);
+            reply.remove("result");
+            reply.put("ok", false);
+            reply.put("error", error);
+        }
+        channel.write(serialize(reply));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> asList(Object decoded) {
+        if (!(decoded instanceof List)) {
+            throw new ProtocolException("callback args must be a list, got " + decoded);
+        }
+        return (List<Object>) decoded;
+    }
+
+    private static Map<String, Object> asKwargs(Object decoded) {
+        if (decoded == null) {
+            return Map.of();
+        }
+        if (!(decoded instanceof Map)) {
+            throw new ProtocolException("callback kwargs must be an object, got " + decoded);
+        }
+        Map<String, Object> kwargs = new LinkedHashMap<>();
+        ((Map<?, ?>) decoded).forEach((k, v) -> kwargs.put(String.valueOf(k), v));
+        return kwargs;
     }
 
     /**

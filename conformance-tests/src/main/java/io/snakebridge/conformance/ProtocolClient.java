@@ -117,20 +117,31 @@ public final class ProtocolClient implements AutoCloseable {
 
     // -- requests -----------------------------------------------------------------------------------
 
-    /** Sends a request with a fresh id and returns its response, checking that the id is echoed (MSG-2). */
-    public JsonNode request(String op, Map<String, ?> fields) {
+    /** Sends a request with a fresh id without waiting; returns the id. */
+    public long send(String op, Map<String, ?> fields) {
         ObjectNode message = JSON.valueToTree(fields);
         long id = ++nextId;
         message.put("id", id);
         message.put("op", op);
+        sendMessage(message);
+        return id;
+    }
+
+    /** Sends any JSON object as a frame (a callback reply, say). */
+    public void sendMessage(Object message) {
         try {
             sendFrame(JSON.writeValueAsBytes(message));
         } catch (IOException e) {
             throw new AssertionError(e);
         }
+    }
+
+    /** Sends a request with a fresh id and returns its response, checking that the id is echoed (MSG-2). */
+    public JsonNode request(String op, Map<String, ?> fields) {
+        long id = send(op, fields);
         JsonNode response = readFrame();
         if (response == null) {
-            throw new AssertionError("the worker closed its output instead of answering " + message);
+            throw new AssertionError("the worker closed its output instead of answering " + op + " " + fields);
         }
         if (response.path("id").asLong(-1) != id) {
             throw new AssertionError("response " + response + " does not echo request id " + id);

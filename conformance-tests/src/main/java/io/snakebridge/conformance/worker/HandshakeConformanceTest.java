@@ -62,7 +62,7 @@ class HandshakeConformanceTest extends WorkerConformance {
     void capabilitiesAreNamedAndValuesNeedingAnUndeclaredOneAreRejected() {
         worker.hello().path("capabilities").forEach(c -> assertThat(c.isTextual()).isTrue());
         assertThat(worker.capabilities()).contains("refs");
-        if (!worker.capabilities().contains("callbacks")) {
+        if (!worker.capabilities().contains("callbacks")) { // a worker without callbacks must refuse them
             JsonNode response = call(s1, "callable", Map.of("__type__", "callback", "__schema__", 1, "ref_id", "x", "arity", 1));
             assertThat(response.path("ok").asBoolean(true)).isFalse();
             ok(worker.request("ping", Map.of()));

@@ -1,0 +1,115 @@
+package io.snakebridge.conformance.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.snakebridge.conformance.Requirement;
+import io.snakebridge.shim.Signal;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+class CallbackConformanceTest extends WorkerConformance {
+
+    @BeforeEach
+    void needsCallbacks() {
+        assumeCapability("callbacks");
+    }
+
+    private static Map<String, Object> callback(String id, int arity) {
+        return fields("__type__", "callback", "__schema__", 1, "ref_id", id, "arity", arity);
+    }
+
+    private JsonNode expectCallbackRequest(String callbackId) {
+        JsonNode request = worker.readFrame();
+        assertThat(request).isNotNull();
+        assertThat(request.path("op").asText()).as("a callback request: %s", request).isEqualTo("callback");
+        assertThat(request.path("callback_id").asText()).isEqualTo(callbackId);
+        assertThat(request.path("session_id").asText()).isEqualTo(s1);
+        assertThat(request.path("cid").canConvertToLong()).isTrue();
+        return request;
+    }
+
+    private void reply(JsonNode request, Object result) {
+        Map<String, Object> reply = new LinkedHashMap<>();
+        reply.put("cid", request.get("cid").asLong());
+        reply.put("ok", true);
+        reply.put("result", result);
+        worker.sendMessage(reply);
+    }
+
+    @Test
+    @Tag("optional")
+    @Requirement("CB-1")
+    void aCallbackArrivesAsACallableThatChecksItsArity() {
+        assertThat(ok(call(s1, "callable", callback("k", 1))).asBoolean()).isTrue();
+        JsonNode caller = ok(call(s1, "eval", "lambda f: f(1, 2)"));
+        JsonNode mismatch = error(worker.request("call_method", s1, fields("object", caller, "method", "__call__",
+                "args", List.of(callback("k", 1)))), "python_exception");
+        assertThat(mismatch.path("type").asText()).isEqualTo("TypeError");
+    }
+
+    @Test
+    @Tag("optional")
+    @Requirement("CB-2")
+    void callingACallbackAsksTheClientWhichMayCallBackBeforeReplying() {
+        long id = worker.send("call", fields("session_id", s1, "function", "sorted", "args", List.of(List.of(3, 1, 2)),
+                "kwargs", Map.of("key", callback("negate", 1))));
+        for (int i = 0; i < 3; i++) {
+            JsonNode request = expectCallbackRequest("negate");
+            int x = request.path("args").get(0).asInt();
+            JsonNode nested = worker.request("call", s1, fields("function", "operator.neg", "args", List.of(x)));
+            reply(request, ok(nested).asInt());
+        }
+        JsonNode response = worker.readFrame();
+        assertThat(response.path("id").asLong()).isEqualTo(id);
+        assertThat(ok(response).toString()).isEqualTo("[3,2,1]");
+    }
+
+    @Test
+    @Tag("optional")
+    @Requirement("CB-3")
+    void anErrorReplyRaisesCallbackErrorThatPythonMayCatchOrPassOnWithItsId() {
+        long id = worker.send("call", fields("session_id", s1, "function", "sorted", "args", List.of(List.of(1)),
+                "kwargs", Map.of("key", callback("fails", 1))));
+        JsonNode request = expectCallbackRequest("fails");
+        worker.sendMessage(fields("cid", request.get("cid").asLong(), "ok", false, "error",
+                fields("code", "callback_error", "type", "java.lang.IllegalStateException", "message", "boom", "java_error_id", 7)));
+        JsonNode response = worker.readFrame();
+        assertThat(response.path("id").asLong()).isEqualTo(id);
+        JsonNode error = error(response, "python_exception");
+        assertThat(error.path("type").asText()).endsWith("CallbackError");
+        assertThat(error.path("message").asText()).contains("java.lang.IllegalStateException").contains("boom");
+        assertThat(error.path("java_error_id").asLong()).isEqualTo(7);
+    }
+
+    @Test
+    @Tag("optional")
+    @Requirement("CB-4")
+    void aCallbackCalledAfterItsRequestEndedFailsInPythonWithoutAskingTheClient() {
+        JsonNode box = ok(callWith(s1, "list", List.of(List.of()), Map.of(), "ref"));
+        ok(worker.request("call_method", s1, fields("object", box, "method", "append", "args", List.of(callback("late", 0)))));
+        JsonNode caller = ok(call(s1, "eval", "lambda box: box[0]()"));
+        JsonNode response = worker.request("call_method", s1, fields("object", caller, "method", "__call__", "args", List.of(box)));
+        assertThat(error(response, "python_exception").path("type").asText()).isEqualTo("RuntimeError");
+    }
+
+    @Test
+    @Tag("optional")
+    @Requirement("CB-5")
+    void aSigintDuringACallbackInterruptsTheCallOnceTheCallbackReturns() throws Exception {
+        assumeCapability("cancel");
+        long id = worker.send("call", fields("session_id", s1, "function", "sorted", "args", List.of(List.of(2, 1)),
+                "kwargs", Map.of("key", callback("slow", 1))));
+        JsonNode request = expectCallbackRequest("slow");
+        worker.process().signal(Signal.INT);
+        Thread.sleep(200);
+        reply(request, 0);
+        JsonNode response = worker.readFrame();
+        assertThat(response.path("id").asLong()).isEqualTo(id);
+        error(response, "cancelled");
+    }
+}

@@ -1,0 +1,140 @@
+"""The request loop. It is re-entrant: while a Java callback runs (PROTOCOL.md CB-*), the worker
+keeps answering the requests the client sends it, until the callback's reply arrives."""
+import itertools
+import json
+import threading
+
+from .codec import Encoder
+from .errors import BridgeError, to_wire
+from .framing import FrameError, read_frame, write_frame
+
+
+class StreamBroken(BaseException):
+    """The protocol stream is out of step or gone: the worker must exit. A BaseException, so that
+    user code catching Exception around a callback cannot swallow it."""
+
+    def __init__(self, status):
+        super().__init__(status)
+        self.status = status
+
+
+class CallbackError(Exception):
+    """The Java callback threw. Python code may catch it; uncaught, it reaches the Java caller with
+    the original Java exception as its cause."""
+
+    def __init__(self, java_type, message, java_error_id):
+        super().__init__(f"{java_type}: {message}")
+        self.java_type = java_type
+        self.java_error_id = java_error_id
+
+
+class Server:
+    def __init__(self, proto_in, proto_out, worker, max_frame_bytes):
+        self._in = proto_in
+        self._out = proto_out
+        self._max_frame_bytes = max_frame_bytes
+        self._cids = itertools.count(1)
+        self.worker = worker
+        worker.server = self
+
+    def serve(self):
+        """Answers requests until EOF. Returns the process exit status."""
+        try:
+            while True:
+                payload = self._next_frame()
+                if payload is None:
+                    return 0
+                self.send(self.answer(payload))
+        except StreamBroken as broken:
+            return broken.status
+
+    def _next_frame(self):
+        try:
+            return read_frame(self._in, self._max_frame_bytes)
+        except FrameError as exc:
+            # The stream is out of step: say why, then close rather than guess at the next frame.
+            self.send({"id": None, "ok": False, "error": {"code": exc.code, "message": str(exc)}})
+            raise StreamBroken(2) from None
+
+    def answer(self, payload):
+        try:
+            request = json.loads(payload.decode("utf-8"))
+        except RecursionError:
+            return _failure(None, BridgeError("protocol", "request nests too deeply to parse"))
+        except ValueError as exc:  # invalid UTF-8, invalid JSON, or an int longer than max_int_digits
+            return _failure(None, BridgeError("protocol", f"request is not valid UTF-8 JSON: {exc}"))
+        request_id = request.get("id") if type(request) is dict else None
+        try:
+            if type(request) is not dict:
+                raise BridgeError("protocol", f"a request must be a JSON object, got {type(request).__name__}")
+            if type(request_id) is not int:
+                request_id = None
+                raise BridgeError("protocol", "a request needs an integer id")
+            return {"id": request_id, "ok": True, "result": self.worker.handle(request)}
+        except KeyboardInterrupt:
+            return _failure(request_id, BridgeError("cancelled", "the call was interrupted (KeyboardInterrupt)"))
+        except RecursionError as exc:
+            return _failure(request_id, BridgeError("invalid_value", f"value nests too deeply: {exc}"))
+        except Exception as exc:  # a user's exception is an answer, never the end of the worker
+            return _failure(request_id, exc)
+
+    def send(self, message):
+        try:
+            data = _dumps(message)
+        except (ValueError, TypeError, UnicodeEncodeError, RecursionError) as exc:
+            # e.g. a str holding a lone surrogate, or an int past max_int_digits: the refs this result
+            # made are dropped, the error says why, and the session goes on.
+            self.worker.rollback_last_result()
+            failure = _failure(message.get("id"), BridgeError(
+                "invalid_value", f"result cannot be sent: {type(exc).__name__}: {exc!r}"))
+            if "cid" in message:
+                failure = {"cid": message["cid"], "ok": False, "error": failure["error"]}
+            data = json.dumps(failure, ensure_ascii=True, default=repr).encode("ascii")
+        write_frame(self._out, data)
+
+    def call_back(self, callback, args, kwargs):
+        """Runs a Java callback: sends the client a callback request, answers whatever the client
+        asks meanwhile (it may call back into Python), and returns the callback's result."""
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("a SnakeBridge callback can only be called from the worker's main thread")
+        worker = self.worker
+        encoder = Encoder(worker.registry, callback.session_id, worker.worker_id, worker.max_depth)
+        cid = next(self._cids)
+        request = {"op": "callback", "cid": cid, "session_id": callback.session_id, "callback_id": callback.callback_id,
+                   "args": encoder.encode(list(args)), "kwargs": encoder.encode(kwargs)}
+        with worker.framework_code():
+            self.send(request)
+            while True:
+                payload = self._next_frame()
+                if payload is None:
+                    raise StreamBroken(0)  # the client left while its callback ran
+                reply = _callback_reply(payload)
+                if reply is None:
+                    self.send(self.answer(payload))  # the callback calls back into Python
+                    continue
+                if reply.get("cid") != cid:
+                    raise BridgeError("protocol", f"callback reply for cid {reply.get('cid')!r} while waiting for {cid}")
+                break
+        if reply.get("ok"):
+            return worker.decoder(callback.session_id).decode(reply.get("result"))
+        error = reply.get("error") if type(reply.get("error")) is dict else {}
+        raise CallbackError(error.get("type", "java.lang.Throwable"), error.get("message", ""), error.get("java_error_id"))
+
+
+def _callback_reply(payload):
+    """The decoded frame if it is a callback reply (it has a cid and no op), else None."""
+    if b'"cid"' not in payload:
+        return None
+    try:
+        message = json.loads(payload.decode("utf-8"))
+    except ValueError:
+        return None
+    return message if type(message) is dict and "cid" in message and "op" not in message else None
+
+
+def _failure(request_id, exc):
+    return {"id": request_id, "ok": False, "error": to_wire(exc)}
+
+
+def _dumps(message):
+    return json.dumps(message, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
