@@ -95,3 +95,8 @@ def call_many(f, n):
     for i in range(n):
         total += f(i)
     return total
+
+
+def nested_then_busy(f):
+    f(1)  # a Java callback that calls back into Python
+    busy_forever()

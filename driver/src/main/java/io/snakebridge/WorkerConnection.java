@@ -410,10 +410,20 @@ final class WorkerConnection implements BridgeConnection {
         if (timeout == null) {
             timeout = config.callTimeout();
         }
+        // A callback's nested call runs inside this exchange: keep the outer request's cancel state to restore.
+        long outerId;
+        Interruption outerInterruption;
+        boolean outerKilled;
+        ScheduledFuture<?> outerEscalation;
         synchronized (cancelLock) {
+            outerId = inFlight;
+            outerInterruption = interruption;
+            outerKilled = killedToInterrupt;
+            outerEscalation = escalation;
             inFlight = id;
             interruption = null;
             killedToInterrupt = false;
+            escalation = null;
         }
         ScheduledFuture<?> timer = timeout.isZero() ? null : WATCHDOG.schedule(() -> {
             synchronized (cancelLock) {
@@ -443,13 +453,15 @@ final class WorkerConnection implements BridgeConnection {
                 timer.cancel(false);
             }
             synchronized (cancelLock) {
-                inFlight = 0;
                 interrupted = interruption;
                 killed = killedToInterrupt;
                 if (escalation != null) {
                     escalation.cancel(false);
-                    escalation = null;
                 }
+                inFlight = outerId;
+                interruption = outerInterruption;
+                killedToInterrupt = outerKilled;
+                escalation = outerEscalation;
             }
         }
         if (failure != null) {

@@ -126,6 +126,22 @@ class CallbackTest {
     }
 
     @Test
+    // A lost cancel state also loses the timeout: fail instead of hanging (a blocked pipe read ignores interrupts).
+    @org.junit.jupiter.api.Timeout(value = 30, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void cancelOfTheOuterCallStillLandsAfterACallbackMadeANestedCall() {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+        // The failsafe timeout only fires if the cancel is lost, and then the test fails.
+        try (WorkerConnection own = Workers.connect(Workers.config().callTimeout(java.time.Duration.ofSeconds(10)))) {
+            Function<Long, Long> nested = x -> own.call("abs", -x).asLong();
+            timer.schedule(own::cancel, 500, TimeUnit.MILLISECONDS);
+            assertThatThrownBy(() -> own.call("sb_fixtures.nested_then_busy", nested)).isInstanceOf(CallCancelledException.class);
+            assertThat(own.call("abs", -7).asLong()).isEqualTo(7);
+        } finally {
+            timer.shutdownNow();
+        }
+    }
+
+    @Test
     void scipyMinimizesAJavaObjective() {
         Assumptions.assumeTrue(py.call("importlib.util.find_spec", "scipy").isRef(), "scipy is not importable");
         Function<RefHandle, Double> quadratic = x -> {

@@ -99,11 +99,17 @@ class ConnectionTest {
                 .hasMessageContaining("/no/such/python3");
     }
 
+    /** An executable shell script standing in for the interpreter. */
+    static Path fakeInterpreter(Path dir, String name, String body) throws Exception {
+        Path script = dir.resolve(name);
+        Files.writeString(script, "#!/bin/sh\n" + body + "\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        return script;
+    }
+
     @Test
     void aWorkerThatCannotStartShowsItsStderr(@TempDir Path dir) throws Exception {
-        Path fake = dir.resolve("fake-python");
-        Files.writeString(fake, "#!/bin/sh\necho 'SyntaxError: pretend the worker failed to import' >&2\nexit 1\n");
-        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+        Path fake = fakeInterpreter(dir, "fake-python", "echo 'SyntaxError: pretend the worker failed to import' >&2\nexit 1");
         assertThatThrownBy(() -> SnakeBridge.connect(BridgeConfig.builder().python(fake.toString()).build()))
                 .isInstanceOf(WorkerStartException.class)
                 .hasMessageContaining(fake.toString())
@@ -113,9 +119,7 @@ class ConnectionTest {
 
     @Test
     void aWorkerThatNeverAnswersFailsWithinTheStartTimeout(@TempDir Path dir) throws Exception {
-        Path silent = dir.resolve("silent-python");
-        Files.writeString(silent, "#!/bin/sh\nexec sleep 60\n");
-        Files.setPosixFilePermissions(silent, PosixFilePermissions.fromString("rwx------"));
+        Path silent = fakeInterpreter(dir, "silent-python", "exec sleep 60");
         assertThatThrownBy(() -> SnakeBridge.connect(
                 BridgeConfig.builder().python(silent.toString()).startTimeout(Duration.ofMillis(500)).build()))
                 .isInstanceOf(WorkerStartException.class).hasMessageContaining("startTimeout=PT0.5S");

@@ -9,7 +9,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -138,10 +137,8 @@ class SupervisionTest {
 
     @Test
     void aPythonThatIsTooOldIsAWorkerStartErrorShowingWhy(@TempDir Path dir) throws Exception {
-        Path old = dir.resolve("python3.8");
-        Files.writeString(old, "#!/bin/sh\nexec " + System.getProperty("snakebridge.python", "python3")
-                + " -c 'import sys, runpy; sys.version_info = (3, 8, 0); runpy.run_module(\"snakebridge_worker\", run_name=\"__main__\")'\n");
-        Files.setPosixFilePermissions(old, PosixFilePermissions.fromString("rwx------"));
+        Path old = ConnectionTest.fakeInterpreter(dir, "python3.8", "exec " + System.getProperty("snakebridge.python", "python3")
+                + " -c 'import sys, runpy; sys.version_info = (3, 8, 0); runpy.run_module(\"snakebridge_worker\", run_name=\"__main__\")'");
         assertThatThrownBy(() -> SnakeBridge.connect(BridgeConfig.builder().python(old.toString()).build()))
                 .isInstanceOf(WorkerStartException.class)
                 .hasMessageContaining("needs Python >= 3.10")
