@@ -1,0 +1,75 @@
+package io.snakebridge.bench;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs every benchmark once and prints medians and ratios against the baselines measured in the same
+ * run (the raw pipe ping-pong; one worker): {@code java -jar bench/target/snakebridge-bench.jar}.
+ * Any JMH option ({@code -h}) runs plain JMH instead.
+ */
+public final class BenchMain {
+    private BenchMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0) {
+            org.openjdk.jmh.Main.main(args);
+            return;
+        }
+        ChainedOptionsBuilder options = new OptionsBuilder().include("io\\.snakebridge\\.bench\\..*").forks(1)
+                .warmupIterations(3).warmupTime(TimeValue.seconds(1)).measurementIterations(5).measurementTime(TimeValue.seconds(2));
+        printTable(new Runner(options.build()).run());
+    }
+
+    static void printTable(Collection<RunResult> results) throws RunnerException {
+        Map<String, Result<?>> byName = new LinkedHashMap<>();
+        Map<String, RunResult> runs = new LinkedHashMap<>();
+        for (RunResult run : results) {
+            String name = run.getParams().getBenchmark().replaceAll(".*\\.", "");
+            String workers = run.getParams().getParam("workers");
+            String key = workers == null ? name : name + "[workers=" + workers + "]";
+            byName.put(key, run.getPrimaryResult());
+            runs.put(key, run);
+        }
+        double floor = p(runs.get("rawPipePingPong"), 50);
+        double call = p(runs.get("mathSqrt"), 50);
+        List<String> rows = new ArrayList<>();
+        rows.add(String.format("%-46s %14s %14s  %s", "benchmark", "p50", "p99", "ratio"));
+        for (Map.Entry<String, RunResult> e : runs.entrySet()) {
+            RunResult run = e.getValue();
+            String unit = run.getPrimaryResult().getScoreUnit();
+            if (unit.endsWith("/op")) {
+                double p50 = p(run, 50);
+                double p99 = p(run, 99);
+                String ratio = e.getKey().equals("borrowAndReturn[workers=1]") || e.getKey().equals("borrowAndReturn[workers=2]")
+                        ? String.format("%.2fx one mathSqrt call", p50 / call)
+                        : unit.startsWith("us") ? String.format("%.2fx the raw pipe ping-pong", p50 / floor) : "";
+                rows.add(String.format("%-46s %10.1f %s %10.1f %s  %s", e.getKey(), p50, unit, p99, unit, ratio));
+            } else {
+                String ratio = "";
+                if (e.getKey().startsWith("cpuBound") && e.getKey().endsWith("=2]")) {
+                    RunResult one = runs.get(e.getKey().replace("=2]", "=1]"));
+                    ratio = one == null ? "" : String.format("%.2fx one worker", run.getPrimaryResult().getScore() / one.getPrimaryResult().getScore());
+                }
+                rows.add(String.format("%-46s %10.1f %s %14s  %s", e.getKey(), run.getPrimaryResult().getScore(), unit, "", ratio));
+            }
+        }
+        System.out.println();
+        rows.forEach(System.out::println);
+    }
+
+    private static double p(RunResult run, double percentile) {
+        return run == null ? Double.NaN : run.getPrimaryResult().getStatistics().getPercentile(percentile);
+    }
+}

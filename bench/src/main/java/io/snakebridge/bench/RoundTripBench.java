@@ -1,0 +1,83 @@
+package io.snakebridge.bench;
+
+import io.snakebridge.BridgeConfig;
+import io.snakebridge.BridgeConnection;
+import io.snakebridge.SnakeBridge;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * One blocking round trip, against the floor measured in the same run: a raw 4-byte frame
+ * ping-pong between this JVM and a CPython process over the same kind of pipe.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class RoundTripBench {
+    /** Echoes length-prefixed frames: the least a CPython process can do per round trip. */
+    static final String ECHO = String.join("\n",
+            "import sys, struct",
+            "i, o = sys.stdin.buffer, sys.stdout.buffer",
+            "while True:",
+            "    h = i.read(4)",
+            "    if len(h) < 4: break",
+            "    o.write(h + i.read(struct.unpack('>I', h)[0])); o.flush()");
+
+    private Process echo;
+    private DataOutputStream toEcho;
+    private DataInputStream fromEcho;
+    private final byte[] frame = {1, 2, 3, 4};
+    private final byte[] reply = new byte[4];
+    private BridgeConnection py;
+
+    @Setup
+    public void start() throws IOException {
+        String python = BridgeConfig.defaults().python();
+        echo = new ProcessBuilder(python, "-c", ECHO).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        toEcho = new DataOutputStream(echo.getOutputStream());
+        fromEcho = new DataInputStream(echo.getInputStream());
+        py = SnakeBridge.connect();
+    }
+
+    @TearDown
+    public void stop() throws IOException {
+        toEcho.close();
+        echo.destroy();
+        py.close();
+    }
+
+    @Benchmark
+    public byte[] rawPipePingPong() throws IOException {
+        toEcho.writeInt(frame.length);
+        toEcho.write(frame);
+        toEcho.flush();
+        fromEcho.readFully(reply, 0, fromEcho.readInt());
+        return reply;
+    }
+
+    @Benchmark
+    public double mathSqrt() {
+        return py.call("math.sqrt", 2.0).asDouble();
+    }
+
+    /** The whole call path with (almost) nothing to do in Python. */
+    @Benchmark
+    public Object noOpCall() {
+        return py.call("abs", 1).raw();
+    }
+
+    @Benchmark
+    public void refCreateAndRelease() {
+        py.callRef("object").close();
+    }
+}
