@@ -1,0 +1,71 @@
+package io.snakebridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** A worker that answers with garbage breaks only its own connection, with a clear error; others go on. */
+class HostileWorkerTest {
+    static WorkerConnection bystander;
+    static final Path FAKE = Workers.FIXTURES.resolve("fake_worker.py");
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start() {
+        bystander = Workers.connect();
+    }
+
+    @AfterAll
+    static void stop() {
+        bystander.close();
+    }
+
+    private BridgeConfig.Builder fake(String mode) throws Exception {
+        Path interpreter = ConnectionTest.fakeInterpreter(dir, "python-" + mode,
+                "exec " + System.getProperty("snakebridge.python", "python3") + " " + FAKE + " " + mode);
+        return BridgeConfig.builder().python(interpreter.toString());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"garbage", "json_array", "wrong_id", "huge_length", "neither_ok_nor_error", "unknown_tag", "foreign_ref"})
+    void aProtocolViolationIsAProtocolExceptionThatBreaksOnlyThatConnection(String mode) throws Exception {
+        try (BridgeConnection py = SnakeBridge.connect(fake(mode).build())) {
+            py.ping();
+            assertThatThrownBy(() -> py.call("math.sqrt", 2.0)).isInstanceOfSatisfying(ProtocolException.class,
+                    e -> assertThat(e.sqlState()).isEqualTo("08P01"));
+            assertThat(py.isClosed()).isTrue();
+            assertThatThrownBy(py::ping).isInstanceOf(BridgeClosedException.class);
+        }
+        assertThat(bystander.call("math.sqrt", 16.0).asDouble()).isEqualTo(4.0);
+    }
+
+    @Test
+    void aWorkerThatDiesInsideAFrameIsAWorkerCrash() throws Exception {
+        try (BridgeConnection py = SnakeBridge.connect(fake("truncated").build())) {
+            assertThatThrownBy(() -> py.call("len", "x")).isInstanceOf(WorkerCrashedException.class);
+            assertThat(py.isClosed()).isTrue();
+        }
+        bystander.ping();
+    }
+
+    @Test
+    void aSilentWorkerIsATimeoutThenAKillAndTheConnectionIsBroken() throws Exception {
+        try (BridgeConnection py = SnakeBridge.connect(fake("silence").callTimeout(Duration.ofMillis(300))
+                .cancelGrace(Duration.ofMillis(300)).build())) {
+            assertThatThrownBy(() -> py.call("len", "x")).isInstanceOfSatisfying(CallTimeoutException.class,
+                    e -> assertThat(e.workerKilled()).isTrue());
+            assertThat(py.isClosed()).isTrue();
+        }
+        assertThat(bystander.call("len", "ok").asLong()).isEqualTo(2);
+    }
+}
