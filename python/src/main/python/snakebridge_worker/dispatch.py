@@ -60,14 +60,14 @@ class Worker:
             return handler(self, request, session_id)
         return handler(self, request)
 
-    @contextlib.contextmanager
-    def user_code(self):
-        """Marks where a cancel (SIGINT) may interrupt: resolving names (imports), the call itself,
-        attribute access. The worker's own bookkeeping and framing are never interrupted."""
+    def run_user_code(self, fn, *args, **kwargs):
+        """Runs ``fn`` where a cancel (SIGINT) may interrupt: resolving names (imports), the call
+        itself, attribute access. The worker's own bookkeeping and framing are never interrupted.
+        (A plain function, not a context manager: it is on every request's path.)"""
         outer = self.interruptible
         self.interruptible = True
         try:
-            yield
+            return fn(*args, **kwargs)
         finally:
             self.interruptible = outer
 
@@ -164,6 +164,7 @@ def _op(session_scoped=True):
 
 
 _OPS = {}
+_BUILTINS = builtins.__dict__
 
 
 @_op(session_scoped=False)
@@ -200,8 +201,7 @@ def ping(worker, request):
 def call(worker, request, session_id):
     target, name = worker.target(request, session_id), _name(request, "function")
     args, kwargs = _arguments(worker, request, session_id)
-    with worker.user_code():
-        result = _member(target, name)(*args, **kwargs)
+    result = worker.run_user_code(_invoke, target, name, args, kwargs)
     return worker.respond(session_id, result, _want(request))
 
 
@@ -211,16 +211,14 @@ def call_method(worker, request, session_id):
         raise BridgeError("protocol", "call_method needs an object (a ref)")
     target, name = worker.target(request, session_id), _name(request, "method")
     args, kwargs = _arguments(worker, request, session_id)
-    with worker.user_code():
-        result = _member(target, name)(*args, **kwargs)
+    result = worker.run_user_code(_invoke, target, name, args, kwargs)
     return worker.respond(session_id, result, _want(request))
 
 
 @_op()
 def get_attr(worker, request, session_id):
     target, name = worker.target(request, session_id), _name(request, "name")
-    with worker.user_code():
-        value = _member(target, name)
+    value = worker.run_user_code(_member, target, name)
     return worker.respond(session_id, value, _want(request))
 
 
@@ -234,11 +232,18 @@ def set_attr(worker, request, session_id):
     if "value" not in request:
         raise BridgeError("protocol", "set_attr needs a value")
     value = worker.decoder(session_id).decode(request["value"])
-    with worker.user_code():
-        if owner_path:
-            owner = _member(owner, owner_path)
-        setattr(owner, attr, value)
+    worker.run_user_code(_set, owner, owner_path, attr, value)
     return None
+
+
+def _set(owner, owner_path, attr, value):
+    if owner_path:
+        owner = _member(owner, owner_path)
+    setattr(owner, attr, value)
+
+
+def _invoke(target, name, args, kwargs):
+    return _member(target, name)(*args, **kwargs)
 
 
 @_op()
@@ -312,7 +317,12 @@ def _member(owner, dotted):
     parts = dotted.split(".")
     if owner is None:
         head, parts = parts[0], parts[1:]
-        owner = builtins.__dict__[head] if head in builtins.__dict__ else importlib.import_module(head)
+        if head in _BUILTINS:
+            owner = _BUILTINS[head]
+        else:  # sys.modules first: import_module costs microseconds even for a loaded module
+            owner = sys.modules.get(head)
+            if owner is None:
+                owner = importlib.import_module(head)
     for part in parts:
         try:
             owner = getattr(owner, part)

@@ -136,5 +136,9 @@ def _failure(request_id, exc):
     return {"id": request_id, "ok": False, "error": to_wire(exc)}
 
 
+# One encoder for every message: json.dumps with options would build a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def _dumps(message):
-    return json.dumps(message, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode(message).encode("utf-8")
