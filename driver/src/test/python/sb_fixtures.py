@@ -100,3 +100,19 @@ def call_many(f, n):
 def nested_then_busy(f):
     f(1)  # a Java callback that calls back into Python
     busy_forever()
+
+
+generator_finished = []
+
+
+def counting(n):
+    try:
+        for i in range(n):
+            yield i
+    finally:
+        generator_finished.append(n)
+
+
+def failing_after(n):
+    yield from range(n)
+    raise ValueError(f"broke after {n}")

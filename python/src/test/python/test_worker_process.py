@@ -84,6 +84,16 @@ class WorkerProcessTest(unittest.TestCase):
         self.call("len", [], release=[ref["id"], "never-issued"])
         self.assertEqual(self.worker.ok("session_info", session_id="s")["live_refs"], 0)
 
+    def test_stream_next_returns_batches_until_done(self):
+        gen = self.call("eval", "(i * i for i in range(5))")["result"]
+        self.assertEqual(gen["__type__"], "stream_ref")
+        first = self.worker.ok("stream_next", session_id="s", object=gen, max_items=3)
+        self.assertEqual(first, {"items": [0, 1, 4], "done": False})
+        self.assertEqual(self.worker.ok("stream_next", session_id="s", object=gen, max_items=3), {"items": [9, 16], "done": True})
+        not_iterator = self.call("list", [1], want="ref")["result"]
+        error = self.worker.request("stream_next", session_id="s", object=not_iterator, max_items=1)["error"]
+        self.assertEqual(error["code"], "invalid_argument")
+
     def test_want_ref_keeps_a_serializable_result_in_python(self):
         ref = self.call("list", [1, 2], want="ref")["result"]
         self.assertEqual(ref["type_name"], "list")

@@ -107,8 +107,6 @@ class Encoder:
         scalar = _numpy_scalar(obj)
         if scalar is not None:
             return self.encode(scalar, depth)
-        if isinstance(obj, (types.GeneratorType, collections.abc.Iterator)):
-            return self.ref(obj, stream_type="generator" if isinstance(obj, types.GeneratorType) else "iterator")
         return self.ref(obj)
 
     def _container(self, obj, cls, depth):
@@ -129,10 +127,12 @@ class Encoder:
         finally:
             self._active.discard(key)
 
-    def ref(self, obj, stream_type=None):
+    def ref(self, obj):
+        """A ref to ``obj`` (a stream ref for a generator or iterator, however it was asked for)."""
         cached = self._memo.get(id(obj))
         if cached is not None:
             return cached
+        stream_type = _stream_type(obj)
         ref_id = self._registry.add(self._session_id, obj)
         self.new_ref_ids.append(ref_id)
         cls = type(obj)
@@ -148,6 +148,12 @@ class Encoder:
 
 _CONTAINERS = (dict, list, tuple, set, frozenset)
 _BY_VALUE_BASES = (int, float, str) + _CONTAINERS
+
+
+def _stream_type(obj):
+    if isinstance(obj, types.GeneratorType):
+        return "generator"
+    return "iterator" if isinstance(obj, collections.abc.Iterator) else None
 
 
 def _numpy_scalar(obj):

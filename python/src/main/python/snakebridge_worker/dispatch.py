@@ -1,14 +1,16 @@
 """The ops (PROTOCOL.md section "Operations"): one function per op, looked up by name."""
 import builtins
+import collections.abc
 import contextlib
 import importlib
+import itertools
 import os
 import sys
 from types import ModuleType
 
 from . import DEFAULTS, MIN_SUPPORTED_VERSION, PROTOCOL_VERSION
 from .codec import Decoder, Encoder
-from .errors import BridgeError
+from .errors import BridgeError, to_wire
 
 CAPABILITIES = ["refs", "stream_refs", "batch_release", "session_limits", "ref_ttl", "tombstones", "cancel", "callbacks"]
 _WANTS = ("value", "ref")
@@ -244,6 +246,41 @@ def _set(owner, owner_path, attr, value):
 
 def _invoke(target, name, args, kwargs):
     return _member(target, name)(*args, **kwargs)
+
+
+_MAX_FETCH = 1 << 20
+
+
+@_op()
+def stream_next(worker, request, session_id):
+    """The next batch of at most max_items items of an iterator ref: one round trip per batch."""
+    if request.get("object") is None:
+        raise BridgeError("protocol", "stream_next needs an object (an iterator ref)")
+    iterator = worker.target(request, session_id)
+    max_items = request.get("max_items")
+    if type(max_items) is not int or not 1 <= max_items <= _MAX_FETCH:
+        raise BridgeError("protocol", f"max_items must be an integer from 1 to {_MAX_FETCH}, got {max_items!r}")
+    if not isinstance(iterator, collections.abc.Iterator):
+        raise BridgeError("invalid_argument", f"stream_next needs an iterator, got {type(iterator).__name__}; "
+                                              "call iter() on it first")
+    items, failure = worker.run_user_code(_take, iterator, max_items)
+    reply = {"items": worker.respond(session_id, items, "value"), "done": failure is not None or len(items) < max_items}
+    if failure is not None:
+        reply["error"] = to_wire(failure)  # after the items it produced first: nothing is lost
+    return reply
+
+
+def _take(iterator, count):
+    """Up to ``count`` items, and the exception that ended the iterator after at least one item."""
+    items = []
+    try:
+        for item in itertools.islice(iterator, count):
+            items.append(item)
+    except Exception as exc:
+        if not items:
+            raise
+        return items, exc
+    return items, None
 
 
 @_op()

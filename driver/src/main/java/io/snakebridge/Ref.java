@@ -115,6 +115,16 @@ final class Ref implements RefHandle {
     }
 
     @Override
+    public PyCursor iterate(int fetchSize) {
+        if (fetchSize < 1) {
+            throw new IllegalArgumentException("fetchSize must be >= 1, got " + fetchSize);
+        }
+        checkUsable();
+        Ref iterator = "stream_ref".equals(tag) ? this : (Ref) connection.callRef("iter", this);
+        return new PyCursor(iterator, fetchSize);
+    }
+
+    @Override
     public boolean isClosed() {
         return backstop.closed.get() || !connection.holdsSession(sessionId);
     }

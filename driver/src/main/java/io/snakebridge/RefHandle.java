@@ -33,6 +33,13 @@ public interface RefHandle extends AutoCloseable {
 
     void setAttr(String name, Object value);
 
+    /**
+     * Reads this object's items in batches of {@code fetchSize} per round trip, as a JDBC cursor
+     * would. A generator or iterator ref is read directly and the cursor takes it over (closing the
+     * cursor releases it); any other iterable is read through a fresh {@code iter()} of it.
+     */
+    PyCursor iterate(int fetchSize);
+
     boolean isClosed();
 
     @Override

@@ -339,6 +339,11 @@ final class WorkerConnection implements BridgeConnection {
         }
     }
 
+    /** The exception for an error object that arrived inside a result (a stream's late error). */
+    BridgeException errorFrom(Object decodedError) {
+        return Errors.fromWire(MAPPER.valueToTree(decodedError), callbackErrors::get);
+    }
+
     /** Throws unless a handle of {@code refSessionId} may be used now; no round trip. */
     void checkSessionOf(Ref ref) {
         if (closed) {

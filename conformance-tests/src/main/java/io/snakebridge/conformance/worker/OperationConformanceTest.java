@@ -91,6 +91,27 @@ class OperationConformanceTest extends WorkerConformance {
     }
 
     @Test
+    @Tag("optional")
+    @Requirement("OP-STREAM-1")
+    void streamNextReadsAnIteratorInBatchesAndKeepsItemsYieldedBeforeAnError() {
+        assumeCapability("stream_refs");
+        JsonNode squares = ok(callWith(s1, "eval", List.of("(i * i for i in range(5))"), Map.of(), "ref"));
+        assertThat(squares.path("__type__").asText()).isEqualTo("stream_ref");
+        assertThat(ok(worker.request("stream_next", s1, fields("object", squares, "max_items", 3))).toString())
+                .isEqualTo("{\"items\":[0,1,4],\"done\":false}");
+        assertThat(ok(worker.request("stream_next", s1, fields("object", squares, "max_items", 3))).toString())
+                .isEqualTo("{\"items\":[9,16],\"done\":true}");
+        JsonNode failing = ok(call(s1, "eval", "(1 // (2 - i) for i in range(5))"));
+        JsonNode partial = ok(worker.request("stream_next", s1, fields("object", failing, "max_items", 10)));
+        assertThat(partial.path("items").toString()).isEqualTo("[0,1]");
+        assertThat(partial.path("done").asBoolean()).isTrue();
+        assertThat(partial.path("error").path("type").asText()).isEqualTo("ZeroDivisionError");
+        JsonNode list = ok(callWith(s1, "list", List.of(List.of(1)), Map.of(), "ref"));
+        error(worker.request("stream_next", s1, fields("object", list, "max_items", 1)), "invalid_argument");
+        error(worker.request("stream_next", s1, fields("object", squares, "max_items", 0)), "protocol");
+    }
+
+    @Test
     @Tag("required")
     @Requirement("OP-PING-1")
     void pingAnswersPong() {

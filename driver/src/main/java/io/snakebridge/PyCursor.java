@@ -1,0 +1,102 @@
+package io.snakebridge;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Python iterator read like a JDBC cursor: items arrive in batches of {@code fetchSize}, one round
+ * trip per batch. Close it (or the {@link #stream()}) when done: closing early closes a Python
+ * generator, so its {@code finally} blocks run, and releases the iterator.
+ *
+ * <pre>{@code
+ * try (PyCursor rows = py.callRef("mymodule.read_rows").iterate(1_000)) {
+ *     while (rows.hasNext()) { handle(rows.next()); }
+ * }
+ * }</pre>
+ */
+public final class PyCursor implements Iterator<Object>, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PyCursor.class);
+
+    private final Ref iterator;
+    private final int fetchSize;
+    private List<Object> batch = List.of();
+    private int position;
+    private boolean exhausted;
+    private BridgeException pendingError; // raised by the iterator after the items of the last batch
+    private boolean closed;
+
+    PyCursor(Ref iterator, int fetchSize) {
+        this.iterator = iterator;
+        this.fetchSize = fetchSize;
+    }
+
+    @Override
+    public boolean hasNext() {
+        if (closed) {
+            throw new InvalidRefException(InvalidRefException.Reason.CLOSED_HANDLE, "the cursor is closed");
+        }
+        while (position == batch.size() && !exhausted) {
+            fetch();
+        }
+        if (position == batch.size() && pendingError != null) {
+            BridgeException error = pendingError;
+            pendingError = null;
+            throw error;
+        }
+        return position < batch.size();
+    }
+
+    @Override
+    public Object next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException("the Python iterator is exhausted");
+        }
+        return batch.get(position++);
+    }
+
+    @SuppressWarnings("unchecked")
+    private void fetch() {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("object", iterator.wire());
+        fields.put("max_items", fetchSize);
+        iterator.checkUsable();
+        Map<Object, Object> reply = iterator.connection().invoke("stream_next", fields).asMap();
+        batch = (List<Object>) reply.get("items");
+        position = 0;
+        exhausted = Boolean.TRUE.equals(reply.get("done"));
+        if (reply.get("error") != null) {
+            pendingError = iterator.connection().errorFrom(reply.get("error"));
+        }
+    }
+
+    /** The remaining items as a sequential stream; closing the stream closes this cursor. */
+    public Stream<Object> stream() {
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(this, Spliterator.ORDERED), false).onClose(this::close);
+    }
+
+    /** Closes a generator that was not read to its end (its {@code finally} blocks run) and releases the iterator. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (!exhausted && "generator".equals(iterator.typeName()) && !iterator.isClosed()) {
+            try {
+                iterator.call("close");
+            } catch (BridgeException e) {
+                LOG.debug("closing generator {} failed: {}", iterator.id(), e.toString());
+            }
+        }
+        iterator.close();
+    }
+}
