@@ -12,7 +12,8 @@ from . import DEFAULTS, MIN_SUPPORTED_VERSION, PROTOCOL_VERSION
 from .codec import Decoder, Encoder
 from .errors import BridgeError, to_wire
 
-CAPABILITIES = ["refs", "stream_refs", "batch_release", "session_limits", "ref_ttl", "tombstones", "cancel", "callbacks"]
+CAPABILITIES = ["refs", "stream_refs", "batch_release", "session_limits", "ref_ttl", "tombstones", "cancel", "callbacks",
+                "module_policy"]
 _WANTS = ("value", "ref")
 
 
@@ -203,7 +204,7 @@ def ping(worker, request):
 def call(worker, request, session_id):
     target, name = worker.target(request, session_id), _name(request, "function")
     args, kwargs = _arguments(worker, request, session_id)
-    result = worker.run_user_code(_invoke, target, name, args, kwargs)
+    result = worker.run_user_code(_invoke, target, name, worker.registry.policy(session_id), args, kwargs)
     return worker.respond(session_id, result, _want(request))
 
 
@@ -213,14 +214,14 @@ def call_method(worker, request, session_id):
         raise BridgeError("protocol", "call_method needs an object (a ref)")
     target, name = worker.target(request, session_id), _name(request, "method")
     args, kwargs = _arguments(worker, request, session_id)
-    result = worker.run_user_code(_invoke, target, name, args, kwargs)
+    result = worker.run_user_code(_invoke, target, name, worker.registry.policy(session_id), args, kwargs)
     return worker.respond(session_id, result, _want(request))
 
 
 @_op()
 def get_attr(worker, request, session_id):
     target, name = worker.target(request, session_id), _name(request, "name")
-    value = worker.run_user_code(_member, target, name)
+    value = worker.run_user_code(_member, target, name, worker.registry.policy(session_id))
     return worker.respond(session_id, value, _want(request))
 
 
@@ -234,18 +235,21 @@ def set_attr(worker, request, session_id):
     if "value" not in request:
         raise BridgeError("protocol", "set_attr needs a value")
     value = worker.decoder(session_id).decode(request["value"])
-    worker.run_user_code(_set, owner, owner_path, attr, value)
+    worker.run_user_code(_set, owner, owner_path, attr, value, worker.registry.policy(session_id))
     return None
 
 
-def _set(owner, owner_path, attr, value):
+def _set(owner, owner_path, attr, value, policy):
     if owner_path:
-        owner = _member(owner, owner_path)
+        owner = _member(owner, owner_path, policy)
+    else:
+        policy.check_object(owner)
+    policy.check_attribute(attr)
     setattr(owner, attr, value)
 
 
-def _invoke(target, name, args, kwargs):
-    return _member(target, name)(*args, **kwargs)
+def _invoke(target, name, policy, args, kwargs):
+    return _member(target, name, policy)(*args, **kwargs)
 
 
 _MAX_FETCH = 1 << 20
@@ -306,7 +310,7 @@ def open_session(worker, request, session_id):
     limits = request.get("limits", {})
     if type(limits) is not dict:
         raise BridgeError("protocol", "open_session limits must be an object")
-    return worker.registry.open_session(session_id, limits)
+    return worker.registry.open_session(session_id, limits, request.get("policy"))
 
 
 @_op()
@@ -345,8 +349,9 @@ def _string_list(value, field):
     return value
 
 
-def _member(owner, dotted):
-    """Resolves ``dotted`` on ``owner``, or as a global name when there is no owner.
+def _member(owner, dotted, policy):
+    """Resolves ``dotted`` on ``owner``, or as a global name when there is no owner, within the
+    session's module ``policy`` (checked before any import, and on every step).
 
     A global name starts with a builtin (``len``) or a module, and walks attributes from there,
     importing submodules on the way (``xml.etree.ElementTree.fromstring``), so dotted names such
@@ -355,18 +360,25 @@ def _member(owner, dotted):
     if owner is None:
         head, parts = parts[0], parts[1:]
         if head in _BUILTINS:
+            policy.check_module("builtins")
             owner = _BUILTINS[head]
         else:  # sys.modules first: import_module costs microseconds even for a loaded module
+            policy.check_module(head)
             owner = sys.modules.get(head)
             if owner is None:
                 owner = importlib.import_module(head)
+    else:
+        policy.check_object(owner)
     for part in parts:
+        policy.check_attribute(part)
         try:
             owner = getattr(owner, part)
         except AttributeError:
             if not isinstance(owner, ModuleType):
                 raise
+            policy.check_module(f"{owner.__name__}.{part}")
             owner = _submodule(owner, part)
+        policy.check_object(owner)
     return owner
 
 

@@ -10,6 +10,7 @@ import uuid
 from collections import OrderedDict
 
 from .errors import BridgeError, ref_not_found
+from .policy import OPEN, ModulePolicy
 
 RELEASED = "released"
 EXPIRED = "expired"
@@ -55,11 +56,12 @@ class _Entry:
 
 
 class _Session:
-    __slots__ = ("id", "limits", "refs")
+    __slots__ = ("id", "limits", "policy", "refs")
 
-    def __init__(self, session_id, limits):
+    def __init__(self, session_id, limits, policy=OPEN):
         self.id = session_id
         self.limits = limits
+        self.policy = policy
         self.refs = OrderedDict()
 
 
@@ -73,10 +75,19 @@ class Registry:
         self._tombstones = OrderedDict()  # ref id -> (session id, reason), bounded
 
     # -- sessions ---------------------------------------------------------------------------
-    def open_session(self, session_id, limit_fields):
+    def open_session(self, session_id, limit_fields, policy_fields=None):
+        limits = Limits.from_wire(limit_fields, self._sessions[session_id].limits if session_id in self._sessions
+                                  else self.default_limits)
+        policy = ModulePolicy.from_wire(policy_fields) if policy_fields is not None else None
         session = self._session(session_id)
-        session.limits = Limits.from_wire(limit_fields, session.limits)
+        session.limits = limits
+        if policy is not None:
+            session.policy = policy
         return session.limits.to_wire()
+
+    def policy(self, session_id):
+        session = self._sessions.get(session_id)
+        return session.policy if session is not None else OPEN
 
     def session_info(self, session_id):
         """This session's live refs and limits, and the worker's total live refs (a count only:
@@ -94,8 +105,9 @@ class Registry:
             raise BridgeError("invalid_argument", "reset_session needs a new, unused session id")
         session = self._sessions.get(session_id)
         limits = session.limits if session is not None else self.default_limits
+        policy = session.policy if session is not None else OPEN
         released = self.release_session(session_id)
-        self._sessions[new_session_id] = _Session(new_session_id, limits)
+        self._sessions[new_session_id] = _Session(new_session_id, limits, policy)
         return released
 
     def release_session(self, session_id):

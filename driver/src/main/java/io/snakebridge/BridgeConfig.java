@@ -31,6 +31,8 @@ public final class BridgeConfig {
     private final Duration callTimeout;
     private final Duration cancelGrace;
     private final long memoryLimitBytes;
+    private final List<String> allowModules;
+    private final List<String> denyModules;
 
     private BridgeConfig(Builder b) {
         this.python = b.python;
@@ -43,6 +45,8 @@ public final class BridgeConfig {
         this.callTimeout = b.callTimeout;
         this.cancelGrace = b.cancelGrace;
         this.memoryLimitBytes = b.memoryLimitBytes;
+        this.allowModules = List.copyOf(b.allowModules);
+        this.denyModules = List.copyOf(b.denyModules);
     }
 
     public static BridgeConfig defaults() {
@@ -100,10 +104,21 @@ public final class BridgeConfig {
         return memoryLimitBytes;
     }
 
+    /** The only modules (and their submodules) requests may reach by name; empty: all. */
+    public List<String> allowModules() {
+        return allowModules;
+    }
+
+    /** Modules (and their submodules) requests may not reach; wins over {@link #allowModules()}. */
+    public List<String> denyModules() {
+        return denyModules;
+    }
+
     public Builder toBuilder() {
         return new Builder().python(python).pythonPath(pythonPath.toArray(new Path[0])).maxRefs(maxRefs)
                 .refLimitPolicy(refLimitPolicy).refTtl(refTtl).leakDetection(leakDetection).startTimeout(startTimeout)
-                .callTimeout(callTimeout).cancelGrace(cancelGrace).memoryLimitBytes(memoryLimitBytes);
+                .callTimeout(callTimeout).cancelGrace(cancelGrace).memoryLimitBytes(memoryLimitBytes)
+                .allowModules(allowModules.toArray(new String[0])).denyModules(denyModules.toArray(new String[0]));
     }
 
     /** Validates each setting as it is set, so a bad value fails where it is written. */
@@ -118,6 +133,8 @@ public final class BridgeConfig {
         private Duration callTimeout = Defaults.CALL_TIMEOUT;
         private Duration cancelGrace = Defaults.CANCEL_GRACE;
         private long memoryLimitBytes = Defaults.MEMORY_LIMIT_BYTES;
+        private List<String> allowModules = Defaults.ALLOW_MODULES;
+        private List<String> denyModules = Defaults.DENY_MODULES;
 
         private Builder() {
         }
@@ -204,6 +221,34 @@ public final class BridgeConfig {
             }
             this.memoryLimitBytes = bytes;
             return this;
+        }
+
+        /**
+         * Confines the names requests resolve to these modules and their submodules ({@code "math"},
+         * {@code "json"}; {@code "builtins"} for {@code len} and friends), for applications that build
+         * call names from user input. Checked in the worker before any import, and on every attribute
+         * step, so a module cannot be reached through another ({@code shutil.os}) or through dunder
+         * attributes. Modules are judged by their real name ({@code os.path} is {@code posixpath}).
+         * Not a sandbox: an allowed function can do anything Python can.
+         */
+        public Builder allowModules(String... modules) {
+            this.allowModules = dottedNames(modules, "allowModules");
+            return this;
+        }
+
+        /** Refuses these modules and their submodules, even if allowed. */
+        public Builder denyModules(String... modules) {
+            this.denyModules = dottedNames(modules, "denyModules");
+            return this;
+        }
+
+        private static List<String> dottedNames(String[] modules, String setting) {
+            for (String module : modules) {
+                if (module == null || !module.matches("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*")) {
+                    throw new IllegalArgumentException(setting + " takes dotted module names, got '" + module + "'");
+                }
+            }
+            return List.of(modules);
         }
 
         public BridgeConfig build() {

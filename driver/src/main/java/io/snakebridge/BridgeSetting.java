@@ -39,7 +39,11 @@ public enum BridgeSetting {
     CANCEL_GRACE("cancelGrace", BridgeConfig::cancelGrace, (b, v) -> b.cancelGrace(Duration.parse(v)),
             "After a cancel or timeout, how long the call gets to stop before the worker is killed."),
     MEMORY_LIMIT_BYTES("memoryLimitBytes", BridgeConfig::memoryLimitBytes, (b, v) -> b.memoryLimitBytes(Long.parseLong(v)),
-            "Cap on the worker's address space (RLIMIT_AS); over it Python raises MemoryError. 0 is none.");
+            "Cap on the worker's address space (RLIMIT_AS); over it Python raises MemoryError. 0 is none."),
+    ALLOW_MODULES("allowModules", c -> String.join(",", c.allowModules()), (b, v) -> b.allowModules(commaList(v)),
+            "Comma-separated modules that requests may reach by name (with their submodules); none means all."),
+    DENY_MODULES("denyModules", c -> String.join(",", c.denyModules()), (b, v) -> b.denyModules(commaList(v)),
+            "Comma-separated modules that requests may not reach by name; wins over allowModules.");
 
     private final String key;
     private final Function<BridgeConfig, Object> read;
@@ -94,6 +98,10 @@ public enum BridgeSetting {
             }
         });
         return builder.build();
+    }
+
+    private static String[] commaList(String v) {
+        return v.isEmpty() ? new String[0] : Arrays.stream(v.split(",")).map(String::trim).toArray(String[]::new);
     }
 
     private static boolean parseBoolean(String v) {

@@ -24,6 +24,9 @@ final class Defaults {
     static final Duration CANCEL_GRACE = Duration.ofSeconds(3);
     /** No address-space cap. */
     static final long MEMORY_LIMIT_BYTES = 0;
+    /** No module policy: every module may be reached. */
+    static final java.util.List<String> ALLOW_MODULES = java.util.List.of();
+    static final java.util.List<String> DENY_MODULES = java.util.List.of();
 
     static final int MAX_REFS = WORKER.get("max_refs").intValue();
     static final RefLimitPolicy REF_LIMIT_POLICY = RefLimitPolicy.fromWire(WORKER.get("ref_limit_policy").textValue());

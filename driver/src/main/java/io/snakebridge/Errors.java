@@ -38,6 +38,8 @@ final class Errors {
             case "invalid_value":
             case "invalid_argument":
                 return new InvalidValueException(message);
+            case "policy_denied":
+                return new ModuleNotAllowedException(details.path("module").asText(null), message);
             case "cancelled":
                 return new CallCancelledException("the call was interrupted: " + message, false, null);
             case "protocol":

@@ -150,8 +150,13 @@ final class WorkerConnection implements BridgeConnection {
         limits.put("max_refs", config.maxRefs());
         limits.put("ref_limit_policy", config.refLimitPolicy().wireName());
         limits.put("ref_ttl_seconds", config.refTtl().toNanos() / 1e9);
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("limits", limits);
+        if (!config.allowModules().isEmpty() || !config.denyModules().isEmpty()) {
+            fields.put("policy", Map.of("allow_modules", config.allowModules(), "deny_modules", config.denyModules()));
+        }
         sessionId = newSessionId;
-        request("open_session", Map.of("limits", limits), true);
+        request("open_session", fields, true);
     }
 
     private static String newSessionId() {

@@ -67,6 +67,27 @@ class SessionConformanceTest extends WorkerConformance {
     }
 
     @Test
+    @Tag("optional")
+    @Requirement("POL-1")
+    void aModulePolicyRefusesNamesBeforeImportingAndAcrossModulesAndDunders() {
+        assumeCapability("module_policy");
+        ok(worker.request("open_session", s1, Map.of("limits", Map.of(),
+                "policy", Map.of("allow_modules", List.of("json", "math"), "deny_modules", List.of("json.decoder")))));
+        assertThat(ok(call(s1, "math.sqrt", 4.0)).asDouble()).isEqualTo(2.0);
+        assertThat(error(call(s1, "tabnanny.check", "x"), "policy_denied").path("details").path("module").asText()).isEqualTo("tabnanny");
+        error(call(s1, "len", "x"), "policy_denied");
+        error(call(s1, "json.codecs.lookup", "utf-8"), "policy_denied");
+        error(call(s1, "json.decoder.JSONDecoder"), "policy_denied");
+        error(worker.request("get_attr", s1, fields("name", "json.dumps.__globals__")), "policy_denied");
+        assertThat(ok(worker.request("call", s2, fields("function", "eval", "args", List.of("'tabnanny' in __import__('sys').modules"))))
+                .asBoolean()).as("refused before import").isFalse();
+        ok(worker.request("reset_session", s1, Map.of("new_session_id", s1 + "-after")));
+        error(call(s1 + "-after", "tabnanny.check", "x"), "policy_denied");
+        error(worker.request("open_session", s1, Map.of("limits", Map.of(), "policy", Map.of("allow_modules", List.of("os; x")))),
+                "invalid_argument");
+    }
+
+    @Test
     @Tag("required")
     @Requirement("SES-6")
     void resetSessionReleasesEverythingAndOpensANewSessionWithTheSameLimits() {
