@@ -11,23 +11,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class CallbackTest {
-    static WorkerConnection py;
-
-    @BeforeAll
-    static void start() {
-        py = Workers.connect();
-    }
-
-    @AfterAll
-    static void stop() {
-        py.close();
-    }
+class CallbackTest extends SharedWorkerTest {
 
     @Test
     void sortedUsesAJavaKeyFunction() {

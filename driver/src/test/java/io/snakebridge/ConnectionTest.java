@@ -9,23 +9,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ConnectionTest {
-    static WorkerConnection py;
-
-    @BeforeAll
-    static void start() {
-        py = Workers.connect();
-    }
-
-    @AfterAll
-    static void stop() {
-        py.close();
-    }
+class ConnectionTest extends SharedWorkerTest {
 
     @Test
     void dottedNamesResolveFunctionsClassMethodsSubmodulesAndModuleAttributes() {

@@ -7,22 +7,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class StreamingTest {
-    static WorkerConnection py;
-
-    @BeforeAll
-    static void start() {
-        py = Workers.connect();
-    }
-
-    @AfterAll
-    static void stop() {
-        py.close();
-    }
+class StreamingTest extends SharedWorkerTest {
 
     @Test
     void aGeneratorOfOneHundredThousandItemsStreamsCompletelyInBatchesOfTheFetchSize() {

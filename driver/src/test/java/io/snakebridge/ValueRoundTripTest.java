@@ -16,22 +16,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class ValueRoundTripTest {
-    static WorkerConnection py;
-
-    @BeforeAll
-    static void start() {
-        py = Workers.connect();
-    }
-
-    @AfterAll
-    static void stop() {
-        py.close();
-    }
+class ValueRoundTripTest extends SharedWorkerTest {
 
     /** The Java class each Python container decodes to (scalars decode to the class that was sent). */
     private static final Map<String, Class<?>> DECODED_AS = Map.of(
