@@ -167,10 +167,7 @@ public final class BridgeConfig {
 
         /** Idle time-to-live of a ref, renewed by every use; {@link Duration#ZERO} turns it off. */
         public Builder refTtl(Duration ttl) {
-            if (Objects.requireNonNull(ttl, "refTtl").isNegative()) {
-                throw new IllegalArgumentException("refTtl must not be negative, got " + ttl);
-            }
-            this.refTtl = ttl;
+            this.refTtl = nonNegative(ttl, "refTtl");
             return this;
         }
 
@@ -194,19 +191,13 @@ public final class BridgeConfig {
          * {@link BridgeConnection#withCallTimeout}.
          */
         public Builder callTimeout(Duration timeout) {
-            if (Objects.requireNonNull(timeout, "callTimeout").isNegative()) {
-                throw new IllegalArgumentException("callTimeout must not be negative, got " + timeout);
-            }
-            this.callTimeout = timeout;
+            this.callTimeout = nonNegative(timeout, "callTimeout");
             return this;
         }
 
         /** After a cancel or timeout, how long the worker gets to stop the call before it is killed. */
         public Builder cancelGrace(Duration grace) {
-            if (Objects.requireNonNull(grace, "cancelGrace").isNegative()) {
-                throw new IllegalArgumentException("cancelGrace must not be negative, got " + grace);
-            }
-            this.cancelGrace = grace;
+            this.cancelGrace = nonNegative(grace, "cancelGrace");
             return this;
         }
 
@@ -240,6 +231,13 @@ public final class BridgeConfig {
         public Builder denyModules(String... modules) {
             this.denyModules = dottedNames(modules, "denyModules");
             return this;
+        }
+
+        private static Duration nonNegative(Duration duration, String setting) {
+            if (Objects.requireNonNull(duration, setting).isNegative()) {
+                throw new IllegalArgumentException(setting + " must not be negative, got " + duration);
+            }
+            return duration;
         }
 
         private static List<String> dottedNames(String[] modules, String setting) {

@@ -5,30 +5,24 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** A worker that answers with garbage breaks only its own connection, with a clear error; others go on. */
-class HostileWorkerTest {
-    static WorkerConnection bystander;
+class HostileWorkerTest extends SharedWorkerTest {
+    /** The shared worker, which must keep working while other workers fail. */
+    private static WorkerConnection bystander() {
+        return SharedWorkerTest.py;
+    }
+
     static final Path FAKE = Workers.FIXTURES.resolve("fake_worker.py");
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void start() {
-        bystander = Workers.connect();
-    }
 
-    @AfterAll
-    static void stop() {
-        bystander.close();
-    }
 
     private BridgeConfig.Builder fake(String mode) throws Exception {
         Path interpreter = ConnectionTest.fakeInterpreter(dir, "python-" + mode,
@@ -46,7 +40,7 @@ class HostileWorkerTest {
             assertThat(py.isClosed()).isTrue();
             assertThatThrownBy(py::ping).isInstanceOf(BridgeClosedException.class);
         }
-        assertThat(bystander.call("math.sqrt", 16.0).asDouble()).isEqualTo(4.0);
+        assertThat(bystander().call("math.sqrt", 16.0).asDouble()).isEqualTo(4.0);
     }
 
     @Test
@@ -55,7 +49,7 @@ class HostileWorkerTest {
             assertThatThrownBy(() -> py.call("len", "x")).isInstanceOf(WorkerCrashedException.class);
             assertThat(py.isClosed()).isTrue();
         }
-        bystander.ping();
+        bystander().ping();
     }
 
     @Test
@@ -66,6 +60,6 @@ class HostileWorkerTest {
                     e -> assertThat(e.workerKilled()).isTrue());
             assertThat(py.isClosed()).isTrue();
         }
-        assertThat(bystander.call("len", "ok").asLong()).isEqualTo(2);
+        assertThat(bystander().call("len", "ok").asLong()).isEqualTo(2);
     }
 }

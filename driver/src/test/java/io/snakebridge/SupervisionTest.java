@@ -15,27 +15,25 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class SupervisionTest {
-    static WorkerConnection bystander;
-    static ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-
-    @BeforeAll
-    static void start() {
-        bystander = Workers.connect();
+class SupervisionTest extends SharedWorkerTest {
+    /** The shared worker, which must keep working while other workers fail. */
+    private static WorkerConnection bystander() {
+        return SharedWorkerTest.py;
     }
 
+    static ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+
+
     @AfterAll
-    static void stop() {
-        bystander.close();
+    static void stopTimer() {
         timer.shutdownNow();
     }
 
     private static void assertBystanderWorks() {
-        assertThat(bystander.call("math.sqrt", 81.0).asDouble()).isEqualTo(9.0);
+        assertThat(bystander().call("math.sqrt", 81.0).asDouble()).isEqualTo(9.0);
     }
 
     @Test
