@@ -8,14 +8,23 @@ import sys
 SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "main", "python"))
 
 
+# A None entry in sys.modules makes "import numpy" raise ImportError, as on a machine without it.
+_WITHOUT_NUMPY = "import sys, runpy; sys.modules['numpy'] = None; runpy.run_module('snakebridge_worker', run_name='__main__')"
+
+
 class WorkerProcess:
-    def __init__(self, handshake=True):
+    def __init__(self, handshake=True, attachments=False, numpy=True):
+        """``numpy=False`` runs the worker as if numpy were not installed."""
         env = dict(os.environ, PYTHONPATH=SOURCE_DIR)
-        self.proc = subprocess.Popen([sys.executable, "-m", "snakebridge_worker"], env=env,
+        command = [sys.executable, "-m", "snakebridge_worker"] if numpy else [sys.executable, "-c", _WITHOUT_NUMPY]
+        self.proc = subprocess.Popen(command, env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._next_id = 0
         if handshake:
-            self.hello = self.request("handshake", protocol_version=1, min_supported_version=1)["result"]
+            capabilities = ["attachments"] if attachments else []
+            self.hello = self.request("handshake", protocol_version=1, min_supported_version=1,
+                                      client_capabilities=capabilities)["result"]
+        self.attachments = []  # those of the last message read
 
     def send_raw(self, data):
         self.proc.stdin.write(data)
@@ -24,17 +33,30 @@ class WorkerProcess:
     def send_frame(self, payload):
         self.send_raw(struct.pack(">I", len(payload)) + payload)
 
-    def read_frame(self):
+    def read_raw_frame(self):
         header = self.proc.stdout.read(4)
         if len(header) < 4:
             return None
         (length,) = struct.unpack(">I", header)
-        return json.loads(self.proc.stdout.read(length))
+        return self.proc.stdout.read(length)
 
-    def request(self, op, **fields):
+    def read_frame(self):
+        """The next message's JSON; its attachment frames go to ``self.attachments``."""
+        payload = self.read_raw_frame()
+        if payload is None:
+            return None
+        message = json.loads(payload)
+        self.attachments = [self.read_raw_frame() for _ in range(message.get("attachments", 0))]
+        return message
+
+    def request(self, op, attachments=(), **fields):
         self._next_id += 1
         message = dict(fields, id=self._next_id, op=op)
+        if attachments:
+            message["attachments"] = len(attachments)
         self.send_frame(json.dumps(message).encode("utf-8"))
+        for attachment in attachments:
+            self.send_frame(attachment)
         response = self.read_frame()
         assert response is not None and response["id"] == self._next_id, response
         return response

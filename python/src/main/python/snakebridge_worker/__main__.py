@@ -70,7 +70,7 @@ def main():
     proto_in, proto_out = _claim_protocol_streams()
     worker = Worker(Registry(DEFAULTS), uuid.uuid4().hex)
     _interrupt_user_code_only(worker)
-    return Server(proto_in, proto_out, worker, DEFAULTS["max_frame_bytes"]).serve()
+    return Server(proto_in, proto_out, worker).serve()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import datetime
 import math
 import types
 
-from . import SCHEMA_VERSION
+from . import SCHEMA_VERSION, arrays
 from .errors import BridgeError, ref_not_found
 from .registry import session_mismatch
 
@@ -62,9 +62,12 @@ class Encoder:
     """Encodes one result. Refs made while encoding are remembered so that the caller can roll
     them back if the result as a whole cannot be sent."""
 
-    __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "_memo", "_active", "new_ref_ids")
+    __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "_memo", "_active", "new_ref_ids",
+                 "attachments", "_attachment_min")
 
-    def __init__(self, registry, session_id, worker_id, max_depth):
+    def __init__(self, registry, session_id, worker_id, max_depth, attachment_min=None):
+        """``attachment_min``: binary payloads of at least this many bytes travel as attachments
+        (ATT-*); None where the client cannot read attachments, so everything is inline base64."""
         self._registry = registry
         self._session_id = session_id
         self._worker_id = worker_id
@@ -72,6 +75,8 @@ class Encoder:
         self._memo = {}    # id(obj) -> wire ref: the same object twice in one result is one ref
         self._active = set()  # ids of containers being encoded, to catch cycles
         self.new_ref_ids = []
+        self.attachments = []  # bytes-like payloads the message carries after its JSON frame
+        self._attachment_min = attachment_min
 
     def encode(self, obj, depth=0):
         cls = type(obj)
@@ -90,7 +95,7 @@ class Encoder:
         if cls is Atom:
             return _tag("atom", value=str(obj))
         if cls is bytes:
-            return _tag("bytes", data=base64.b64encode(obj).decode("ascii"))
+            return self._binary(_tag("bytes"), obj, len(obj))
         if cls is complex:
             return _tag("complex", real=self.encode(obj.real), imag=self.encode(obj.imag))
         if cls is datetime.datetime:
@@ -126,6 +131,23 @@ class Encoder:
             return _tag(cls.__name__, elements=elements)
         finally:
             self._active.discard(key)
+
+    def array(self, obj):
+        """``obj`` as an ``ndarray`` value (want "array"): dtype, shape and data, whatever its strides."""
+        try:
+            dtype, shape, data = arrays.to_wire(obj)
+        except arrays.UnsupportedArray as exc:
+            raise invalid_value(str(exc)) from None
+        nbytes = data.nbytes if type(data) is memoryview else len(data)
+        return self._binary(_tag("ndarray", dtype=dtype, shape=shape), data, nbytes)
+
+    def _binary(self, wire, data, nbytes):
+        if self._attachment_min is not None and nbytes >= self._attachment_min:
+            wire["attachment"] = len(self.attachments)
+            self.attachments.append(data)
+        else:
+            wire["data"] = base64.b64encode(data).decode("ascii")
+        return wire
 
     def ref(self, obj):
         """A ref to ``obj`` (a stream ref for a generator or iterator, however it was asked for)."""
@@ -169,14 +191,15 @@ def _numpy_scalar(obj):
 class Decoder:
     """Decodes request values; refs resolve in the request's session only."""
 
-    __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "make_callback")
+    __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "make_callback", "_attachments")
 
-    def __init__(self, registry, session_id, worker_id, max_depth, make_callback=None):
+    def __init__(self, registry, session_id, worker_id, max_depth, make_callback=None, attachments=()):
         self._registry = registry
         self._session_id = session_id
         self._worker_id = worker_id
         self._max_depth = max_depth
         self.make_callback = make_callback  # None where callbacks cannot run (no client to call)
+        self._attachments = attachments  # the request's attachment frames (bytearrays), by index
 
     def decode(self, value, depth=0):
         cls = type(value)
@@ -210,6 +233,16 @@ class Decoder:
         if type(elements) is not list:
             raise TypeError("elements must be a list")
         return [self.decode(v, depth) for v in elements]
+
+    def binary(self, value):
+        """The payload of a bytes or ndarray value: its attachment, or its inline base64 ``data``."""
+        if "attachment" in value:
+            index = value["attachment"]
+            if type(index) is not int or not 0 <= index < len(self._attachments):
+                raise invalid_value(f"attachment {index!r} does not exist: the message carries "
+                                    f"{len(self._attachments)} attachment(s)")
+            return self._attachments[index]
+        return bytearray(base64.b64decode(value["data"], validate=True))
 
     def resolve_ref(self, value):
         return self._registry.resolve(self._session_id, self.ref_id(value))
@@ -266,6 +299,13 @@ def _decode_callback(decoder, value, depth):
     return decoder.make_callback(value["ref_id"], value["arity"])
 
 
+def _decode_ndarray(decoder, value, depth):
+    try:
+        return arrays.from_wire(value["dtype"], value["shape"], decoder.binary(value))
+    except arrays.UnsupportedArray as exc:
+        raise invalid_value(f"malformed 'ndarray' value: {exc}") from None
+
+
 def _decode_atom(decoder, value, depth):
     text = value["value"]
     if type(text) is not str:
@@ -278,7 +318,8 @@ _DECODERS = {
     "tuple": lambda d, v, depth: tuple(d._elements(v, depth)),
     "set": lambda d, v, depth: set(d._elements(v, depth)),
     "frozenset": lambda d, v, depth: frozenset(d._elements(v, depth)),
-    "bytes": lambda d, v, depth: base64.b64decode(v["data"], validate=True),
+    "bytes": lambda d, v, depth: bytes(d.binary(v)),
+    "ndarray": _decode_ndarray,
     "complex": _decode_complex,
     "datetime": _iso(datetime.datetime),
     "date": _iso(datetime.date),

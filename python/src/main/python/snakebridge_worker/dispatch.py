@@ -11,10 +11,12 @@ from types import ModuleType
 from . import DEFAULTS, MIN_SUPPORTED_VERSION, PROTOCOL_VERSION
 from .codec import Decoder, Encoder
 from .errors import BridgeError, to_wire
+from .server import CallbackError
 
 CAPABILITIES = ["refs", "stream_refs", "batch_release", "session_limits", "ref_ttl", "tombstones", "cancel", "callbacks",
-                "module_policy"]
-_WANTS = ("value", "ref")
+                "module_policy", "attachments", "arrays", "object_protocol"]
+_WANTS = ("value", "ref", "array")
+_LIMITS = ("max_frame_bytes", "max_nesting_depth", "max_int_digits", "max_attachments")
 
 
 class Worker:
@@ -24,7 +26,11 @@ class Worker:
         self.registry = registry
         self.worker_id = worker_id
         self.defaults = defaults
+        self.limits = {k: defaults[k] for k in _LIMITS}
         self.max_depth = defaults["max_nesting_depth"]
+        self.attachment_min = None  # set at the handshake if the client reads attachments (ATT-1)
+        self._attachments_in = [()]  # per request being handled: the attachment frames it brought
+        self._attachments_out = []  # the attachments of the latest encoded result
         self.handshaken = False
         self.interruptible = False  # True only while user code runs: SIGINT raises KeyboardInterrupt there
         self._interrupt_pending = False  # a SIGINT that came while a callback's frames were in flight
@@ -33,18 +39,27 @@ class Worker:
         self._callbacks = []  # per request being handled (nested while callbacks run): the callbacks it brought
         self.server = None  # set by the Server; callbacks talk to the client through it
 
-    def handle(self, request):
-        """Returns the result of one request or raises; ``request`` is a decoded JSON object.
-        Callbacks that arrived with the request die when it ends (CB-4)."""
+    def handle(self, request, attachments=()):
+        """Returns the result of one request or raises; ``request`` is a decoded JSON object and
+        ``attachments`` the frames that followed it. Callbacks that arrived with the request die
+        when it ends (CB-4)."""
         self._callbacks.append([])
+        self._attachments_in.append(attachments)
         try:
             return self._handle(request)
         finally:
+            self._attachments_in.pop()
             for callback in self._callbacks.pop():
                 callback.live = False
 
+    def take_attachments(self):
+        """The attachments of the result just produced; the response carries them."""
+        attachments, self._attachments_out = self._attachments_out, []
+        return attachments
+
     def _handle(self, request):
         self._last_result_refs = None
+        self._attachments_out = []
         op = request.get("op")
         handler = _OPS.get(op) if type(op) is str else None
         if handler is None:
@@ -105,18 +120,30 @@ class Worker:
         return callback
 
     # -- helpers shared by the ops ------------------------------------------------------------
-    def decoder(self, session_id):
+    def decoder(self, session_id, attachments=None):
+        """Decodes values of the request being handled (its attachments), or of ``attachments``."""
         return Decoder(self.registry, session_id, self.worker_id, self.max_depth,
-                       lambda callback_id, arity: self.new_callback(session_id, callback_id, arity))
+                       lambda callback_id, arity: self.new_callback(session_id, callback_id, arity),
+                       self._attachments_in[-1] if attachments is None else attachments)
+
+    def encoder(self, session_id):
+        return Encoder(self.registry, session_id, self.worker_id, self.max_depth, self.attachment_min)
 
     def respond(self, session_id, value, want):
-        encoder = Encoder(self.registry, session_id, self.worker_id, self.max_depth)
+        encoder = self.encoder(session_id)
         self._last_result_refs = (session_id, encoder.new_ref_ids)
         try:
-            return encoder.ref(value) if want == "ref" else encoder.encode(value)
+            if want == "ref":
+                result = encoder.ref(value)
+            elif want == "array":
+                result = encoder.array(value)
+            else:
+                result = encoder.encode(value)
         except BaseException:
             self.rollback_last_result()
             raise
+        self._attachments_out = encoder.attachments
+        return result
 
     def rollback_last_result(self):
         """Forgets the refs of a result that never reached the client."""
@@ -181,6 +208,11 @@ def handshake(worker, request):
         raise BridgeError("unsupported_version",
                           f"client speaks versions {client_min}..{client_max}, this worker {MIN_SUPPORTED_VERSION}..{PROTOCOL_VERSION}",
                           protocol_version=PROTOCOL_VERSION, min_supported_version=MIN_SUPPORTED_VERSION)
+    client_capabilities = request.get("client_capabilities", [])
+    if type(client_capabilities) is not list:
+        raise BridgeError("protocol", "client_capabilities must be a list of strings")
+    if "attachments" in client_capabilities:
+        worker.attachment_min = worker.defaults["attachment_min_bytes"]
     worker.handshaken = True
     return {
         "protocol_version": agreed,
@@ -191,7 +223,7 @@ def handshake(worker, request):
         "implementation": sys.implementation.name,
         "capabilities": CAPABILITIES,
         "defaults": {k: worker.defaults[k] for k in ("max_refs", "ref_limit_policy", "ref_ttl_seconds")},
-        "limits": {k: worker.defaults[k] for k in ("max_frame_bytes", "max_nesting_depth", "max_int_digits")},
+        "limits": dict(worker.limits),
     }
 
 
@@ -223,6 +255,64 @@ def get_attr(worker, request, session_id):
     target, name = worker.target(request, session_id), _name(request, "name")
     value = worker.run_user_code(_member, target, name, worker.registry.policy(session_id))
     return worker.respond(session_id, value, _want(request))
+
+
+@_op()
+def get(worker, request, session_id):
+    """The object in ``object`` itself, encoded as ``want`` asks: turns a ref into its value or its
+    array data (RefHandle.toArray) in one round trip."""
+    if request.get("object") is None:
+        raise BridgeError("protocol", "get needs an object (a ref)")
+    return worker.respond(session_id, worker.target(request, session_id), _want(request))
+
+
+def _exit(obj, *java_exception):
+    """``with``'s exit: no arguments for a clean exit, or the (type, message) of the Java exception
+    that left the block, which __exit__ sees as a CallbackError. True if __exit__ suppressed it."""
+    if not java_exception:
+        return bool(type(obj).__exit__(obj, None, None, None))
+    java_type, message = java_exception
+    exc = CallbackError(str(java_type), str(message), None)
+    return bool(type(obj).__exit__(obj, CallbackError, exc, None))
+
+
+def _setitem(obj, key, value):
+    obj[key] = value
+
+
+def _delitem(obj, key):
+    del obj[key]
+
+
+# The object protocols (OP-APPLY-1): action -> (function of the object and the args, arg count, result is a value).
+_ACTIONS = {
+    "len": (len, 0), "contains": (lambda obj, item: item in obj, 1), "repr": (repr, 0), "str": (str, 0),
+    "getitem": (lambda obj, key: obj[key], 1), "setitem": (_setitem, 2), "delitem": (_delitem, 1),
+    "enter": (lambda obj: type(obj).__enter__(obj), 0), "exit": (_exit, None),
+}
+
+
+@_op()
+def apply(worker, request, session_id):
+    """A Python protocol on the object in ``object``: len, contains, item access, repr/str, and a
+    context manager's enter/exit. Special methods are looked up on the type, as Python does."""
+    if request.get("object") is None:
+        raise BridgeError("protocol", "apply needs an object (a ref)")
+    action = request.get("action")
+    if action not in _ACTIONS:
+        raise BridgeError("protocol", f"action must be one of {', '.join(_ACTIONS)}, got {action!r}")
+    fn, arity = _ACTIONS[action]
+    args, _ = _arguments(worker, request, session_id)
+    if arity is not None and len(args) != arity:
+        raise BridgeError("protocol", f"action {action!r} takes {arity} argument(s), got {len(args)}")
+    if action == "exit" and len(args) not in (0, 2):
+        raise BridgeError("protocol", "action 'exit' takes no arguments or a Java exception's [type, message]")
+    target = worker.target(request, session_id)
+    policy = worker.registry.policy(session_id)
+    policy.check_object(target)
+    result = worker.run_user_code(fn, target, *args)
+    policy.check_object(result)
+    return worker.respond(session_id, result, _want(request))
 
 
 @_op()

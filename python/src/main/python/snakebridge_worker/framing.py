@@ -26,8 +26,37 @@ def read_frame(stream, max_bytes):
     return payload
 
 
-def write_frame(stream, payload):
-    stream.write(_HEADER.pack(len(payload)) + payload)
+def read_attachment(stream, max_bytes):
+    """The next frame, as an attachment (PROTOCOL.md ATT-*): read into a bytearray, so that an
+    array decoded from it is writable without a copy."""
+    header = _read_exact(stream, _HEADER.size)
+    if header is None:
+        raise FrameError("protocol", "stream ended before a message's attachment frames")
+    (length,) = _HEADER.unpack(header)
+    if length > max_bytes:
+        raise FrameError("frame_too_large", f"attachment of {length} bytes exceeds max_frame_bytes={max_bytes}")
+    buffer = bytearray(length)
+    view = memoryview(buffer)
+    filled = 0
+    while filled < length:
+        n = stream.readinto(view[filled:])
+        if not n:
+            raise FrameError("protocol", f"stream ended after {filled} of {length} attachment bytes")
+        filled += n
+    return buffer
+
+
+def write_frame(stream, payload, attachments=()):
+    """Writes one message: its JSON frame, then one frame per attachment (bytes-like, any size
+    up to the maximum), and flushes once."""
+    if not attachments:
+        stream.write(_HEADER.pack(len(payload)) + payload)
+    else:
+        stream.write(_HEADER.pack(len(payload)))
+        stream.write(payload)
+        for attachment in attachments:
+            stream.write(_HEADER.pack(attachment.nbytes if type(attachment) is memoryview else len(attachment)))
+            stream.write(attachment)
     stream.flush()
 
 

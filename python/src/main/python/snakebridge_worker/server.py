@@ -6,7 +6,7 @@ import threading
 
 from .codec import Encoder
 from .errors import BridgeError, to_wire
-from .framing import FrameError, read_frame, write_frame
+from .framing import FrameError, read_attachment, read_frame, write_frame
 
 
 class StreamBroken(BaseException):
@@ -29,10 +29,9 @@ class CallbackError(Exception):
 
 
 class Server:
-    def __init__(self, proto_in, proto_out, worker, max_frame_bytes):
+    def __init__(self, proto_in, proto_out, worker):
         self._in = proto_in
         self._out = proto_out
-        self._max_frame_bytes = max_frame_bytes
         self._cids = itertools.count(1)
         self.worker = worker
         worker.server = self
@@ -41,28 +40,49 @@ class Server:
         """Answers requests until EOF. Returns the process exit status."""
         try:
             while True:
-                payload = self._next_frame()
-                if payload is None:
+                message = self._next_message()
+                if message is None:
                     return 0
-                self.send(self.answer(payload))
+                self.send(*self.answer(*message))
         except StreamBroken as broken:
             return broken.status
 
-    def _next_frame(self):
-        try:
-            return read_frame(self._in, self._max_frame_bytes)
-        except FrameError as exc:
-            # The stream is out of step: say why, then close rather than guess at the next frame.
-            self.send({"id": None, "ok": False, "error": {"code": exc.code, "message": str(exc)}})
-            raise StreamBroken(2) from None
-
-    def answer(self, payload):
+    def _next_message(self):
+        """(request, attachments) of the next message, None at EOF. ``request`` is the decoded JSON,
+        or a BridgeError for a frame that is not JSON (MSG-3: answered, and the loop goes on)."""
+        limits = self.worker.limits
+        payload = self._guard(read_frame, self._in, limits["max_frame_bytes"])
+        if payload is None:
+            return None
         try:
             request = json.loads(payload.decode("utf-8"))
         except RecursionError:
-            return _failure(None, BridgeError("protocol", "request nests too deeply to parse"))
+            return BridgeError("protocol", "request nests too deeply to parse"), ()
         except ValueError as exc:  # invalid UTF-8, invalid JSON, or an int longer than max_int_digits
-            return _failure(None, BridgeError("protocol", f"request is not valid UTF-8 JSON: {exc}"))
+            return BridgeError("protocol", f"request is not valid UTF-8 JSON: {exc}"), ()
+        count = request.get("attachments", 0) if type(request) is dict else 0
+        if type(count) is not int or not 0 <= count <= limits["max_attachments"]:
+            # Without a trustworthy count the next frame cannot be found: say why, then close (ATT-2).
+            self._fail_stream("protocol", f"attachments must be an integer from 0 to "
+                                          f"max_attachments={limits['max_attachments']}, got {count!r}")
+        attachments = [self._guard(read_attachment, self._in, limits["max_frame_bytes"]) for _ in range(count)]
+        return request, attachments
+
+    def _guard(self, read, *args):
+        try:
+            return read(*args)
+        except FrameError as exc:
+            self._fail_stream(exc.code, str(exc))
+
+    def _fail_stream(self, code, message):
+        """The stream is out of step: say why, then close rather than guess at the next frame."""
+        self.send({"id": None, "ok": False, "error": {"code": code, "message": message}})
+        raise StreamBroken(2)
+
+    def answer(self, request, attachments=()):
+        """(response, its attachments) for one request."""
+        if isinstance(request, BridgeError):
+            return _failure(None, request), ()
         request_id = request.get("id") if type(request) is dict else None
         try:
             if type(request) is not dict:
@@ -70,27 +90,33 @@ class Server:
             if type(request_id) is not int:
                 request_id = None
                 raise BridgeError("protocol", "a request needs an integer id")
-            return {"id": request_id, "ok": True, "result": self.worker.handle(request)}
+            result = self.worker.handle(request, attachments)
+            return {"id": request_id, "ok": True, "result": result}, self.worker.take_attachments()
         except KeyboardInterrupt:
-            return _failure(request_id, BridgeError("cancelled", "the call was interrupted (KeyboardInterrupt)"))
+            failure = _failure(request_id, BridgeError("cancelled", "the call was interrupted (KeyboardInterrupt)"))
         except RecursionError as exc:
-            return _failure(request_id, BridgeError("invalid_value", f"value nests too deeply: {exc}"))
+            failure = _failure(request_id, BridgeError("invalid_value", f"value nests too deeply: {exc}"))
         except Exception as exc:  # a user's exception is an answer, never the end of the worker
-            return _failure(request_id, exc)
+            failure = _failure(request_id, exc)
+        self.worker.take_attachments()
+        return failure, ()
 
-    def send(self, message):
+    def send(self, message, attachments=()):
+        if attachments:
+            message["attachments"] = len(attachments)
         try:
             data = _dumps(message)
         except (ValueError, TypeError, UnicodeEncodeError, RecursionError) as exc:
             # e.g. a str holding a lone surrogate, or an int past max_int_digits: the refs this result
             # made are dropped, the error says why, and the session goes on.
             self.worker.rollback_last_result()
+            attachments = ()
             failure = _failure(message.get("id"), BridgeError(
                 "invalid_value", f"result cannot be sent: {type(exc).__name__}: {exc!r}"))
             if "cid" in message:
                 failure = {"cid": message["cid"], "ok": False, "error": failure["error"]}
             data = json.dumps(failure, ensure_ascii=True, default=repr).encode("ascii")
-        write_frame(self._out, data)
+        write_frame(self._out, data, attachments)
 
     def call_back(self, callback, args, kwargs):
         """Runs a Java callback: sends the client a callback request, answers whatever the client
@@ -98,38 +124,31 @@ class Server:
         if threading.current_thread() is not threading.main_thread():
             raise RuntimeError("a SnakeBridge callback can only be called from the worker's main thread")
         worker = self.worker
-        encoder = Encoder(worker.registry, callback.session_id, worker.worker_id, worker.max_depth)
+        encoder = worker.encoder(callback.session_id)
         cid = next(self._cids)
         request = {"op": "callback", "cid": cid, "session_id": callback.session_id, "callback_id": callback.callback_id,
                    "args": encoder.encode(list(args)), "kwargs": encoder.encode(kwargs)}
         with worker.framework_code():
-            self.send(request)
+            self.send(request, encoder.attachments)
             while True:
-                payload = self._next_frame()
-                if payload is None:
+                message = self._next_message()
+                if message is None:
                     raise StreamBroken(0)  # the client left while its callback ran
-                reply = _callback_reply(payload)
-                if reply is None:
-                    self.send(self.answer(payload))  # the callback calls back into Python
+                reply, attachments = message
+                if not _is_callback_reply(reply):
+                    self.send(*self.answer(reply, attachments))  # the callback calls back into Python
                     continue
                 if reply.get("cid") != cid:
                     raise BridgeError("protocol", f"callback reply for cid {reply.get('cid')!r} while waiting for {cid}")
                 break
         if reply.get("ok"):
-            return worker.decoder(callback.session_id).decode(reply.get("result"))
+            return worker.decoder(callback.session_id, attachments).decode(reply.get("result"))
         error = reply.get("error") if type(reply.get("error")) is dict else {}
         raise CallbackError(error.get("type", "java.lang.Throwable"), error.get("message", ""), error.get("java_error_id"))
 
 
-def _callback_reply(payload):
-    """The decoded frame if it is a callback reply (it has a cid and no op), else None."""
-    if b'"cid"' not in payload:
-        return None
-    try:
-        message = json.loads(payload.decode("utf-8"))
-    except ValueError:
-        return None
-    return message if type(message) is dict and "cid" in message and "op" not in message else None
+def _is_callback_reply(message):
+    return type(message) is dict and "cid" in message and "op" not in message
 
 
 def _failure(request_id, exc):

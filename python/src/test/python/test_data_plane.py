@@ -1,0 +1,231 @@
+"""Attachments, arrays and object protocols, against a real worker process."""
+import array
+import base64
+import json
+import math
+import struct
+import unittest
+
+from worker_client import WorkerProcess
+
+try:
+    import numpy
+except ImportError:  # the no-numpy tests still run
+    numpy = None
+
+
+def ndarray(dtype, shape, data, attachment=None):
+    value = {"__type__": "ndarray", "__schema__": 1, "dtype": dtype, "shape": shape}
+    if attachment is None:
+        value["data"] = base64.b64encode(data).decode("ascii")
+    else:
+        value["attachment"] = attachment
+    return value
+
+
+def doubles(values):
+    return struct.pack(f"<{len(values)}d", *values)
+
+
+class AttachmentsTest(unittest.TestCase):
+    def setUp(self):
+        self.worker = WorkerProcess(attachments=True)
+
+    def tearDown(self):
+        self.worker.close()
+
+    def test_large_bytes_travel_as_attachments_both_ways(self):
+        payload = bytes(range(256)) * 64
+        bytes_ref = {"__type__": "bytes", "__schema__": 1, "attachment": 0}
+        response = self.worker.request("call", session_id="s", function="bytes.upper", args=[bytes_ref],
+                                       attachments=[payload])
+        self.assertTrue(response["ok"], response)
+        self.assertEqual(response["attachments"], 1)
+        self.assertEqual(response["result"], {"__type__": "bytes", "__schema__": 1, "attachment": 0})
+        self.assertEqual(self.worker.attachments[0], payload.upper())
+
+    def test_small_bytes_stay_inline(self):
+        result = self.worker.ok("call", session_id="s", function="bytes", args=[3])
+        self.assertEqual(result["data"], base64.b64encode(b"\0\0\0").decode())
+        self.assertEqual(self.worker.attachments, [])
+
+    def test_a_client_that_did_not_ask_for_attachments_gets_base64(self):
+        plain = WorkerProcess()
+        try:
+            result = plain.ok("call", session_id="s", function="bytes", args=[100_000])
+            self.assertNotIn("attachments", result)
+            self.assertEqual(len(base64.b64decode(result["data"])), 100_000)
+        finally:
+            plain.close()
+
+    def test_an_attachment_index_the_message_lacks_is_invalid_value(self):
+        response = self.worker.request("call", session_id="s", function="len",
+                                       args=[{"__type__": "bytes", "__schema__": 1, "attachment": 1}], attachments=[b"x"])
+        self.assertEqual(response["error"]["code"], "invalid_value")
+        self.assertIn("carries 1 attachment", response["error"]["message"])
+        self.assertEqual(self.worker.ok("ping"), "pong")
+
+    def test_a_bad_attachment_count_gets_an_error_then_a_clean_close(self):
+        self.worker.send_frame(json.dumps({"id": 9, "op": "ping", "attachments": -1}).encode())
+        response = self.worker.read_frame()
+        self.assertIsNone(response["id"])
+        self.assertEqual(response["error"]["code"], "protocol")
+        self.assertEqual(self.worker.proc.wait(timeout=10), 2)
+
+    def test_eof_before_the_announced_attachments_gets_an_error_then_a_clean_close(self):
+        self.worker.send_frame(json.dumps({"id": 9, "op": "ping", "attachments": 2}).encode())
+        self.worker.send_frame(b"only one")
+        self.worker.proc.stdin.close()
+        self.assertEqual(self.worker.read_frame()["error"]["code"], "protocol")
+        self.assertEqual(self.worker.proc.wait(timeout=10), 2)
+
+
+@unittest.skipIf(numpy is None, "numpy is not importable by this interpreter")
+class NumpyArraysTest(unittest.TestCase):
+    def setUp(self):
+        self.worker = WorkerProcess(attachments=True)
+
+    def tearDown(self):
+        self.worker.close()
+
+    def test_an_ndarray_arrives_as_a_writable_numpy_array_and_numpy_computes_on_it(self):
+        values = [3.0, 4.0] + [0.0] * 200
+        arg = ndarray("float64", [len(values)], None, attachment=0)
+        norm = self.worker.ok("call", session_id="s", function="numpy.linalg.norm", args=[arg], attachments=[doubles(values)])
+        self.assertEqual(norm, 5.0)
+        writable = self.worker.ok("get_attr", session_id="s", object=self.worker.ok(
+            "call", session_id="s", function="numpy.ndarray.view", args=[arg], want="ref", attachments=[doubles(values)]),
+            name="flags.writeable")
+        self.assertTrue(writable)
+
+    def test_a_2x3x4_array_with_nan_round_trips_exactly(self):
+        values = [float(i) for i in range(24)]
+        values[5] = math.nan
+        data = doubles(values)
+        arg = ndarray("float64", [2, 3, 4], None, attachment=0)
+        result = self.worker.ok("call", session_id="s", function="numpy.asarray", args=[arg], want="array", attachments=[data])
+        self.assertEqual((result["dtype"], result["shape"]), ("float64", [2, 3, 4]))
+        self.assertEqual(base64.b64decode(result["data"]), data)  # 192 bytes: below the attachment threshold
+
+    def test_a_large_array_comes_back_as_an_attachment(self):
+        data = doubles([float(i) for i in range(10_000)])
+        result = self.worker.ok("call", session_id="s", function="numpy.asarray",
+                                args=[ndarray("float64", [100, 100], None, attachment=0)], want="array", attachments=[data])
+        self.assertEqual(result["attachment"], 0)
+        self.assertEqual(self.worker.attachments[0], data)
+
+    def test_strided_and_big_endian_arrays_come_back_in_c_order_little_endian(self):
+        result = self.worker.ok("call", session_id="s", function="eval",
+                                args=["__import__('numpy').arange(24, dtype='>i4').reshape(4, 6)[:, ::2]"], want="array")
+        self.assertEqual((result["dtype"], result["shape"]), ("int32", [4, 3]))
+        expected = [r * 6 + c for r in range(4) for c in range(0, 6, 2)]
+        self.assertEqual(base64.b64decode(result["data"]), struct.pack("<12i", *expected))
+
+    def test_every_dtype_round_trips(self):
+        for dtype, fmt in (("bool", "?"), ("int8", "b"), ("uint8", "B"), ("int16", "h"), ("uint16", "H"),
+                           ("int32", "i"), ("uint32", "I"), ("int64", "q"), ("uint64", "Q"), ("float32", "f"),
+                           ("float64", "d")):
+            with self.subTest(dtype=dtype):
+                data = struct.pack(f"<3{fmt}", *((True, False, True) if fmt == "?" else (1, 0, 7)))
+                result = self.worker.ok("call", session_id="s", function="numpy.asarray",
+                                        args=[ndarray(dtype, [3], data)], want="array")
+                self.assertEqual((result["dtype"], result["shape"], base64.b64decode(result["data"])), (dtype, [3], data))
+
+    def test_an_unsupported_dtype_is_a_clear_invalid_value(self):
+        error = self.worker.request("call", session_id="s", function="eval",
+                                    args=["__import__('numpy').array([1j, 2j])"], want="array")["error"]
+        self.assertEqual(error["code"], "invalid_value")
+        self.assertIn("complex128 is not supported", error["message"])
+
+    def test_a_shape_that_does_not_match_the_data_is_invalid_value(self):
+        error = self.worker.request("call", session_id="s", function="len",
+                                    args=[ndarray("float64", [2, 2], doubles([1.0]))])["error"]
+        self.assertEqual(error["code"], "invalid_value")
+        self.assertIn("needs 32 bytes, got 8", error["message"])
+
+    def test_get_turns_a_ref_into_its_array_or_its_value(self):
+        ref = self.worker.ok("call", session_id="s", function="numpy.arange", args=[6])
+        self.assertEqual(ref["__type__"], "ref")
+        as_array = self.worker.ok("get", session_id="s", object=ref, want="array")
+        self.assertEqual((as_array["dtype"], as_array["shape"]), ("int64", [6]))
+        lst = self.worker.ok("call", session_id="s", function="list", args=[[1, 2]], want="ref")
+        self.assertEqual(self.worker.ok("get", session_id="s", object=lst), [1, 2])
+
+
+class ArraysWithoutNumpyTest(unittest.TestCase):
+    def setUp(self):
+        self.worker = WorkerProcess(numpy=False)
+
+    def tearDown(self):
+        self.worker.close()
+
+    def test_a_1d_array_arrives_as_array_array(self):
+        arg = ndarray("int32", [3], struct.pack("<3i", 1, 2, 3))
+        self.assertEqual(self.worker.ok("call", session_id="s", function="sum", args=[arg]), 6)
+        ref = self.worker.ok("call", session_id="s", function="copy.copy", args=[arg], want="ref")
+        self.assertEqual((ref["python_module"], ref["type_name"]), ("array", "array"))
+
+    def test_a_2d_array_arrives_as_a_memoryview_with_its_shape(self):
+        arg = ndarray("float64", [2, 2], doubles([1.0, 2.0, 3.0, 4.0]))
+        self.assertEqual(self.worker.ok("call", session_id="s", function="memoryview.tolist", args=[arg]), [[1.0, 2.0], [3.0, 4.0]])
+
+    def test_buffer_objects_go_back_as_arrays(self):
+        result = self.worker.ok("call", session_id="s", function="eval", args=["__import__('array').array('h', [1, -2])"],
+                                want="array")
+        self.assertEqual((result["dtype"], result["shape"], base64.b64decode(result["data"])),
+                         ("int16", [2], struct.pack("<2h", 1, -2)))
+
+    def test_an_object_without_a_buffer_says_numpy_is_missing(self):
+        error = self.worker.request("call", session_id="s", function="list", args=[[1]], want="array")["error"]
+        self.assertEqual(error["code"], "invalid_value")
+        self.assertIn("numpy is not installed", error["message"])
+
+
+class ObjectProtocolTest(unittest.TestCase):
+    def setUp(self):
+        self.worker = WorkerProcess()
+        self.table = self.worker.ok("call", session_id="s", function="eval", args=["{(1, 2): 'a', 'k': [1]}"], want="ref")
+
+    def tearDown(self):
+        self.worker.close()
+
+    def apply(self, action, *args, obj=None, **fields):
+        return self.worker.request("apply", session_id="s", object=obj or self.table, action=action, args=list(args),
+                                   **fields)
+
+    def test_len_contains_repr_and_str(self):
+        self.assertEqual(self.apply("len")["result"], 2)
+        self.assertTrue(self.apply("contains", "k")["result"])
+        self.assertFalse(self.apply("contains", "z")["result"])
+        self.assertEqual(self.apply("repr")["result"], "{(1, 2): 'a', 'k': [1]}")
+        self.assertEqual(self.apply("str")["result"], "{(1, 2): 'a', 'k': [1]}")
+
+    def test_item_access_with_any_key(self):
+        key = {"__type__": "tuple", "__schema__": 1, "elements": [1, 2]}
+        self.assertEqual(self.apply("getitem", key)["result"], "a")
+        self.assertIsNone(self.apply("setitem", key, "b")["result"])
+        self.assertEqual(self.apply("getitem", key)["result"], "b")
+        self.apply("delitem", key)
+        self.assertEqual(self.apply("len")["result"], 1)
+        error = self.apply("getitem", "missing")["error"]
+        self.assertEqual((error["code"], error["type"]), ("python_exception", "KeyError"))
+
+    def test_enter_and_exit_see_the_java_exception_and_may_suppress_it(self):
+        suppressing = self.worker.ok("call", session_id="s", function="contextlib.suppress", args=[{"__type__": "ref",
+                                     "__schema__": 1, **self.worker.ok("get_attr", session_id="s", name="Exception",
+                                                                        want="ref")}], want="ref")
+        self.assertEqual(self.apply("enter", obj=suppressing)["result"], None)
+        self.assertTrue(self.apply("exit", "java.lang.IllegalStateException", "boom", obj=suppressing)["result"])
+        exact = self.worker.ok("call", session_id="s", function="contextlib.suppress", args=[], want="ref")
+        self.apply("enter", obj=exact)
+        self.assertFalse(self.apply("exit", "java.lang.IllegalStateException", "boom", obj=exact)["result"])
+        self.assertFalse(self.apply("exit", obj=exact)["result"])
+
+    def test_a_bad_action_or_arity_is_a_protocol_error(self):
+        self.assertEqual(self.apply("fly")["error"]["code"], "protocol")
+        self.assertEqual(self.apply("len", 1)["error"]["code"], "protocol")
+        self.assertEqual(self.apply("exit", "only-type")["error"]["code"], "protocol")
+
+
+if __name__ == "__main__":
+    unittest.main()
