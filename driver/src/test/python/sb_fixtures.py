@@ -116,3 +116,30 @@ def counting(n):
 def failing_after(n):
     yield from range(n)
     raise ValueError(f"broke after {n}")
+
+
+class Recorder:
+    """A context manager that records how it was entered and left; ``suppress`` is what __exit__ returns."""
+
+    def __init__(self, suppress=False):
+        self.suppress = suppress
+        self.events = []
+
+    def __enter__(self):
+        self.events.append("enter")
+        return "entered"
+
+    def __exit__(self, exc_type, exc, tb):
+        self.events.append("exit" if exc is None else f"exit {exc_type.__name__}: {exc}")
+        return self.suppress
+
+
+def strided_big_endian():
+    """A 4x3 int32 view, big-endian and not contiguous: the worker must send it in C order, little-endian."""
+    import numpy
+    return numpy.arange(24, dtype=">i4").reshape(4, 6)[:, ::2]
+
+
+def complex_array():
+    import numpy
+    return numpy.array([1j, 2j])

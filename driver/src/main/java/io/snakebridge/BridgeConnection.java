@@ -30,6 +30,14 @@ public interface BridgeConnection extends AutoCloseable {
     /** Calls and keeps the result in Python, whatever its type. */
     RefHandle callRef(String dottedName, Object... args);
 
+    /**
+     * Calls and brings the result back as an array in one round trip: a numpy array (strided or
+     * big-endian ones too), anything {@code numpy.asarray} accepts, or, without numpy, any object
+     * with the buffer protocol. A dtype the protocol lacks (complex, object, strings) is an
+     * {@link InvalidValueException} that names the supported ones.
+     */
+    NDArray callArray(String dottedName, Object... args);
+
     /** Reads a module attribute or a dotted path from one ({@code "math.pi"}, {@code "sys.version_info.major"}). */
     PyValue getAttr(String dottedName);
 

@@ -34,6 +34,8 @@ final class Defaults {
     static final int MAX_FRAME_BYTES = WORKER.get("max_frame_bytes").intValue();
     static final int MAX_NESTING_DEPTH = WORKER.get("max_nesting_depth").intValue();
     static final int MAX_INT_DIGITS = WORKER.get("max_int_digits").intValue();
+    /** Binary payloads at least this large travel as attachments rather than inline base64 (ATT-1). */
+    static final int ATTACHMENT_MIN_BYTES = WORKER.get("attachment_min_bytes").intValue();
 
     private Defaults() {
     }

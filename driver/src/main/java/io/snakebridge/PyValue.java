@@ -7,7 +7,8 @@ import java.util.Map;
 /**
  * A result from Python, decoded to plain Java: {@code null}, Boolean, Long (BigInteger beyond
  * 64 bits), Double, String, byte[], List, {@link PyTuple}, Set, {@link PyFrozenSet}, Map,
- * java.time values, {@link PyComplex}, or {@link RefHandle}s, nested as Python had them.
+ * java.time values, {@link PyComplex}, {@link NDArray} (asked for with {@code callArray}), or
+ * {@link RefHandle}s, nested as Python had them.
  * Closing it closes the refs it holds.
  */
 public final class PyValue implements AutoCloseable {
@@ -117,6 +118,49 @@ public final class PyValue implements AutoCloseable {
         }
         if (type.isInstance(raw)) {
             return type.cast(raw);
+        }
+        if (type == NDArray.class || (type.isArray() && type.getComponentType().isPrimitive())) {
+            return (T) asArray(type);
+        }
+        throw mismatch("a " + type.getSimpleName());
+    }
+
+    /**
+     * An array result, or a ref to one (a numpy array is a ref by default) fetched in one round
+     * trip, as an NDArray or a primitive array its dtype converts to without loss.
+     */
+    private Object asArray(Class<?> type) {
+        NDArray array;
+        if (raw instanceof NDArray) {
+            array = (NDArray) raw;
+        } else if (raw instanceof RefHandle) {
+            array = ((RefHandle) raw).toArray();
+        } else {
+            throw mismatch("an array (" + type.getSimpleName() + ")");
+        }
+        if (type == NDArray.class) {
+            return array;
+        }
+        if (type == double[].class) {
+            return array.toDoubleArray();
+        }
+        if (type == float[].class) {
+            return array.toFloatArray();
+        }
+        if (type == long[].class) {
+            return array.toLongArray();
+        }
+        if (type == int[].class) {
+            return array.toIntArray();
+        }
+        if (type == short[].class) {
+            return array.toShortArray();
+        }
+        if (type == byte[].class) {
+            return array.toByteArray();
+        }
+        if (type == boolean[].class) {
+            return array.toBooleanArray();
         }
         throw mismatch("a " + type.getSimpleName());
     }

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,6 +113,93 @@ final class Ref implements RefHandle {
         fields.put("name", name);
         fields.put("value", connection.encode(value));
         connection.invoke("set_attr", fields);
+    }
+
+    @Override
+    public NDArray toArray() {
+        return get("array").as(NDArray.class);
+    }
+
+    @Override
+    public PyValue value() {
+        return get("value");
+    }
+
+    private PyValue get(String want) {
+        checkUsable();
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("object", wire());
+        fields.put("want", want);
+        return connection.invoke("get", fields);
+    }
+
+    @Override
+    public long len() {
+        return apply("len").asLong();
+    }
+
+    @Override
+    public boolean contains(Object item) {
+        return apply("contains", item).asBoolean();
+    }
+
+    @Override
+    public PyValue getItem(Object key) {
+        return apply("getitem", key);
+    }
+
+    @Override
+    public void setItem(Object key, Object value) {
+        apply("setitem", key, value);
+    }
+
+    @Override
+    public void delItem(Object key) {
+        apply("delitem", key);
+    }
+
+    @Override
+    public String repr() {
+        return apply("repr").asString();
+    }
+
+    @Override
+    public String str() {
+        return apply("str").asString();
+    }
+
+    @Override
+    public <T> T withContext(Function<? super PyValue, ? extends T> body) {
+        T result;
+        try (PyValue entered = apply("enter")) {
+            try {
+                result = body.apply(entered);
+            } catch (RuntimeException | Error thrown) {
+                boolean suppressed;
+                try {
+                    suppressed = apply("exit", thrown.getClass().getName(), String.valueOf(thrown.getMessage())).asBoolean();
+                } catch (BridgeException exitFailed) { // as in Python: __exit__'s own exception replaces the block's
+                    exitFailed.addSuppressed(thrown);
+                    throw exitFailed;
+                }
+                if (suppressed) {
+                    return null;
+                }
+                throw thrown;
+            }
+            apply("exit");
+        }
+        return result;
+    }
+
+    /** A Python protocol on this object (PROTOCOL.md OP-APPLY-1). */
+    private PyValue apply(String action, Object... args) {
+        checkUsable();
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("object", wire());
+        fields.put("action", action);
+        fields.put("args", connection.encode(Arrays.asList(args)));
+        return connection.invoke("apply", fields);
     }
 
     @Override

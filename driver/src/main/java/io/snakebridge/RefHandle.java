@@ -40,6 +40,42 @@ public interface RefHandle extends AutoCloseable {
      */
     PyCursor iterate(int fetchSize);
 
+    /** This object's data as an array, with dtype and shape, in one round trip (see {@link BridgeConnection#callArray}). */
+    NDArray toArray();
+
+    /** This object converted by value (as a result would be), in one round trip; it stays in Python too. */
+    PyValue value();
+
+    /** Python's {@code len(obj)}. */
+    long len();
+
+    /** Python's {@code item in obj}. */
+    boolean contains(Object item);
+
+    /** Python's {@code obj[key]}, for a key of any type (a PyTuple for a tuple key). */
+    PyValue getItem(Object key);
+
+    /** Python's {@code obj[key] = value}. */
+    void setItem(Object key, Object value);
+
+    /** Python's {@code del obj[key]}. */
+    void delItem(Object key);
+
+    /** Python's {@code repr(obj)}. */
+    String repr();
+
+    /** Python's {@code str(obj)}. */
+    String str();
+
+    /**
+     * Python's {@code with obj as value: body}: calls {@code __enter__}, runs {@code body} with what
+     * it returned, then {@code __exit__}. If {@code body} throws, {@code __exit__} sees the exception
+     * as a Python {@code CallbackError} naming its Java type; when {@code __exit__} returns true the
+     * exception is suppressed and this returns null, as in Python. The value {@code __enter__}
+     * returned is released when the block ends.
+     */
+    <T> T withContext(java.util.function.Function<? super PyValue, ? extends T> body);
+
     boolean isClosed();
 
     @Override

@@ -49,6 +49,44 @@ final class ValueCodec {
 
         /** The callback tag for {@code function} with its arity (-1: any). */
         Object callback(Object function, int arity);
+
+        /** Binary payloads of at least this many bytes travel as attachments (ATT-*); MAX_VALUE: never. */
+        int attachmentMinBytes();
+    }
+
+    /** What decoding needs from the message being read: its refs and its attachment frames. */
+    interface Incoming {
+        RefHandle ref(JsonNode node);
+
+        byte[] attachment(int index);
+    }
+
+    /**
+     * A binary payload that travels as its own frame after the message's JSON (PROTOCOL.md ATT-1).
+     * Written as its index: the serializer collects the payloads, in order, into the list it was
+     * given as the {@code Attachment.class} attribute.
+     */
+    static final class Attachment extends com.fasterxml.jackson.databind.JsonSerializable.Base {
+        final byte[] data;
+
+        Attachment(byte[] data) {
+            this.data = data;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public void serialize(com.fasterxml.jackson.core.JsonGenerator gen, com.fasterxml.jackson.databind.SerializerProvider provider)
+                throws java.io.IOException {
+            List<byte[]> collected = (List<byte[]>) provider.getAttribute(Attachment.class);
+            gen.writeNumber(collected.size());
+            collected.add(data);
+        }
+
+        @Override
+        public void serializeWithType(com.fasterxml.jackson.core.JsonGenerator gen, com.fasterxml.jackson.databind.SerializerProvider provider,
+                com.fasterxml.jackson.databind.jsontype.TypeSerializer typeSer) throws java.io.IOException {
+            serialize(gen, provider);
+        }
     }
 
     /** Encodes an argument. */
@@ -110,7 +148,13 @@ final class ValueCodec {
             return encodeMap((Map<?, ?>) v, refs, maxDepth, next);
         }
         if (v instanceof byte[]) {
-            return tag("bytes", "data", Base64.getEncoder().encodeToString((byte[]) v));
+            return binary(tag("bytes", null, null), (byte[]) v, refs);
+        }
+        NDArray array = v instanceof NDArray ? (NDArray) v : primitiveArray(v);
+        if (array != null) {
+            Map<String, Object> wire = tag("ndarray", "dtype", array.dtype().wireName());
+            wire.put("shape", array.shape());
+            return binary(wire, array.wireData(), refs);
         }
         if (v instanceof PyComplex) {
             PyComplex c = (PyComplex) v;
@@ -133,8 +177,41 @@ final class ValueCodec {
             return refs.callback(v, arity);
         }
         throw new InvalidValueException("cannot send a " + v.getClass().getName() + " to Python; supported: null, Boolean, "
-                + "Integer/Long/BigInteger, Double/Float, String, byte[], List, PyTuple, Set, PyFrozenSet, Map, "
-                + "java.time dates and times, PyComplex, PyAtom, RefHandle, PyCallback and java.util.function callables");
+                + "Integer/Long/BigInteger, Double/Float, String, byte[], double[]/float[]/long[]/int[]/short[]/boolean[], "
+                + "NDArray (for several dimensions), List, PyTuple, Set, PyFrozenSet, Map, java.time dates and times, "
+                + "PyComplex, PyAtom, RefHandle, PyCallback and java.util.function callables");
+    }
+
+    /** A one-dimensional primitive array as an NDArray, or null (byte[] is bytes, not an array). */
+    private static NDArray primitiveArray(Object v) {
+        if (v instanceof double[]) {
+            return NDArray.of((double[]) v);
+        }
+        if (v instanceof float[]) {
+            return NDArray.of((float[]) v);
+        }
+        if (v instanceof long[]) {
+            return NDArray.of((long[]) v);
+        }
+        if (v instanceof int[]) {
+            return NDArray.of((int[]) v);
+        }
+        if (v instanceof short[]) {
+            return NDArray.of((short[]) v);
+        }
+        if (v instanceof boolean[]) {
+            return NDArray.of((boolean[]) v);
+        }
+        return null;
+    }
+
+    private static Map<String, Object> binary(Map<String, Object> wire, byte[] data, Handles handles) {
+        if (data.length >= handles.attachmentMinBytes()) {
+            wire.put("attachment", new Attachment(data));
+        } else {
+            wire.put("data", Base64.getEncoder().encodeToString(data));
+        }
+        return wire;
     }
 
     private static List<Object> encodeAll(Collection<?> items, Handles refs, int maxDepth, int depth) {
@@ -213,8 +290,8 @@ final class ValueCodec {
 
     // -- wire -> Java ---------------------------------------------------------------------------
 
-    /** Decodes a result; {@code refs} turns each wire ref into a handle. */
-    static Object decode(JsonNode node, Function<JsonNode, RefHandle> refs) {
+    /** Decodes a result; {@code refs} turns each wire ref into a handle and finds attachments. */
+    static Object decode(JsonNode node, Incoming refs) {
         switch (node.getNodeType()) {
             case NULL:
                 return null;
@@ -249,7 +326,7 @@ final class ValueCodec {
         }
     }
 
-    private static Object decodeTagged(String tag, JsonNode node, Function<JsonNode, RefHandle> refs) {
+    private static Object decodeTagged(String tag, JsonNode node, Incoming refs) {
         if (node.path(SCHEMA).asInt(-1) != SCHEMA_VERSION) {
             throw new ProtocolException("tag " + tag + " has __schema__ " + node.get(SCHEMA) + "; this driver reads " + SCHEMA_VERSION);
         }
@@ -268,7 +345,13 @@ final class ValueCodec {
                     }
                     return map;
                 case "bytes":
-                    return Base64.getDecoder().decode(required(node, "data").textValue());
+                    return binary(node, refs);
+                case "ndarray":
+                    long[] shape = new long[required(node, "shape").size()];
+                    for (int i = 0; i < shape.length; i++) {
+                        shape[i] = node.get("shape").get(i).longValue();
+                    }
+                    return NDArray.ofBytes(NDArray.DType.fromWire(text(node, "dtype")), shape, binary(node, refs));
                 case "complex":
                     return new PyComplex(number(decode(required(node, "real"), refs)), number(decode(required(node, "imag"), refs)));
                 case "special_float":
@@ -285,16 +368,24 @@ final class ValueCodec {
                     return PyStopIteration.INSTANCE;
                 case "ref":
                 case "stream_ref":
-                    return refs.apply(node);
+                    return refs.ref(node);
                 default:
                     throw new ProtocolException("unknown tag '" + tag + "' in a response");
             }
-        } catch (IllegalArgumentException | DateTimeParseException | NullPointerException e) {
+        } catch (IllegalArgumentException | ArithmeticException | DateTimeParseException | NullPointerException e) {
             throw new ProtocolException("malformed '" + tag + "' value in a response: " + e.getMessage(), e);
         }
     }
 
-    private static List<Object> decodeElements(JsonNode node, Function<JsonNode, RefHandle> refs) {
+    private static byte[] binary(JsonNode node, Incoming in) {
+        JsonNode attachment = node.get("attachment");
+        if (attachment != null) {
+            return in.attachment(attachment.intValue());
+        }
+        return Base64.getDecoder().decode(required(node, "data").textValue());
+    }
+
+    private static List<Object> decodeElements(JsonNode node, Incoming refs) {
         JsonNode elements = required(node, "elements");
         List<Object> out = new ArrayList<>(elements.size());
         for (JsonNode e : elements) {
@@ -312,9 +403,13 @@ final class ValueCodec {
     }
 
     private static String text(JsonNode node) {
-        JsonNode value = required(node, "value");
+        return text(node, "value");
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode value = required(node, field);
         if (!value.isTextual()) {
-            throw new IllegalArgumentException("value must be a string");
+            throw new IllegalArgumentException(field + " must be a string");
         }
         return value.textValue();
     }

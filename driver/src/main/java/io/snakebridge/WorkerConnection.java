@@ -64,6 +64,9 @@ final class WorkerConnection implements BridgeConnection {
     private long nextRequestId;
     private String workerId;
     private JsonNode hello;
+    /** Binary payloads this large travel as attachments; MAX_VALUE for a worker without the capability. */
+    private int attachmentMinBytes = Integer.MAX_VALUE;
+    private int maxAttachments;
     private volatile String sessionId;
     private volatile boolean closed;
     private volatile BridgeException broken;
@@ -136,6 +139,7 @@ final class WorkerConnection implements BridgeConnection {
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("protocol_version", PROTOCOL_VERSION);
         fields.put("min_supported_version", MIN_SUPPORTED_VERSION);
+        fields.put("client_capabilities", List.of("attachments"));
         hello = request("handshake", fields, false);
         int version = hello.path("protocol_version").asInt(-1);
         if (version < MIN_SUPPORTED_VERSION || version > PROTOCOL_VERSION) {
@@ -143,6 +147,19 @@ final class WorkerConnection implements BridgeConnection {
                     + MIN_SUPPORTED_VERSION + ".." + PROTOCOL_VERSION);
         }
         workerId = hello.path("worker_id").asText(null);
+        maxAttachments = hello.path("limits").path("max_attachments").asInt(0);
+        if (hasCapability("attachments")) {
+            attachmentMinBytes = Defaults.ATTACHMENT_MIN_BYTES;
+        }
+    }
+
+    boolean hasCapability(String name) {
+        for (JsonNode capability : hello.path("capabilities")) {
+            if (name.equals(capability.asText())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void openSession(String newSessionId) {
@@ -193,6 +210,11 @@ final class WorkerConnection implements BridgeConnection {
     @Override
     public RefHandle callRef(String dottedName, Object... args) {
         return invoke("call", callFields("function", dottedName, null, Arrays.asList(args), Map.of(), "ref")).asRef();
+    }
+
+    @Override
+    public NDArray callArray(String dottedName, Object... args) {
+        return invoke("call", callFields("function", dottedName, null, Arrays.asList(args), Map.of(), "array")).as(NDArray.class);
     }
 
     @Override
@@ -314,6 +336,11 @@ final class WorkerConnection implements BridgeConnection {
         }
 
         @Override
+        public int attachmentMinBytes() {
+            return attachmentMinBytes;
+        }
+
+        @Override
         public Object callback(Object function, int arity) {
             String id = "cb" + callbackIds.incrementAndGet();
             liveCallbacks.put(id, function);
@@ -334,14 +361,33 @@ final class WorkerConnection implements BridgeConnection {
     }
 
     PyValue invoke(String op, Map<String, Object> fields) {
-        JsonNode result = request(op, fields, true);
-        Map<String, RefHandle> refs = new LinkedHashMap<>(4); // one handle per ref id, as the worker sends one ref per object
+        Message response = exchangeRequest(op, fields, true);
         try {
-            Object raw = ValueCodec.decode(result, node -> newRef(node, refs));
-            return new PyValue(raw, refs.isEmpty() ? List.of() : List.copyOf(refs.values()));
+            return decodeValue(response.body.get("result"), response.attachments);
         } catch (ProtocolException e) {
             throw breakWith(e);
         }
+    }
+
+    /** Decodes one value of a message, making one handle per ref id (the worker sends one ref per object). */
+    private PyValue decodeValue(JsonNode value, List<byte[]> attachments) {
+        Map<String, RefHandle> refs = new LinkedHashMap<>(4);
+        Object raw = ValueCodec.decode(value == null ? NullNode.getInstance() : value, new ValueCodec.Incoming() {
+            @Override
+            public RefHandle ref(JsonNode node) {
+                return newRef(node, refs);
+            }
+
+            @Override
+            public byte[] attachment(int index) {
+                if (index < 0 || index >= attachments.size()) {
+                    throw new ProtocolException("worker referred to attachment " + index + " of a message that carries "
+                            + attachments.size());
+                }
+                return attachments.get(index);
+            }
+        });
+        return new PyValue(raw, refs.isEmpty() ? List.of() : List.copyOf(refs.values()));
     }
 
     /** The exception for an error object that arrived inside a result (a stream's late error). */
@@ -388,6 +434,33 @@ final class WorkerConnection implements BridgeConnection {
     // -- the request path -------------------------------------------------------------------------
 
     private JsonNode request(String op, Map<String, Object> fields, boolean sessionScoped) {
+        JsonNode result = exchangeRequest(op, fields, sessionScoped).body.get("result");
+        return result == null ? NullNode.getInstance() : result;
+    }
+
+    /** One message: its JSON and the attachment frames that follow it (PROTOCOL.md ATT-1). */
+    private static final class Message {
+        final JsonNode body;
+        final List<byte[]> attachments;
+
+        Message(JsonNode body, List<byte[]> attachments) {
+            this.body = body;
+            this.attachments = attachments;
+        }
+    }
+
+    /** An outgoing message, serialized. */
+    private static final class Outgoing {
+        final byte[] json;
+        final List<byte[]> attachments;
+
+        Outgoing(byte[] json, List<byte[]> attachments) {
+            this.json = json;
+            this.attachments = attachments;
+        }
+    }
+
+    private Message exchangeRequest(String op, Map<String, Object> fields, boolean sessionScoped) {
         lock.lock();
         List<String> callbacks = claimCallbacks(); // the callbacks encoded into this request's fields
         try {
@@ -415,7 +488,7 @@ final class WorkerConnection implements BridgeConnection {
         }
     }
 
-    private JsonNode exchange(long id, byte[] payload) {
+    private Message exchange(long id, Outgoing payload) {
         Duration timeout = callTimeoutOverride.get();
         if (timeout == null) {
             timeout = config.callTimeout();
@@ -440,22 +513,25 @@ final class WorkerConnection implements BridgeConnection {
                 interrupt(id, Interruption.TIMEOUT);
             }
         }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        Message message;
         JsonNode response;
         Interruption interrupted;
         boolean killed;
         IOException failure = null;
         try {
-            channel.write(payload);
-            response = MAPPER.readTree(channel.read());
-            while (response.has("op")) { // the worker asks us to run a callback before it answers (CB-2)
-                answerCallback(response);
-                response = MAPPER.readTree(channel.read());
+            channel.write(payload.json, payload.attachments);
+            message = readMessage();
+            while (message.body.has("op")) { // the worker asks us to run a callback before it answers (CB-2)
+                answerCallback(message);
+                message = readMessage();
             }
+            response = message.body;
         } catch (FrameChannel.FrameException e) {
             throw breakWith(new ProtocolException(e.getMessage(), e));
         } catch (JsonProcessingException e) {
             throw breakWith(new ProtocolException("worker sent a response that is not valid JSON: " + e.getOriginalMessage(), e));
         } catch (IOException e) {
+            message = null;
             response = null;
             failure = e;
         } finally {
@@ -488,8 +564,7 @@ final class WorkerConnection implements BridgeConnection {
             throw breakWith(new ProtocolException("response id " + response.get("id") + " does not answer request " + id));
         }
         if (response.path("ok").asBoolean(false)) {
-            JsonNode result = response.get("result");
-            return result == null ? NullNode.getInstance() : result;
+            return message;
         }
         BridgeException failed = error == null
                 ? new ProtocolException("response " + id + " has neither ok=true nor an error") : Errors.fromWire(error, callbackErrors::get);
@@ -503,7 +578,8 @@ final class WorkerConnection implements BridgeConnection {
      * Runs the Java callback a worker asked for, on this (the calling) thread, and writes its reply.
      * The callback may call Python on this connection: the lock is reentrant and the exchange nests.
      */
-    private void answerCallback(JsonNode request) throws IOException {
+    private void answerCallback(Message message) throws IOException {
+        JsonNode request = message.body;
         if (!"callback".equals(request.path("op").asText()) || !request.path("cid").canConvertToLong()) {
             throw new ProtocolException("worker sent an unexpected request: " + request);
         }
@@ -516,9 +592,8 @@ final class WorkerConnection implements BridgeConnection {
             if (function == null) {
                 throw new IllegalStateException("callback " + callbackId + " was passed to a call that has returned");
             }
-            Map<String, RefHandle> refs = new LinkedHashMap<>();
-            List<Object> args = asList(ValueCodec.decode(request.path("args"), node -> newRef(node, refs)));
-            Map<String, Object> kwargs = asKwargs(ValueCodec.decode(request.path("kwargs"), node -> newRef(node, refs)));
+            List<Object> args = asList(decodeValue(request.path("args"), message.attachments).raw());
+            Map<String, Object> kwargs = asKwargs(decodeValue(request.path("kwargs"), message.attachments).raw());
             reply.put("result", encode(Callbacks.invoke(function, args, kwargs)));
             reply.put("ok", true);
         } catch (Exception | StackOverflowError e) {
@@ -533,7 +608,8 @@ final class WorkerConnection implements BridgeConnection {
             reply.put("ok", false);
             reply.put("error", error);
         }
-        channel.write(serialize(reply));
+        Outgoing outgoing = serialize(reply);
+        channel.write(outgoing.json, outgoing.attachments);
     }
 
     @SuppressWarnings("unchecked")
@@ -592,11 +668,61 @@ final class WorkerConnection implements BridgeConnection {
                 : new CallCancelledException(what + outcome, killed, cause);
     }
 
-    private byte[] serialize(Map<String, Object> message) {
+    /** Reads the next message and its attachments. */
+    private Message readMessage() throws IOException {
+        JsonNode body = MAPPER.readTree(channel.read());
+        JsonNode count = body.get("attachments");
+        if (count == null) {
+            return new Message(body, List.of());
+        }
+        if (!count.canConvertToInt() || count.intValue() < 0 || count.intValue() > maxAttachments) {
+            throw new FrameChannel.FrameException("worker announced " + count + " attachments; max_attachments=" + maxAttachments);
+        }
+        List<byte[]> attachments = new ArrayList<>(count.intValue());
+        for (int i = 0; i < count.intValue(); i++) {
+            attachments.add(channel.read());
+        }
+        return new Message(body, attachments);
+    }
+
+    /**
+     * The message as JSON plus its attachments. Checked against the frame limits here, before a
+     * byte is written, so that an oversized argument is the caller's error and not a broken stream.
+     */
+    private Outgoing serialize(Map<String, Object> message) {
+        List<byte[]> attachments = new ArrayList<>(0);
+        byte[] json;
         try {
-            return MAPPER.writeValueAsBytes(message);
+            json = MAPPER.writer().withAttribute(ValueCodec.Attachment.class, attachments).writeValueAsBytes(message);
         } catch (JsonProcessingException e) {
             throw new InvalidValueException("cannot write the request: " + e.getOriginalMessage());
+        }
+        if (!attachments.isEmpty()) {
+            if (attachments.size() > maxAttachments) {
+                throw new InvalidValueException("the request carries " + attachments.size() + " binary values; the worker "
+                        + "accepts max_attachments=" + maxAttachments + " per message");
+            }
+            json = withAttachmentCount(json, attachments.size());
+        }
+        checkFrameSize(json.length, "request");
+        for (byte[] attachment : attachments) {
+            checkFrameSize(attachment.length, "binary value");
+        }
+        return new Outgoing(json, attachments);
+    }
+
+    /** Adds {@code "attachments": n} to a serialized JSON object (it ends with '}'): no second serialization. */
+    private static byte[] withAttachmentCount(byte[] json, int count) {
+        byte[] field = (",\"attachments\":" + count + "}").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] out = Arrays.copyOf(json, json.length - 1 + field.length);
+        System.arraycopy(field, 0, out, json.length - 1, field.length);
+        return out;
+    }
+
+    private static void checkFrameSize(int length, String what) {
+        if (length > Defaults.MAX_FRAME_BYTES) {
+            throw new InvalidValueException("the " + what + " is " + length + " bytes; the largest frame is maxFrameBytes="
+                    + Defaults.MAX_FRAME_BYTES);
         }
     }
 

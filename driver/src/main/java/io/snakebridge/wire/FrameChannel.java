@@ -6,6 +6,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.List;
 
 /**
  * Length-prefixed frames (PROTOCOL.md FRAME-*): a 4-byte big-endian length, then the payload.
@@ -24,9 +25,32 @@ public final class FrameChannel {
     }
 
     public void write(byte[] payload) throws IOException {
-        if (payload.length > maxFrameBytes) {
-            throw new FrameException("request of " + payload.length + " bytes exceeds maxFrameBytes=" + maxFrameBytes);
+        write(payload, List.of());
+    }
+
+    /**
+     * Writes one message: its JSON frame, then one frame per attachment (PROTOCOL.md ATT-1), with
+     * one flush. Sizes are checked first, so a refused message writes nothing.
+     */
+    public void write(byte[] payload, List<byte[]> attachments) throws IOException {
+        checkSize(payload.length, "message");
+        for (byte[] attachment : attachments) {
+            checkSize(attachment.length, "attachment");
         }
+        writeFrame(payload);
+        for (byte[] attachment : attachments) {
+            writeFrame(attachment);
+        }
+        out.flush();
+    }
+
+    private void checkSize(int length, String what) throws FrameException {
+        if (length > maxFrameBytes) {
+            throw new FrameException("a " + what + " of " + length + " bytes exceeds maxFrameBytes=" + maxFrameBytes);
+        }
+    }
+
+    private void writeFrame(byte[] payload) throws IOException {
         int n = payload.length;
         header[0] = (byte) (n >>> 24);
         header[1] = (byte) (n >>> 16);
@@ -34,7 +58,6 @@ public final class FrameChannel {
         header[3] = (byte) n;
         out.write(header);
         out.write(payload);
-        out.flush();
     }
 
     /** The next payload; {@link EOFException} when the stream ends. */

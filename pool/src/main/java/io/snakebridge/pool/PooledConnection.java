@@ -3,6 +3,7 @@ package io.snakebridge.pool;
 import io.snakebridge.BridgeClosedException;
 import io.snakebridge.BridgeConnection;
 import io.snakebridge.BridgeException;
+import io.snakebridge.NDArray;
 import io.snakebridge.PyValue;
 import io.snakebridge.PythonException;
 import io.snakebridge.RefHandle;
@@ -86,6 +87,11 @@ final class PooledConnection implements BridgeConnection {
     @Override
     public RefHandle callRef(String dottedName, Object... args) {
         return guard(() -> bridge.callRef(dottedName, args));
+    }
+
+    @Override
+    public NDArray callArray(String dottedName, Object... args) {
+        return guard(() -> bridge.callArray(dottedName, args));
     }
 
     @Override
