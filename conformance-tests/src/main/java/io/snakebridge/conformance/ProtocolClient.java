@@ -52,8 +52,14 @@ public final class ProtocolClient implements AutoCloseable {
 
     /** Starts the worker and completes a version-1 handshake. */
     public static ProtocolClient connect() {
+        return connect(List.of());
+    }
+
+    /** Starts the worker and completes a version-1 handshake declaring {@code clientCapabilities} (ATT-2). */
+    public static ProtocolClient connect(List<String> clientCapabilities) {
         ProtocolClient client = start();
-        JsonNode response = client.request("handshake", Map.of("protocol_version", 1, "min_supported_version", 1));
+        JsonNode response = client.request("handshake", Map.of("protocol_version", 1, "min_supported_version", 1,
+                "client_capabilities", clientCapabilities));
         if (!response.path("ok").asBoolean()) {
             client.close();
             throw new AssertionError("handshake failed: " + response);
@@ -101,17 +107,25 @@ public final class ProtocolClient implements AutoCloseable {
 
     /** The next frame as JSON, or null when the worker closed its output. Fails after {@link #ANSWER_TIMEOUT}. */
     public JsonNode readFrame() {
+        byte[] frame = readRawFrame();
+        try {
+            return frame == null ? null : JSON.readTree(frame);
+        } catch (IOException e) {
+            throw new AssertionError("the worker sent a frame that is not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** The next frame's bytes (an attachment, say), or null when the worker closed its output. */
+    public byte[] readRawFrame() {
         try {
             byte[] frame = frames.poll(ANSWER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             if (frame == null) {
                 throw new AssertionError("the worker did not answer within " + ANSWER_TIMEOUT + " (a hang)");
             }
-            return frame == EOF ? null : JSON.readTree(frame);
+            return frame == EOF ? null : frame;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);
-        } catch (IOException e) {
-            throw new AssertionError("the worker sent a frame that is not JSON: " + e.getMessage(), e);
         }
     }
 
@@ -145,6 +159,23 @@ public final class ProtocolClient implements AutoCloseable {
         }
         if (response.path("id").asLong(-1) != id) {
             throw new AssertionError("response " + response + " does not echo request id " + id);
+        }
+        return response;
+    }
+
+    /** A session-scoped request carrying attachment frames (ATT-1); read the response's own with {@link #readRawFrame()}. */
+    public JsonNode request(String op, String session, Map<String, ?> fields, List<byte[]> attachments) {
+        ObjectNode message = JSON.valueToTree(fields);
+        long id = ++nextId;
+        message.put("id", id);
+        message.put("op", op);
+        message.put("session_id", session);
+        message.put("attachments", attachments.size());
+        sendMessage(message);
+        attachments.forEach(this::sendFrame);
+        JsonNode response = readFrame();
+        if (response == null || response.path("id").asLong(-1) != id) {
+            throw new AssertionError("response " + response + " does not answer request " + id);
         }
         return response;
     }

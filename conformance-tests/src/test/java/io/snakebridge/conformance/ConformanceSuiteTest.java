@@ -24,6 +24,7 @@ class ConformanceSuiteTest {
     private static final String PYTHON = System.getProperty("snakebridge.python", "python3");
     private static final String WORKER_SOURCE = System.getProperty("snakebridge.worker.source");
     private static final Path BROKEN_WORKER = Path.of("src/test/python/broken_worker.py").toAbsolutePath();
+    private static final Path WITHOUT_NUMPY = Path.of("src/test/python/without_numpy_worker.py").toAbsolutePath();
 
     @TempDir
     Path reports;
@@ -35,6 +36,13 @@ class ConformanceSuiteTest {
     @Test
     void theReferenceWorkerPassesEveryWorkerRule() throws Exception {
         RuleReport report = ConformanceRunner.run(null, Map.of(), reports);
+        assertThat(report.rules(RuleReport.Status.FAIL)).isEmpty();
+        assertThat(report.rules(RuleReport.Status.PASS)).containsExactlyElementsOf(workerRules());
+    }
+
+    @Test
+    void theReferenceWorkerWithoutNumpyPassesEveryWorkerRule() throws Exception {
+        RuleReport report = ConformanceRunner.run(PYTHON + " " + WITHOUT_NUMPY, Map.of("PYTHONPATH", WORKER_SOURCE), reports);
         assertThat(report.rules(RuleReport.Status.FAIL)).isEmpty();
         assertThat(report.rules(RuleReport.Status.PASS)).containsExactlyElementsOf(workerRules());
     }
