@@ -14,6 +14,8 @@ from .server import Server
 def _claim_protocol_streams():
     """Moves the protocol to private duplicates of fds 0 and 1, then points fd 0 at /dev/null and
     fd 1 at stderr, so that print(), input() or a C extension writing to fd 1 can never touch it."""
+    _widen_pipe(0)
+    _widen_pipe(1)
     proto_in = os.fdopen(os.dup(0), "rb", buffering=65536)
     proto_out = os.fdopen(os.dup(1), "wb", buffering=65536)
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -23,6 +25,19 @@ def _claim_protocol_streams():
     sys.stdin = open(os.devnull, "r")
     sys.stdout = sys.stderr
     return proto_in, proto_out
+
+
+def _widen_pipe(fd):
+    """Linux: a 1 MiB pipe instead of 64 KiB moves large attachments with 16x fewer wake-ups.
+    Best effort: not a pipe, another OS, or a lower pipe-max-size leave it as it is."""
+    try:
+        import fcntl
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+_PIPE_BYTES = 1 << 20
 
 
 def _die_with_parent():

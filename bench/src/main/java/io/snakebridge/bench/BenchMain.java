@@ -67,6 +67,19 @@ public final class BenchMain {
         }
         System.out.println();
         rows.forEach(System.out::println);
+        System.out.println();
+        speedup(runs, "doubleArray8MB", "rawPipe8MB", "8 MB double[] Java -> numpy -> Java: %.2fx the raw pipe's throughput (goal >= 0.5)");
+        speedup(runs, "doubleArray8MB", "jsonList8MB", "8 MB double[]: %.0fx faster than a JSON list of floats");
+        speedup(runs, "doubleArray8MB", "base64InJson8MB", "8 MB double[]: %.1fx faster than base64 text inside JSON");
+    }
+
+    /** Prints how many times faster {@code fast} is than {@code slow}, by their medians, when both ran. */
+    private static void speedup(Map<String, RunResult> runs, String fast, String slow, String format) {
+        double fastP50 = p(runs.get(fast), 50);
+        double slowP50 = p(runs.get(slow), 50);
+        if (!Double.isNaN(fastP50) && !Double.isNaN(slowP50)) {
+            System.out.println(String.format(format, slowP50 / fastP50));
+        }
     }
 
     private static double p(RunResult run, double percentile) {
