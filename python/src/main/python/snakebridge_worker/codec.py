@@ -65,7 +65,7 @@ class Encoder:
     __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "_memo", "_active", "new_ref_ids",
                  "attachments", "_attachment_min")
 
-    def __init__(self, registry, session_id, worker_id, max_depth, attachment_min=None):
+    def __init__(self, registry, session_id, worker_id, max_depth, attachment_min=None, attachments=None):
         """``attachment_min``: binary payloads of at least this many bytes travel as attachments
         (ATT-*); None where the client cannot read attachments, so everything is inline base64."""
         self._registry = registry
@@ -75,7 +75,8 @@ class Encoder:
         self._memo = {}    # id(obj) -> wire ref: the same object twice in one result is one ref
         self._active = set()  # ids of containers being encoded, to catch cycles
         self.new_ref_ids = []
-        self.attachments = []  # bytes-like payloads the message carries after its JSON frame
+        # bytes-like payloads the message carries after its JSON frame (shared by a batch's results)
+        self.attachments = [] if attachments is None else attachments
         self._attachment_min = attachment_min
 
     def encode(self, obj, depth=0):
@@ -191,15 +192,16 @@ def _numpy_scalar(obj):
 class Decoder:
     """Decodes request values; refs resolve in the request's session only."""
 
-    __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "make_callback", "_attachments")
+    __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "make_callback", "_attachments", "_promises")
 
-    def __init__(self, registry, session_id, worker_id, max_depth, make_callback=None, attachments=()):
+    def __init__(self, registry, session_id, worker_id, max_depth, make_callback=None, attachments=(), promises=None):
         self._registry = registry
         self._session_id = session_id
         self._worker_id = worker_id
         self._max_depth = max_depth
         self.make_callback = make_callback  # None where callbacks cannot run (no client to call)
         self._attachments = attachments  # the request's attachment frames (bytearrays), by index
+        self._promises = promises  # in a batch: the result of each earlier call, or FAILED
 
     def decode(self, value, depth=0):
         cls = type(value)
@@ -306,6 +308,31 @@ def _decode_ndarray(decoder, value, depth):
         raise invalid_value(f"malformed 'ndarray' value: {exc}") from None
 
 
+class _Failed:
+    """Marks a batch call that failed: a promise of it fails too."""
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+
+FAILED = _Failed
+
+
+def _decode_promise(decoder, value, depth):
+    promises, index = decoder._promises, value["index"]
+    if promises is None:
+        raise invalid_value("a promise can only be used by a later call of the batch that made it")
+    if type(index) is not int or not 0 <= index < len(promises):
+        raise invalid_value(f"promise {index!r} refers to no earlier call of this batch (calls run in order; "
+                            f"{len(promises)} ran so far)")
+    result = promises[index]
+    if type(result) is _Failed:
+        raise BridgeError("dependency_failed", f"call {index} of this batch failed, so its result cannot be used",
+                          index=index)
+    return result
+
+
 def _decode_atom(decoder, value, depth):
     text = value["value"]
     if type(text) is not str:
@@ -330,4 +357,5 @@ _DECODERS = {
     "stream_ref": lambda d, v, depth: d.resolve_ref(v),
     "callback": _decode_callback,
     "stop_iteration": lambda d, v, depth: STOP_ITERATION,
+    "promise": _decode_promise,
 }

@@ -9,13 +9,13 @@ import sys
 from types import ModuleType
 
 from . import DEFAULTS, MIN_SUPPORTED_VERSION, PROTOCOL_VERSION
-from .codec import Decoder, Encoder
+from .codec import FAILED, Decoder, Encoder
 from .errors import BridgeError, to_wire
-from .server import CallbackError
+from .server import CallbackError, StreamBroken
 
 CAPABILITIES = ["refs", "stream_refs", "batch_release", "session_limits", "ref_ttl", "tombstones", "cancel", "callbacks",
                 "module_policy", "attachments", "arrays", "object_protocol"]
-_WANTS = ("value", "ref", "array")
+_WANTS = ("value", "ref", "array", "none")
 _LIMITS = ("max_frame_bytes", "max_nesting_depth", "max_int_digits", "max_attachments")
 
 
@@ -29,37 +29,29 @@ class Worker:
         self.limits = {k: defaults[k] for k in _LIMITS}
         self.max_depth = defaults["max_nesting_depth"]
         self.attachment_min = None  # set at the handshake if the client reads attachments (ATT-1)
-        self._attachments_in = [()]  # per request being handled: the attachment frames it brought
-        self._attachments_out = []  # the attachments of the latest encoded result
+        self._requests = []  # the requests being handled, innermost last (callbacks nest them)
         self.handshaken = False
         self.interruptible = False  # True only while user code runs: SIGINT raises KeyboardInterrupt there
         self._interrupt_pending = False  # a SIGINT that came while a callback's frames were in flight
         self._framework_depth = 0
-        self._last_result_refs = None  # (session id, ref ids) of the latest encoded result
-        self._callbacks = []  # per request being handled (nested while callbacks run): the callbacks it brought
+        self.last_result_refs = None  # (session id, ref ids) of the latest encoded result
         self.server = None  # set by the Server; callbacks talk to the client through it
 
     def handle(self, request, attachments=()):
-        """Returns the result of one request or raises; ``request`` is a decoded JSON object and
-        ``attachments`` the frames that followed it. Callbacks that arrived with the request die
-        when it ends (CB-4)."""
-        self._callbacks.append([])
-        self._attachments_in.append(attachments)
+        """Returns (result, attachments of the response) of one request, or raises; ``request``
+        is a decoded JSON object and ``attachments`` the frames that followed it. Callbacks that
+        arrived with the request die when it ends (CB-4)."""
+        state = _Request(attachments)
+        self._requests.append(state)
         try:
-            return self._handle(request)
+            return self._handle(request), state.attachments_out
         finally:
-            self._attachments_in.pop()
-            for callback in self._callbacks.pop():
+            self._requests.pop()
+            for callback in state.callbacks:
                 callback.live = False
 
-    def take_attachments(self):
-        """The attachments of the result just produced; the response carries them."""
-        attachments, self._attachments_out = self._attachments_out, []
-        return attachments
-
     def _handle(self, request):
-        self._last_result_refs = None
-        self._attachments_out = []
+        self.last_result_refs = None
         op = request.get("op")
         handler = _OPS.get(op) if type(op) is str else None
         if handler is None:
@@ -113,25 +105,38 @@ class Worker:
     def new_callback(self, session_id, callback_id, arity):
         if type(callback_id) is not str or not callback_id or type(arity) is not int:
             raise BridgeError("invalid_value", "a callback needs a string ref_id and an integer arity")
-        if not self._callbacks:
+        if not self._requests:
             raise BridgeError("invalid_value", "a callback can only arrive with a request")
         callback = Callback(self, session_id, callback_id, arity)
-        self._callbacks[-1].append(callback)
+        self._requests[-1].callbacks.append(callback)
         return callback
 
     # -- helpers shared by the ops ------------------------------------------------------------
     def decoder(self, session_id, attachments=None):
-        """Decodes values of the request being handled (its attachments), or of ``attachments``."""
+        """Decodes values of the request being handled (its attachments and, in a batch, its
+        promises), or of a callback reply's ``attachments``."""
+        request = self._requests[-1] if self._requests else _Request(())
         return Decoder(self.registry, session_id, self.worker_id, self.max_depth,
                        lambda callback_id, arity: self.new_callback(session_id, callback_id, arity),
-                       self._attachments_in[-1] if attachments is None else attachments)
+                       request.attachments_in if attachments is None else attachments,
+                       request.promises if attachments is None else None)
 
-    def encoder(self, session_id):
-        return Encoder(self.registry, session_id, self.worker_id, self.max_depth, self.attachment_min)
+    def current_request(self):
+        return self._requests[-1]
+
+    def encoder(self, session_id, attachments=None):
+        """Encodes into ``attachments``, or into those of the response being built."""
+        if attachments is None:
+            attachments = self._requests[-1].attachments_out if self._requests else []
+        return Encoder(self.registry, session_id, self.worker_id, self.max_depth, self.attachment_min, attachments)
 
     def respond(self, session_id, value, want):
+        if self._requests:
+            self._requests[-1].value = value  # a later call of a batch may use it (promise)
+        if want == "none":
+            return None
         encoder = self.encoder(session_id)
-        self._last_result_refs = (session_id, encoder.new_ref_ids)
+        self.last_result_refs = (session_id, encoder.new_ref_ids)
         try:
             if want == "ref":
                 result = encoder.ref(value)
@@ -142,22 +147,38 @@ class Worker:
         except BaseException:
             self.rollback_last_result()
             raise
-        self._attachments_out = encoder.attachments
         return result
 
     def rollback_last_result(self):
         """Forgets the refs of a result that never reached the client."""
-        if self._last_result_refs is not None:
-            session_id, ref_ids = self._last_result_refs
+        if self.last_result_refs is not None:
+            session_id, ref_ids = self.last_result_refs
             self.registry.discard(session_id, ref_ids)
-            self._last_result_refs = None
+            self.last_result_refs = None
 
     def target(self, request, session_id):
-        """The object an op acts on: a ref in ``object`` or, without one, a dotted global name."""
+        """The object an op acts on: a ref (or, in a batch, a promise) in ``object``; None means the
+        op names a global instead."""
         obj = request.get("object")
         if obj is None:
             return None
-        return self.decoder(session_id).resolve_ref(obj)
+        decoder = self.decoder(session_id)
+        if type(obj) is dict and obj.get("__type__") == "promise":
+            return decoder.decode(obj)
+        return decoder.resolve_ref(obj)
+
+
+class _Request:
+    """What the worker tracks for one request while it is handled."""
+
+    __slots__ = ("attachments_in", "attachments_out", "callbacks", "promises", "value")
+
+    def __init__(self, attachments_in):
+        self.attachments_in = attachments_in  # the attachment frames it brought (ATT-1)
+        self.attachments_out = []  # the attachments its response carries
+        self.callbacks = []  # the callbacks it brought (CB-4)
+        self.promises = None  # in a batch: the Python result of each call so far (BATCH-2)
+        self.value = None  # the Python object its op produced, before encoding
 
 
 class Callback:
@@ -375,6 +396,48 @@ def _take(iterator, count):
             raise
         return items, exc
     return items, None
+
+
+_BATCHABLE = ("call", "call_method", "get_attr", "set_attr", "get", "apply")
+
+
+@_op()
+def batch(worker, request, session_id):
+    """Runs ``calls`` in order in one round trip (BATCH-*). A later call may use an earlier one's
+    Python result through a promise; each call gets its own result or error, and a call whose
+    promise failed fails with dependency_failed while the others still run."""
+    calls = request.get("calls")
+    if type(calls) is not list or not all(type(c) is dict for c in calls):
+        raise BridgeError("protocol", "batch needs calls: a list of objects")
+    state = worker.current_request()
+    state.promises = promises = []
+    outcomes, made_refs = [], []
+    try:
+        for index, call in enumerate(calls):
+            state.value = None
+            worker.last_result_refs = None
+            try:
+                op = call.get("op")
+                if op not in _BATCHABLE:
+                    raise BridgeError("protocol", f"a batch call's op must be one of {', '.join(_BATCHABLE)}, got {op!r}")
+                result = _OPS[op](worker, call, session_id)
+                if worker.last_result_refs:
+                    made_refs.extend(worker.last_result_refs[1])
+                promises.append(state.value)
+                outcomes.append({"ok": True, "result": result})
+            except (KeyboardInterrupt, StreamBroken):
+                raise  # a cancel ends the whole batch
+            except RecursionError as exc:
+                promises.append(FAILED(index))
+                outcomes.append({"ok": False, "error": to_wire(BridgeError("invalid_value", f"value nests too deeply: {exc}"))})
+            except Exception as exc:
+                promises.append(FAILED(index))
+                outcomes.append({"ok": False, "error": to_wire(exc)})
+    except BaseException:
+        worker.registry.discard(session_id, made_refs)  # the client never sees these results
+        raise
+    worker.last_result_refs = (session_id, made_refs)
+    return outcomes
 
 
 @_op()

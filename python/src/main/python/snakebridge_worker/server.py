@@ -90,15 +90,14 @@ class Server:
             if type(request_id) is not int:
                 request_id = None
                 raise BridgeError("protocol", "a request needs an integer id")
-            result = self.worker.handle(request, attachments)
-            return {"id": request_id, "ok": True, "result": result}, self.worker.take_attachments()
+            result, attachments_out = self.worker.handle(request, attachments)
+            return {"id": request_id, "ok": True, "result": result}, attachments_out
         except KeyboardInterrupt:
             failure = _failure(request_id, BridgeError("cancelled", "the call was interrupted (KeyboardInterrupt)"))
         except RecursionError as exc:
             failure = _failure(request_id, BridgeError("invalid_value", f"value nests too deeply: {exc}"))
         except Exception as exc:  # a user's exception is an answer, never the end of the worker
             failure = _failure(request_id, exc)
-        self.worker.take_attachments()
         return failure, ()
 
     def send(self, message, attachments=()):
@@ -124,7 +123,7 @@ class Server:
         if threading.current_thread() is not threading.main_thread():
             raise RuntimeError("a SnakeBridge callback can only be called from the worker's main thread")
         worker = self.worker
-        encoder = worker.encoder(callback.session_id)
+        encoder = worker.encoder(callback.session_id, attachments=[])  # the callback request's own
         cid = next(self._cids)
         request = {"op": "callback", "cid": cid, "session_id": callback.session_id, "callback_id": callback.callback_id,
                    "args": encoder.encode(list(args)), "kwargs": encoder.encode(kwargs)}
