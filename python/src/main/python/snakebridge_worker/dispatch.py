@@ -14,7 +14,7 @@ from .errors import BridgeError, to_wire
 from .server import CallbackError, StreamBroken
 
 CAPABILITIES = ["refs", "stream_refs", "batch_release", "session_limits", "ref_ttl", "tombstones", "cancel", "callbacks",
-                "module_policy", "attachments", "arrays", "object_protocol"]
+                "module_policy", "attachments", "arrays", "object_protocol", "batch"]
 _WANTS = ("value", "ref", "array", "none")
 _LIMITS = ("max_frame_bytes", "max_nesting_depth", "max_int_digits", "max_attachments")
 

@@ -38,6 +38,12 @@ public interface BridgeConnection extends AutoCloseable {
      */
     NDArray callArray(String dottedName, Object... args);
 
+    /**
+     * A new batch: many calls in one round trip, later ones able to use earlier results without a
+     * round trip (see {@link Batch}).
+     */
+    Batch batch();
+
     /** Reads a module attribute or a dotted path from one ({@code "math.pi"}, {@code "sys.version_info.major"}). */
     PyValue getAttr(String dottedName);
 

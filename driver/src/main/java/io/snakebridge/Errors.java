@@ -40,6 +40,8 @@ final class Errors {
                 return new InvalidValueException(message);
             case "policy_denied":
                 return new ModuleNotAllowedException(details.path("module").asText(null), message);
+            case "dependency_failed":
+                return new DependencyFailedException(details.path("index").asInt(-1), message, null);
             case "cancelled":
                 return new CallCancelledException("the call was interrupted: " + message, false, null);
             case "protocol":

@@ -52,6 +52,11 @@ final class ValueCodec {
 
         /** Binary payloads of at least this many bytes travel as attachments (ATT-*); MAX_VALUE: never. */
         int attachmentMinBytes();
+
+        /** The promise tag for an earlier call of the batch being encoded (BATCH-2). */
+        default Object promise(Promise promise) {
+            throw new InvalidValueException("a Promise can only be passed to a later call of the batch that made it");
+        }
     }
 
     /** What decoding needs from the message being read: its refs and its attachment frames. */
@@ -127,6 +132,9 @@ final class ValueCodec {
         }
         if (v instanceof RefHandle) {
             return refs.ref((RefHandle) v);
+        }
+        if (v instanceof Promise) {
+            return refs.promise((Promise) v);
         }
         if (depth >= maxDepth) {
             throw new InvalidValueException("argument nests deeper than the protocol's max_nesting_depth=" + maxDepth);

@@ -390,6 +390,82 @@ final class WorkerConnection implements BridgeConnection {
         return new PyValue(raw, refs.isEmpty() ? List.of() : List.copyOf(refs.values()));
     }
 
+    /**
+     * Runs a batch in one request (PROTOCOL.md BATCH-*) and completes its promises: each with its
+     * own result or error; a dependency failure gets the failed call's error as its cause.
+     */
+    void executeBatch(Batch batch) {
+        if (!batch.sessionId().equals(sessionId)) {
+            throw new BridgeClosedException("this batch was made in session " + batch.sessionId() + ", which has ended "
+                    + "(the connection was reset or returned to its pool); a batch runs only in its own session");
+        }
+        if (!hasCapability("batch")) {
+            throw new BridgeException("unsupported", "0A000", "this worker does not declare capability 'batch' (PROTOCOL.md HS-4); "
+                    + "make the calls one by one", null);
+        }
+        List<Promise> promises = batch.promises();
+        List<Object> calls = new ArrayList<>(promises.size());
+        for (int i = 0; i < promises.size(); i++) {
+            int current = i;
+            calls.add(batch.wire(i, new ValueCodec.Handles() {
+                @Override
+                public Object ref(RefHandle handle) {
+                    return handles.ref(handle);
+                }
+
+                @Override
+                public Object callback(Object function, int arity) {
+                    return handles.callback(function, arity);
+                }
+
+                @Override
+                public int attachmentMinBytes() {
+                    return handles.attachmentMinBytes();
+                }
+
+                @Override
+                public Object promise(Promise promise) {
+                    if (promise.batch() != batch || promise.index() >= current) {
+                        throw new InvalidValueException("call " + current + " of a batch uses " + promise
+                                + "; a Promise can only be passed to a later call of the batch that made it");
+                    }
+                    Map<String, Object> wire = ValueCodec.tag("promise", "index", promise.index());
+                    return wire;
+                }
+            }, Defaults.MAX_NESTING_DEPTH));
+        }
+        Message response = exchangeRequest("batch", Map.of("calls", calls), true);
+        JsonNode outcomes = response.body.path("result");
+        if (!outcomes.isArray() || outcomes.size() != promises.size()) {
+            throw breakWith(new ProtocolException("worker answered a batch of " + promises.size() + " calls with " + outcomes));
+        }
+        try {
+            for (int i = 0; i < promises.size(); i++) {
+                JsonNode outcome = outcomes.get(i);
+                Promise promise = promises.get(i);
+                if (outcome.path("ok").asBoolean(false)) {
+                    promise.complete(decodeValue(outcome.get("result"), response.attachments));
+                    continue;
+                }
+                BridgeException error = Errors.fromWire(outcome.path("error"));
+                if (error instanceof DependencyFailedException) {
+                    int failed = ((DependencyFailedException) error).failedIndex();
+                    if (failed >= 0 && failed < i) {
+                        error = new DependencyFailedException(failed, error.getMessage(), promises.get(failed).error());
+                    }
+                }
+                promise.fail(error);
+            }
+        } catch (ProtocolException e) {
+            throw breakWith(e);
+        }
+    }
+
+    @Override
+    public Batch batch() {
+        return new Batch(this);
+    }
+
     /** The exception for an error object that arrived inside a result (a stream's late error). */
     BridgeException errorFrom(Object decodedError) {
         return Errors.fromWire(MAPPER.valueToTree(decodedError), callbackErrors::get);

@@ -3,6 +3,7 @@ package io.snakebridge.pool;
 import io.snakebridge.BridgeClosedException;
 import io.snakebridge.BridgeConnection;
 import io.snakebridge.BridgeException;
+import io.snakebridge.Batch;
 import io.snakebridge.NDArray;
 import io.snakebridge.PyValue;
 import io.snakebridge.PythonException;
@@ -92,6 +93,11 @@ final class PooledConnection implements BridgeConnection {
     @Override
     public NDArray callArray(String dottedName, Object... args) {
         return guard(() -> bridge.callArray(dottedName, args));
+    }
+
+    @Override
+    public Batch batch() {
+        return guard(bridge::batch);
     }
 
     @Override
