@@ -52,7 +52,7 @@ class ConformanceSuiteTest {
         "release_session_by_prefix;      SES-3",
         "bare_key_error;                 ERR-2 REF-4 REF-5 REF-6 REF-8 SES-3 SES-6",
         "ttl_never_expires;              REF-6",
-        "top_level_int_as_float;         VAL-INT-1",
+        "top_level_int_as_float;         VAL-INT-1 BATCH-1",
         "print_corrupts_protocol;        FRAME-6",
         "refs_visible_across_sessions;   REF-2",
         "no_parent_death_signal;         FRAME-7",
