@@ -29,8 +29,7 @@ class BatchTest(unittest.TestCase):
             {"op": "call_method", "object": promise(0), "method": "fullmatch", "args": ["aab"], "want": "none"},
             {"op": "call_method", "object": promise(1), "method": "group"},
             {"op": "get_attr", "object": promise(0), "name": "pattern"})
-        self.assertEqual(results, [{"ok": True, "result": None}, {"ok": True, "result": None},
-                                   {"ok": True, "result": "aab"}, {"ok": True, "result": "a+b"}])
+        self.assertEqual(results, {"values": [None, None, "aab", "a+b"], "errors": {}})
         self.assertEqual(self.live_refs(), 0)  # intermediates with want "none" never became refs
 
     def test_each_call_gets_its_own_error_and_dependents_fail_with_dependency_failed(self):
@@ -41,13 +40,16 @@ class BatchTest(unittest.TestCase):
             {"op": "call", "function": "abs", "args": [promise(9)]},
             {"op": "release_ref", "ids": []},
             {"op": "call", "function": "str.upper", "args": ["still runs"]})
-        self.assertEqual(results[0]["error"]["type"], "ValueError")
-        self.assertEqual(results[1], {"ok": True, "result": 2})
-        self.assertEqual(results[2]["error"]["code"], "dependency_failed")
-        self.assertEqual(results[2]["error"]["details"], {"index": 0})
-        self.assertEqual(results[3]["error"]["code"], "invalid_value")
-        self.assertEqual(results[4]["error"]["code"], "protocol")
-        self.assertEqual(results[5], {"ok": True, "result": "STILL RUNS"})
+        values, errors = results["values"], results["errors"]
+        self.assertEqual(sorted(errors), ["0", "2", "3", "4"])
+        self.assertEqual(errors["0"]["type"], "ValueError")
+        self.assertEqual(values[1], 2)
+        self.assertEqual(errors["2"]["code"], "dependency_failed")
+        self.assertEqual(errors["2"]["details"], {"index": 0})
+        self.assertEqual(errors["3"]["code"], "invalid_value")
+        self.assertEqual(errors["4"]["code"], "protocol")
+        self.assertEqual(values[5], "STILL RUNS")
+        self.assertEqual([values[i] for i in (0, 2, 3, 4)], [None] * 4)
 
     def test_a_promise_outside_a_batch_is_invalid_value(self):
         error = self.worker.request("call", session_id="s", function="abs", args=[promise(0)])["error"]
@@ -56,14 +58,14 @@ class BatchTest(unittest.TestCase):
     def test_results_of_several_calls_share_the_responses_attachments(self):
         results = self.batch({"op": "call", "function": "bytes", "args": [5000]},
                              {"op": "call", "function": "bytes", "args": [7000]})
-        self.assertEqual([r["result"]["attachment"] for r in results], [0, 1])
+        self.assertEqual([v["attachment"] for v in results["values"]], [0, 1])
         self.assertEqual([len(a) for a in self.worker.attachments], [5000, 7000])
 
     def test_refs_made_by_a_batch_are_refs_of_the_session(self):
         results = self.batch({"op": "call", "function": "object", "want": "ref"},
                              {"op": "call", "function": "object", "want": "ref"})
         self.assertEqual(self.live_refs(), 2)
-        self.assertNotEqual(results[0]["result"]["id"], results[1]["result"]["id"])
+        self.assertNotEqual(results["values"][0]["id"], results["values"][1]["id"])
 
     def test_a_cancel_ends_the_whole_batch_and_drops_the_refs_it_made(self):
         threading.Timer(0.3, self.worker.proc.send_signal, [signal.SIGINT]).start()

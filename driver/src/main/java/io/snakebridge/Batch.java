@@ -140,7 +140,9 @@ public final class Batch {
         fields.put(call.nameField, call.name);
         if (call.args != null) {
             fields.put("args", ValueCodec.encode(call.args, handles, maxDepth));
-            fields.put("kwargs", ValueCodec.encode(call.kwargs, handles, maxDepth));
+            if (!call.kwargs.isEmpty()) {
+                fields.put("kwargs", ValueCodec.encode(call.kwargs, handles, maxDepth));
+            }
         }
         String want = promises.get(index).discardsResult() ? "none" : call.want;
         if (!"value".equals(want)) {

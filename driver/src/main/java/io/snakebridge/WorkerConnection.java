@@ -318,7 +318,9 @@ final class WorkerConnection implements BridgeConnection {
         }
         fields.put(nameField, name);
         fields.put("args", encode(args));
-        fields.put("kwargs", encode(kwargs));
+        if (!kwargs.isEmpty()) {
+            fields.put("kwargs", encode(kwargs));
+        }
         if (!"value".equals(want)) {
             fields.put("want", want);
         }
@@ -371,6 +373,9 @@ final class WorkerConnection implements BridgeConnection {
 
     /** Decodes one value of a message, making one handle per ref id (the worker sends one ref per object). */
     private PyValue decodeValue(JsonNode value, List<byte[]> attachments) {
+        if (value == null || value.isValueNode()) { // a scalar: no refs, no attachments to look up
+            return new PyValue(ValueCodec.decode(value == null ? NullNode.getInstance() : value, null), List.of());
+        }
         Map<String, RefHandle> refs = new LinkedHashMap<>(4);
         Object raw = ValueCodec.decode(value == null ? NullNode.getInstance() : value, new ValueCodec.Incoming() {
             @Override
@@ -405,49 +410,27 @@ final class WorkerConnection implements BridgeConnection {
         }
         List<Promise> promises = batch.promises();
         List<Object> calls = new ArrayList<>(promises.size());
+        BatchHandles batchHandles = new BatchHandles(batch);
         for (int i = 0; i < promises.size(); i++) {
-            int current = i;
-            calls.add(batch.wire(i, new ValueCodec.Handles() {
-                @Override
-                public Object ref(RefHandle handle) {
-                    return handles.ref(handle);
-                }
-
-                @Override
-                public Object callback(Object function, int arity) {
-                    return handles.callback(function, arity);
-                }
-
-                @Override
-                public int attachmentMinBytes() {
-                    return handles.attachmentMinBytes();
-                }
-
-                @Override
-                public Object promise(Promise promise) {
-                    if (promise.batch() != batch || promise.index() >= current) {
-                        throw new InvalidValueException("call " + current + " of a batch uses " + promise
-                                + "; a Promise can only be passed to a later call of the batch that made it");
-                    }
-                    Map<String, Object> wire = ValueCodec.tag("promise", "index", promise.index());
-                    return wire;
-                }
-            }, Defaults.MAX_NESTING_DEPTH));
+            batchHandles.current = i;
+            calls.add(batch.wire(i, batchHandles, Defaults.MAX_NESTING_DEPTH));
         }
         Message response = exchangeRequest("batch", Map.of("calls", calls), true);
-        JsonNode outcomes = response.body.path("result");
-        if (!outcomes.isArray() || outcomes.size() != promises.size()) {
-            throw breakWith(new ProtocolException("worker answered a batch of " + promises.size() + " calls with " + outcomes));
+        JsonNode values = response.body.path("result").path("values");
+        JsonNode errors = response.body.path("result").path("errors");
+        if (!values.isArray() || values.size() != promises.size() || !errors.isObject()) {
+            throw breakWith(new ProtocolException("worker answered a batch of " + promises.size() + " calls with "
+                    + response.body.path("result")));
         }
         try {
             for (int i = 0; i < promises.size(); i++) {
-                JsonNode outcome = outcomes.get(i);
                 Promise promise = promises.get(i);
-                if (outcome.path("ok").asBoolean(false)) {
-                    promise.complete(decodeValue(outcome.get("result"), response.attachments));
+                JsonNode errorNode = errors.get(Integer.toString(i));
+                if (errorNode == null) {
+                    promise.complete(decodeValue(values.get(i), response.attachments));
                     continue;
                 }
-                BridgeException error = Errors.fromWire(outcome.path("error"));
+                BridgeException error = Errors.fromWire(errorNode);
                 if (error instanceof DependencyFailedException) {
                     int failed = ((DependencyFailedException) error).failedIndex();
                     if (failed >= 0 && failed < i) {
@@ -458,6 +441,40 @@ final class WorkerConnection implements BridgeConnection {
             }
         } catch (ProtocolException e) {
             throw breakWith(e);
+        }
+    }
+
+    /** Encodes the calls of one batch: as the connection does, plus promises of earlier calls. */
+    private final class BatchHandles implements ValueCodec.Handles {
+        private final Batch batch;
+        int current; // the call being encoded
+
+        BatchHandles(Batch batch) {
+            this.batch = batch;
+        }
+
+        @Override
+        public Object ref(RefHandle handle) {
+            return handles.ref(handle);
+        }
+
+        @Override
+        public Object callback(Object function, int arity) {
+            return handles.callback(function, arity);
+        }
+
+        @Override
+        public int attachmentMinBytes() {
+            return handles.attachmentMinBytes();
+        }
+
+        @Override
+        public Object promise(Promise promise) {
+            if (promise.batch() != batch || promise.index() >= current) {
+                throw new InvalidValueException("call " + current + " of a batch uses " + promise
+                        + "; a Promise can only be passed to a later call of the batch that made it");
+            }
+            return ValueCodec.tag("promise", "index", promise.index());
         }
     }
 

@@ -68,6 +68,12 @@ public final class BenchMain {
         System.out.println();
         rows.forEach(System.out::println);
         System.out.println();
+        RunResult batch = runs.get("batchOf1000MathSqrt");
+        if (batch != null) {
+            double perCall = p(batch, 50) / RoundTripBench.BATCH_SIZE;
+            System.out.println(String.format("batched math.sqrt: %.2f us per call amortized = %.3fx one mathSqrt call (goal <= 0.1)",
+                    perCall, perCall / call));
+        }
         speedup(runs, "doubleArray8MB", "rawPipe8MB", "8 MB double[] Java -> numpy -> Java: %.2fx the raw pipe's throughput (goal >= 0.5)");
         speedup(runs, "doubleArray8MB", "jsonList8MB", "8 MB double[]: %.0fx faster than a JSON list of floats");
         speedup(runs, "doubleArray8MB", "base64InJson8MB", "8 MB double[]: %.1fx faster than base64 text inside JSON");

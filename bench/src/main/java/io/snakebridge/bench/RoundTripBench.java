@@ -1,7 +1,9 @@
 package io.snakebridge.bench;
 
+import io.snakebridge.Batch;
 import io.snakebridge.BridgeConfig;
 import io.snakebridge.BridgeConnection;
+import io.snakebridge.Promise;
 import io.snakebridge.SnakeBridge;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -74,6 +76,20 @@ public class RoundTripBench {
     @Benchmark
     public Object noOpCall() {
         return py.call("abs", 1).raw();
+    }
+
+    /** Calls in one batch (one round trip): the amortized cost per call is this / BATCH_SIZE. */
+    static final int BATCH_SIZE = 1_000;
+
+    @Benchmark
+    public Object batchOf1000MathSqrt() {
+        Batch batch = py.batch();
+        Promise last = null;
+        for (int i = 0; i < BATCH_SIZE; i++) {
+            last = batch.call("math.sqrt", 2.0);
+        }
+        batch.execute();
+        return last.get().raw();
     }
 
     @Benchmark

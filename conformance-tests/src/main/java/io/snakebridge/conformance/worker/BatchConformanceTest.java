@@ -29,11 +29,14 @@ class BatchConformanceTest extends WorkerConformance {
                 fields("op", "call", "function", "int", "args", List.of("x")),
                 fields("op", "ping"),
                 fields("op", "get_attr", "name", "math.pi")));
-        assertThat(results.size()).isEqualTo(4);
-        assertThat(results.get(0).toString()).isEqualTo("{\"ok\":true,\"result\":2}");
-        assertThat(results.get(1).path("error").path("type").asText()).isEqualTo("ValueError");
-        assertThat(results.get(2).path("error").path("code").asText()).isEqualTo("protocol");
-        assertThat(results.get(3).path("result").asDouble()).isEqualTo(Math.PI);
+        JsonNode values = results.path("values");
+        assertThat(values.size()).isEqualTo(4);
+        assertThat(values.get(0).toString()).isEqualTo("2");
+        assertThat(results.path("errors").path("1").path("type").asText()).isEqualTo("ValueError");
+        assertThat(results.path("errors").path("2").path("code").asText()).isEqualTo("protocol");
+        assertThat(values.get(1).isNull()).isTrue();
+        assertThat(values.get(3).asDouble()).isEqualTo(Math.PI);
+        assertThat(results.path("errors").size()).isEqualTo(2);
         error(worker.request("batch", s1, fields("calls", "nope")), "protocol");
     }
 
@@ -49,11 +52,11 @@ class BatchConformanceTest extends WorkerConformance {
                 fields("op", "call", "function", "int", "args", List.of("x")),
                 fields("op", "call", "function", "abs", "args", List.of(promise(3))),
                 fields("op", "call", "function", "abs", "args", List.of(promise(7)))));
-        assertThat(results.get(2).path("result").asText()).isEqualTo("aab");
-        JsonNode dependent = results.get(4).path("error");
+        assertThat(results.path("values").get(2).asText()).isEqualTo("aab");
+        JsonNode dependent = results.path("errors").path("4");
         assertThat(dependent.path("code").asText()).isEqualTo("dependency_failed");
         assertThat(dependent.path("details").path("index").asInt()).isEqualTo(3);
-        assertThat(results.get(5).path("error").path("code").asText()).isEqualTo("invalid_value");
+        assertThat(results.path("errors").path("5").path("code").asText()).isEqualTo("invalid_value");
         error(call(s1, "abs", promise(0)), "invalid_value");
     }
 
@@ -65,8 +68,8 @@ class BatchConformanceTest extends WorkerConformance {
         JsonNode results = ok(batch(
                 fields("op", "call", "function", "object", "want", "none"),
                 fields("op", "call", "function", "object", "want", "ref")));
-        assertThat(results.get(0).path("result").isNull()).isTrue();
-        assertThat(results.get(1).path("result").path("__type__").asText()).isEqualTo("ref");
+        assertThat(results.path("values").get(0).isNull()).isTrue();
+        assertThat(results.path("values").get(1).path("__type__").asText()).isEqualTo("ref");
         assertThat(ok(worker.request("session_info", s1, Map.of())).path("live_refs").asInt()).isEqualTo(1);
     }
 }
