@@ -39,6 +39,15 @@ public interface BridgeConnection extends AutoCloseable {
     NDArray callArray(String dottedName, Object... args);
 
     /**
+     * Calls without waiting: the call is queued and written as soon as the connection is free, and
+     * several queued calls are pipelined (written before their responses are read), so the worker
+     * runs them back to back. Calls complete in the order they were submitted, and a thread's later
+     * synchronous call runs after its earlier async ones. A call's failure completes its future
+     * exceptionally with the same exception {@code call} would throw. Callbacks cannot be passed.
+     */
+    java.util.concurrent.CompletableFuture<PyValue> callAsync(String dottedName, Object... args);
+
+    /**
      * A new batch: many calls in one round trip, later ones able to use earlier results without a
      * round trip (see {@link Batch}).
      */

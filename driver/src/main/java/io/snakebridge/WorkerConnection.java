@@ -89,6 +89,45 @@ final class WorkerConnection implements BridgeConnection {
     private boolean killedToInterrupt;      // guarded by cancelLock
     private ScheduledFuture<?> escalation;  // guarded by cancelLock: the SIGKILL after cancelGrace
 
+    /**
+     * Request bytes that async calls may have in flight at once. Below any pipe's capacity, so a
+     * write never waits on a worker that is itself waiting to write a response we have not read.
+     */
+    static final int ASYNC_WINDOW_BYTES = 32 * 1024;
+    private static final java.util.concurrent.ExecutorService ASYNC = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "snakebridge-async");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Async calls submitted and not yet written, in order. */
+    private final ConcurrentLinkedQueue<AsyncCall> asyncQueue = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean dispatchScheduled = new AtomicBoolean();
+    private int maxAsyncInFlight; // guarded by lock: the most async requests written before reading one
+
+    /** An async call as submitted: its op and encoded fields, for the session it was made in. */
+    private static final class AsyncCall {
+        final String op;
+        final Map<String, Object> fields;
+        final String sessionId;
+        final java.util.concurrent.CompletableFuture<PyValue> future = new java.util.concurrent.CompletableFuture<>();
+        long id;
+        Outgoing payload;
+
+        AsyncCall(String op, Map<String, Object> fields, String sessionId) {
+            this.op = op;
+            this.fields = fields;
+            this.sessionId = sessionId;
+        }
+
+        int bytes() {
+            int n = payload.json.length;
+            for (byte[] attachment : payload.attachments) {
+                n += attachment.length;
+            }
+            return n;
+        }
+    }
+
     private WorkerConnection(BridgeConfig config, WorkerProcess process) {
         this.config = config;
         this.process = process;
@@ -186,6 +225,9 @@ final class WorkerConnection implements BridgeConnection {
     public int resetSession() {
         lock.lock();
         try {
+            if (!asyncQueue.isEmpty()) {
+                dispatchAsync(); // async calls of the ending session still run in it
+            }
             String next = newSessionId();
             int released = request("reset_session", Map.of("new_session_id", next), true).asInt(); // one round trip
             sessionId = next;
@@ -276,6 +318,7 @@ final class WorkerConnection implements BridgeConnection {
     public void abort() {
         closed = true;
         process.kill();
+        failQueuedAsyncCalls();
     }
 
     @Override
@@ -284,6 +327,7 @@ final class WorkerConnection implements BridgeConnection {
             return;
         }
         closed = true;
+        failQueuedAsyncCalls();
         // EOF ends the worker, and with it the session and all its refs; no release round trip needed.
         process.shutdown(Defaults.SHUTDOWN_GRACE);
     }
@@ -558,19 +602,11 @@ final class WorkerConnection implements BridgeConnection {
         List<String> callbacks = claimCallbacks(); // the callbacks encoded into this request's fields
         try {
             ensureUsable();
-            long id = ++nextRequestId;
-            Map<String, Object> message = new LinkedHashMap<>();
-            message.put("id", id);
-            message.put("op", op);
-            if (sessionScoped) {
-                message.put("session_id", sessionId);
-                List<String> release = drainAbandoned();
-                if (release != null) {
-                    message.put("release", release);
-                }
+            if (!asyncQueue.isEmpty() && lock.getHoldCount() == 1) {
+                dispatchAsync(); // calls this thread submitted earlier run first
             }
-            message.putAll(fields);
-            return exchange(id, serialize(message));
+            long id = ++nextRequestId;
+            return exchange(id, serialize(message(id, op, fields, sessionScoped ? sessionId : null)));
         } finally {
             callbacks.forEach(liveCallbacks::remove); // CB-4: a callback dies with its request
             claimCallbacks().forEach(liveCallbacks::remove); // and so do callbacks that callback results carried
@@ -581,6 +617,116 @@ final class WorkerConnection implements BridgeConnection {
         }
     }
 
+    /** A request message; a session-scoped one also carries the ids the GC backstop enqueued. */
+    private Map<String, Object> message(long id, String op, Map<String, Object> fields, String session) {
+        Map<String, Object> message = new LinkedHashMap<>();
+        message.put("id", id);
+        message.put("op", op);
+        if (session != null) {
+            message.put("session_id", session);
+            List<String> release = drainAbandoned();
+            if (release != null) {
+                message.put("release", release);
+            }
+        }
+        message.putAll(fields);
+        return message;
+    }
+
+    // -- async calls --------------------------------------------------------------------------------
+
+    @Override
+    public java.util.concurrent.CompletableFuture<PyValue> callAsync(String dottedName, Object... args) {
+        ensureUsable();
+        Map<String, Object> fields = callFields("function", dottedName, null, Arrays.asList(args), Map.of(), "value");
+        List<String> callbacks = claimCallbacks();
+        if (!callbacks.isEmpty()) {
+            callbacks.forEach(liveCallbacks::remove);
+            throw new InvalidValueException("a callback cannot be passed to callAsync: while Python runs it, requests "
+                    + "pipelined behind it would be taken for nested ones; use call()");
+        }
+        AsyncCall call = new AsyncCall("call", fields, sessionId);
+        asyncQueue.add(call);
+        if (dispatchScheduled.compareAndSet(false, true)) {
+            ASYNC.execute(() -> {
+                dispatchScheduled.set(false); // calls submitted from now on schedule another pass or join this one
+                lock.lock();
+                try {
+                    dispatchAsync();
+                } finally {
+                    lock.unlock();
+                }
+            });
+        }
+        return call.future;
+    }
+
+    /**
+     * Writes the queued async calls, up to {@link #ASYNC_WINDOW_BYTES} at a time, then reads their
+     * responses in order: the worker runs them back to back while earlier answers travel. Caller
+     * holds the lock.
+     */
+    private void dispatchAsync() {
+        AsyncCall carried = null;
+        while (carried != null || !asyncQueue.isEmpty()) {
+            List<AsyncCall> written = new ArrayList<>();
+            int bytes = 0;
+            for (AsyncCall call; (call = carried != null ? carried : asyncQueue.poll()) != null; ) {
+                carried = null;
+                try {
+                    ensureUsable();
+                    if (!call.sessionId.equals(sessionId)) {
+                        throw new BridgeClosedException("an async call of session " + call.sessionId + " cannot run: that "
+                                + "session has ended (the connection was reset or returned to its pool)");
+                    }
+                    if (call.payload == null) {
+                        call.id = ++nextRequestId;
+                        call.payload = serialize(message(call.id, call.op, call.fields, call.sessionId));
+                    }
+                    if (bytes > 0 && bytes + call.bytes() > ASYNC_WINDOW_BYTES) {
+                        carried = call; // the next round: read what is in flight first
+                        break;
+                    }
+                    channel.write(call.payload.json, call.payload.attachments);
+                    written.add(call);
+                    bytes += call.bytes();
+                } catch (BridgeException e) {
+                    call.future.completeExceptionally(e);
+                } catch (IOException e) {
+                    call.future.completeExceptionally(breakWith(crashed(e)));
+                }
+            }
+            maxAsyncInFlight = Math.max(maxAsyncInFlight, written.size());
+            for (AsyncCall call : written) {
+                try {
+                    Message response = exchange(call.id, null);
+                    call.future.complete(decodeValue(response.body.get("result"), response.attachments));
+                } catch (ProtocolException e) {
+                    call.future.completeExceptionally(breakWith(e));
+                } catch (BridgeException e) {
+                    call.future.completeExceptionally(e);
+                }
+            }
+        }
+    }
+
+    private void failQueuedAsyncCalls() {
+        for (AsyncCall call; (call = asyncQueue.poll()) != null; ) {
+            call.future.completeExceptionally(new BridgeClosedException("connection was closed before the async call ran"));
+        }
+    }
+
+    /** The most async requests that were in flight at once: lets tests prove they were pipelined. */
+    int maxAsyncInFlight() {
+        lock.lock();
+        try {
+            return maxAsyncInFlight;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Writes {@code payload} (unless null: it was written already, pipelined) and reads the response to request {@code id}. */
     private Message exchange(long id, Outgoing payload) {
         Duration timeout = callTimeoutOverride.get();
         if (timeout == null) {
@@ -612,7 +758,9 @@ final class WorkerConnection implements BridgeConnection {
         boolean killed;
         IOException failure = null;
         try {
-            channel.write(payload.json, payload.attachments);
+            if (payload != null) {
+                channel.write(payload.json, payload.attachments);
+            }
             message = readMessage();
             while (message.body.has("op")) { // the worker asks us to run a callback before it answers (CB-2)
                 answerCallback(message);

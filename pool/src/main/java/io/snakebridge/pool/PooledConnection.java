@@ -101,6 +101,11 @@ final class PooledConnection implements BridgeConnection {
     }
 
     @Override
+    public java.util.concurrent.CompletableFuture<PyValue> callAsync(String dottedName, Object... args) {
+        return guard(() -> bridge.callAsync(dottedName, args));
+    }
+
+    @Override
     public PyValue getAttr(String dottedName) {
         return guard(() -> bridge.getAttr(dottedName));
     }

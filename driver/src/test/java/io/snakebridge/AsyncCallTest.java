@@ -1,0 +1,70 @@
+package io.snakebridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+/** callAsync against a real worker: pipelined, in order, errors per call. */
+class AsyncCallTest extends SharedWorkerTest {
+
+    @Test
+    void manyAsyncCallsArePipelinedAndEachGetsItsOwnResult() {
+        List<CompletableFuture<PyValue>> futures = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            futures.add(py.callAsync("math.sqrt", (double) i * i));
+        }
+        for (int i = 0; i < 200; i++) {
+            assertThat(futures.get(i).join().asDouble()).isEqualTo(i);
+        }
+        assertThat(py.maxAsyncInFlight()).as("requests written before the first response was read").isGreaterThan(1);
+    }
+
+    @Test
+    void aFailingAsyncCallFailsOnlyItsOwnFuture() {
+        CompletableFuture<PyValue> bad = py.callAsync("int", "x");
+        CompletableFuture<PyValue> good = py.callAsync("abs", -3);
+        assertThat(good.join().asLong()).isEqualTo(3);
+        assertThatThrownBy(bad::join).isInstanceOf(CompletionException.class)
+                .cause().isInstanceOfSatisfying(PythonException.class, e -> assertThat(e.pythonType()).isEqualTo("ValueError"));
+    }
+
+    @Test
+    void aLaterSynchronousCallOfTheSameThreadRunsAfterItsAsyncCalls() {
+        try (RefHandle log = py.callRef("list")) {
+            CompletableFuture<PyValue> first = py.callAsync("list.append", log, 1);
+            py.call("list.append", log, 2);
+            assertThat(first.isDone()).isTrue();
+            assertThat(log.value().asList()).containsExactly(1L, 2L);
+        }
+    }
+
+    @Test
+    void callbacksCannotBePassedToAsyncCalls() {
+        Function<Object, Object> key = x -> x;
+        assertThatThrownBy(() -> py.callAsync("sorted", List.of(2, 1), key)).isInstanceOf(InvalidValueException.class)
+                .hasMessageContaining("use call()");
+        assertThat(py.call("abs", -1).asLong()).isEqualTo(1);
+    }
+
+    @Test
+    void closingTheConnectionFailsAsyncCallsThatHaveNotRun() {
+        WorkerConnection own = Workers.connect();
+        List<CompletableFuture<PyValue>> futures = new ArrayList<>();
+        futures.add(own.callAsync("time.sleep", 0.3));
+        for (int i = 0; i < 50; i++) {
+            futures.add(own.callAsync("abs", i));
+        }
+        own.close();
+        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).handle((v, e) -> null).join();
+        assertThat(futures).allSatisfy(f -> assertThat(f).isDone());
+        assertThat(futures.stream().filter(CompletableFuture::isCompletedExceptionally))
+                .allSatisfy(f -> assertThatThrownBy(f::join).cause().isInstanceOf(BridgeException.class));
+        assertThatThrownBy(() -> own.callAsync("abs", 1)).isInstanceOf(BridgeClosedException.class);
+    }
+}
