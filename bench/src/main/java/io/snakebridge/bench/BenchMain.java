@@ -74,6 +74,12 @@ public final class BenchMain {
             System.out.println(String.format("batched math.sqrt: %.2f us per call amortized = %.3fx one mathSqrt call (goal <= 0.1)",
                     perCall, perCall / call));
         }
+        RunResult burst = runs.get("asyncBurstOf100MathSqrt");
+        if (burst != null) {
+            double perCall = p(burst, 50) / RoundTripBench.ASYNC_BURST;
+            System.out.println(String.format("pipelined async math.sqrt: %.2f us per call amortized = %.3fx one mathSqrt call",
+                    perCall, perCall / call));
+        }
         speedup(runs, "doubleArray8MB", "rawPipe8MB", "8 MB double[] Java -> numpy -> Java: %.2fx the raw pipe's throughput (goal >= 0.5)");
         speedup(runs, "doubleArray8MB", "jsonList8MB", "8 MB double[]: %.0fx faster than a JSON list of floats");
         speedup(runs, "doubleArray8MB", "base64InJson8MB", "8 MB double[]: %.1fx faster than base64 text inside JSON");

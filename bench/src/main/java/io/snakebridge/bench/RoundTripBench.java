@@ -92,6 +92,18 @@ public class RoundTripBench {
         return last.get().raw();
     }
 
+    /** Async calls submitted together are pipelined: the amortized cost per call is this / ASYNC_BURST. */
+    static final int ASYNC_BURST = 100;
+
+    @Benchmark
+    public Object asyncBurstOf100MathSqrt() {
+        java.util.concurrent.CompletableFuture<?>[] futures = new java.util.concurrent.CompletableFuture<?>[ASYNC_BURST];
+        for (int i = 0; i < ASYNC_BURST; i++) {
+            futures[i] = py.callAsync("math.sqrt", 2.0);
+        }
+        return java.util.concurrent.CompletableFuture.allOf(futures).join();
+    }
+
     @Benchmark
     public void refCreateAndRelease() {
         py.callRef("object").close();
