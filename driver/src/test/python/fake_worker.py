@@ -32,7 +32,8 @@ while True:
     request = read()
     op, rid = request["op"], request["id"]
     if op == "handshake":
-        send({"id": rid, "ok": True, "result": {"protocol_version": 1, "min_supported_version": 1, "worker_id": "fake"}})
+        send({"id": rid, "ok": True, "result": {"protocol_version": 1, "min_supported_version": 1, "worker_id": "fake",
+                                                "limits": request.get("limits", {})}})  # adopts the client's limits (HS-5)
     elif op in ("open_session", "ping"):
         send({"id": rid, "ok": True, "result": "pong" if op == "ping" else {}})
     elif mode == "garbage":

@@ -229,3 +229,63 @@ class ObjectProtocolTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class NegotiatedLimitsTest(unittest.TestCase):
+    """HS-5 and VAL-LIM-3: limits the client sets at the handshake, enforced by the worker."""
+
+    def start(self, **limits):
+        worker = WorkerProcess(handshake=False)
+        self.addCleanup(worker.close)
+        response = worker.request("handshake", protocol_version=1, min_supported_version=1, limits=limits)
+        return worker, response
+
+    def test_the_worker_adopts_and_reports_the_clients_limits(self):
+        worker, response = self.start(max_frame_bytes=4096, max_nesting_depth=5, max_string_length=10)
+        limits = response["result"]["limits"]
+        self.assertEqual((limits["max_frame_bytes"], limits["max_nesting_depth"], limits["max_string_length"]), (4096, 5, 10))
+
+    def test_a_limit_out_of_range_or_unknown_fails_the_handshake(self):
+        for limits in ({"max_frame_bytes": 10}, {"max_nesting_depth": 0}, {"max_refs": 5}, {"max_string_length": "big"}):
+            with self.subTest(limits=limits):
+                _, response = self.start(**limits)
+                self.assertEqual(response["error"]["code"], "invalid_argument")
+
+    def test_strings_and_bytes_past_max_string_length_are_refused_both_ways(self):
+        worker, _ = self.start(max_string_length=10)
+        for args in (["x" * 11], [{"__type__": "bytes", "__schema__": 1, "data": base64.b64encode(b"y" * 11).decode()}]):
+            error = worker.request("call", session_id="s", function="len", args=args)["error"]
+            self.assertEqual(error["code"], "invalid_value")
+            self.assertIn("exceeds max_string_length=10", error["message"])
+        for expression in ("'z' * 11", "b'z' * 11", "['z' * 11]"):
+            error = worker.request("call", session_id="s", function="eval", args=[expression])["error"]
+            self.assertIn("exceeds max_string_length=10", error["message"])
+        self.assertEqual(worker.ok("call", session_id="s", function="str.upper", args=["x" * 10]), "X" * 10)
+
+    def test_a_result_larger_than_the_clients_frames_is_an_error_not_a_broken_stream(self):
+        worker, _ = self.start(max_frame_bytes=4096)
+        error = worker.request("call", session_id="s", function="eval", args=["list(range(5000))"])["error"]
+        self.assertEqual(error["code"], "invalid_value")
+        self.assertIn("exceeds max_frame_bytes=4096", error["message"])
+        self.assertEqual(worker.ok("ping"), "pong")
+
+    def test_nesting_past_the_negotiated_depth_is_refused_both_ways(self):
+        worker, _ = self.start(max_nesting_depth=3)
+        self.assertEqual(worker.request("call", session_id="s", function="len", args=[[[[[1]]]]])["error"]["code"],
+                         "invalid_value")
+        self.assertEqual(worker.request("call", session_id="s", function="eval", args=["[[[[1]]]]"])["error"]["code"],
+                         "invalid_value")
+
+
+class HugeIntegerTest(unittest.TestCase):
+    def test_a_ten_million_digit_integer_is_a_clean_protocol_error_and_the_worker_goes_on(self):
+        worker = WorkerProcess()
+        try:
+            worker.send_frame(b'{"id": 7, "op": "call", "session_id": "s", "function": "abs", "args": [' + b"7" * 10_000_000 + b"]}")
+            response = worker.read_frame()
+            self.assertFalse(response["ok"])
+            self.assertEqual(response["error"]["code"], "protocol")
+            self.assertIn("longer than max_int_digits=100000", response["error"]["message"])
+            self.assertEqual(worker.ok("call", session_id="s", function="abs", args=[-7]), 7)
+        finally:
+            worker.close()

@@ -12,7 +12,7 @@ import datetime
 import math
 import types
 
-from . import SCHEMA_VERSION, arrays
+from . import DEFAULTS, SCHEMA_VERSION, arrays
 from .errors import BridgeError, ref_not_found
 from .registry import session_mismatch
 
@@ -57,15 +57,38 @@ def invalid_value(message):
     return BridgeError("invalid_value", message)
 
 
+def too_long(kind, length, limit):
+    return invalid_value(f"a {kind} of length {length} exceeds max_string_length={limit}")
+
+
+def longest_string(value, limit):
+    """The length of the first str in a decoded JSON value longer than ``limit``, or None. Only
+    frames larger than ``limit`` can hold one, so the server walks only those."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        cls = type(item)
+        if cls is str:
+            if len(item) > limit:
+                return len(item)
+        elif cls is list:
+            stack.extend(item)
+        elif cls is dict:
+            stack.extend(item.keys())
+            stack.extend(item.values())
+    return None
+
+
 # -- Python -> wire ---------------------------------------------------------------------------
 class Encoder:
     """Encodes one result. Refs made while encoding are remembered so that the caller can roll
     them back if the result as a whole cannot be sent."""
 
     __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "_memo", "_active", "new_ref_ids",
-                 "attachments", "_attachment_min")
+                 "attachments", "_attachment_min", "_max_string")
 
-    def __init__(self, registry, session_id, worker_id, max_depth, attachment_min=None, attachments=None):
+    def __init__(self, registry, session_id, worker_id, max_depth, attachment_min=None, attachments=None,
+                 max_string_length=DEFAULTS["max_string_length"]):
         """``attachment_min``: binary payloads of at least this many bytes travel as attachments
         (ATT-*); None where the client cannot read attachments, so everything is inline base64."""
         self._registry = registry
@@ -78,10 +101,15 @@ class Encoder:
         # bytes-like payloads the message carries after its JSON frame (shared by a batch's results)
         self.attachments = [] if attachments is None else attachments
         self._attachment_min = attachment_min
+        self._max_string = max_string_length
 
     def encode(self, obj, depth=0):
         cls = type(obj)
-        if obj is None or cls is str or cls is bool:
+        if cls is str:
+            if len(obj) > self._max_string:
+                raise too_long("str", len(obj), self._max_string)
+            return obj
+        if obj is None or cls is bool:
             return obj
         if cls is int:
             return obj
@@ -96,6 +124,8 @@ class Encoder:
         if cls is Atom:
             return _tag("atom", value=str(obj))
         if cls is bytes:
+            if len(obj) > self._max_string:
+                raise too_long("bytes", len(obj), self._max_string)
             return self._binary(_tag("bytes"), obj, len(obj))
         if cls is complex:
             return _tag("complex", real=self.encode(obj.real), imag=self.encode(obj.imag))
@@ -124,6 +154,8 @@ class Encoder:
             depth += 1
             if cls is dict:
                 if all(type(k) is str for k in obj) and TYPE not in obj:
+                    if obj and max(map(len, obj)) > self._max_string:
+                        raise too_long("str", max(map(len, obj)), self._max_string)
                     return {k: self.encode(v, depth) for k, v in obj.items()}
                 return _tag("dict", pairs=[[self.encode(k, depth), self.encode(v, depth)] for k, v in obj.items()])
             elements = [self.encode(item, depth) for item in obj]
@@ -192,9 +224,11 @@ def _numpy_scalar(obj):
 class Decoder:
     """Decodes request values; refs resolve in the request's session only."""
 
-    __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "make_callback", "_attachments", "_promises")
+    __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "make_callback", "_attachments", "_promises",
+                 "_max_string")
 
-    def __init__(self, registry, session_id, worker_id, max_depth, make_callback=None, attachments=(), promises=None):
+    def __init__(self, registry, session_id, worker_id, max_depth, make_callback=None, attachments=(), promises=None,
+                 max_string_length=DEFAULTS["max_string_length"]):
         self._registry = registry
         self._session_id = session_id
         self._worker_id = worker_id
@@ -202,6 +236,7 @@ class Decoder:
         self.make_callback = make_callback  # None where callbacks cannot run (no client to call)
         self._attachments = attachments  # the request's attachment frames (bytearrays), by index
         self._promises = promises  # in a batch: the result of each earlier call, or FAILED
+        self._max_string = max_string_length  # bytes values; the server checks strings (VAL-LIM-3)
 
     def decode(self, value, depth=0):
         cls = type(value)
@@ -245,6 +280,12 @@ class Decoder:
                                     f"{len(self._attachments)} attachment(s)")
             return self._attachments[index]
         return bytearray(base64.b64decode(value["data"], validate=True))
+
+    def bytes_value(self, value):
+        data = self.binary(value)
+        if len(data) > self._max_string:
+            raise too_long("bytes", len(data), self._max_string)
+        return bytes(data)
 
     def resolve_ref(self, value):
         return self._registry.resolve(self._session_id, self.ref_id(value))
@@ -345,7 +386,7 @@ _DECODERS = {
     "tuple": lambda d, v, depth: tuple(d._elements(v, depth)),
     "set": lambda d, v, depth: set(d._elements(v, depth)),
     "frozenset": lambda d, v, depth: frozenset(d._elements(v, depth)),
-    "bytes": lambda d, v, depth: bytes(d.binary(v)),
+    "bytes": lambda d, v, depth: d.bytes_value(v),
     "ndarray": _decode_ndarray,
     "complex": _decode_complex,
     "datetime": _iso(datetime.datetime),

@@ -16,7 +16,9 @@ from .server import CallbackError, StreamBroken
 CAPABILITIES = ["refs", "stream_refs", "batch_release", "session_limits", "ref_ttl", "tombstones", "cancel", "callbacks",
                 "module_policy", "attachments", "arrays", "object_protocol", "batch"]
 _WANTS = ("value", "ref", "array", "none")
-_LIMITS = ("max_frame_bytes", "max_nesting_depth", "max_int_digits", "max_attachments")
+_LIMITS = ("max_frame_bytes", "max_nesting_depth", "max_int_digits", "max_string_length", "max_attachments")
+# Limits a client may set at the handshake (HS-5), with the ranges the worker accepts: [low, high].
+_NEGOTIABLE = DEFAULTS["negotiable_limits"]
 
 
 class Worker:
@@ -119,7 +121,14 @@ class Worker:
         return Decoder(self.registry, session_id, self.worker_id, self.max_depth,
                        lambda callback_id, arity: self.new_callback(session_id, callback_id, arity),
                        request.attachments_in if attachments is None else attachments,
-                       request.promises if attachments is None else None)
+                       request.promises if attachments is None else None, self.limits["max_string_length"])
+
+    def adopt_limits(self, limits):
+        """The client's limits for the rest of the connection (HS-5)."""
+        self.limits.update(limits)
+        self.max_depth = self.limits["max_nesting_depth"]
+        if hasattr(sys, "set_int_max_str_digits"):
+            sys.set_int_max_str_digits(self.limits["max_int_digits"])
 
     def current_request(self):
         return self._requests[-1]
@@ -128,7 +137,8 @@ class Worker:
         """Encodes into ``attachments``, or into those of the response being built."""
         if attachments is None:
             attachments = self._requests[-1].attachments_out if self._requests else []
-        return Encoder(self.registry, session_id, self.worker_id, self.max_depth, self.attachment_min, attachments)
+        return Encoder(self.registry, session_id, self.worker_id, self.max_depth, self.attachment_min, attachments,
+                       self.limits["max_string_length"])
 
     def respond(self, session_id, value, want):
         if self._requests:
@@ -136,7 +146,8 @@ class Worker:
         if want == "none":
             return None
         cls = type(value)
-        if want == "value" and (cls is str or cls is int or cls is bool or value is None
+        if want == "value" and ((cls is str and len(value) <= self.limits["max_string_length"])
+                                or cls is int or cls is bool or value is None
                                 or (cls is float and value - value == 0)):  # finite floats only
             self.last_result_refs = None
             return value  # a scalar is its own encoding: no encoder needed
@@ -237,6 +248,16 @@ def handshake(worker, request):
     client_capabilities = request.get("client_capabilities", [])
     if type(client_capabilities) is not list:
         raise BridgeError("protocol", "client_capabilities must be a list of strings")
+    limits = request.get("limits", {})
+    if type(limits) is not dict:
+        raise BridgeError("protocol", "handshake limits must be an object")
+    for name, value in limits.items():
+        if name not in _NEGOTIABLE:
+            raise BridgeError("invalid_argument", f"unknown limit {name!r}; a client may set {', '.join(_NEGOTIABLE)}")
+        low, high = _NEGOTIABLE[name]
+        if type(value) is not int or not low <= value <= high:
+            raise BridgeError("invalid_argument", f"{name} must be an integer from {low} to {high}, got {value!r}")
+    worker.adopt_limits(limits)
     if "attachments" in client_capabilities:
         worker.attachment_min = worker.defaults["attachment_min_bytes"]
     worker.handshaken = True

@@ -4,7 +4,7 @@ import itertools
 import json
 import threading
 
-from .codec import Encoder
+from .codec import longest_string, too_long
 from .errors import BridgeError, to_wire
 from .framing import FrameError, read_attachment, read_frame, write_frame
 
@@ -59,6 +59,9 @@ class Server:
         except RecursionError:
             return BridgeError("protocol", "request nests too deeply to parse"), ()
         except ValueError as exc:  # invalid UTF-8, invalid JSON, or an int longer than max_int_digits
+            if "integer string conversion" in str(exc):  # CPython's own words would point at sys.set_int_max_str_digits
+                return BridgeError("protocol", f"request holds an integer longer than max_int_digits="
+                                               f"{limits['max_int_digits']} decimal digits"), ()
             return BridgeError("protocol", f"request is not valid UTF-8 JSON: {exc}"), ()
         count = request.get("attachments", 0) if type(request) is dict else 0
         if type(count) is not int or not 0 <= count <= limits["max_attachments"]:
@@ -66,6 +69,12 @@ class Server:
             self._fail_stream("protocol", f"attachments must be an integer from 0 to "
                                           f"max_attachments={limits['max_attachments']}, got {count!r}")
         attachments = [self._guard(read_attachment, self._in, limits["max_frame_bytes"]) for _ in range(count)]
+        if len(payload) > limits["max_string_length"]:  # only a frame this large can hold a string too long
+            length = longest_string(_values_of(request), limits["max_string_length"])
+            if length is not None:
+                error = too_long("str", length, limits["max_string_length"])
+                error.request_id = request.get("id") if type(request) is dict else None
+                return error, ()
         return request, attachments
 
     def _guard(self, read, *args):
@@ -82,7 +91,8 @@ class Server:
     def answer(self, request, attachments=()):
         """(response, its attachments) for one request."""
         if isinstance(request, BridgeError):
-            return _failure(None, request), ()
+            request_id = getattr(request, "request_id", None)
+            return _failure(request_id if type(request_id) is int else None, request), ()
         request_id = request.get("id") if type(request) is dict else None
         try:
             if type(request) is not dict:
@@ -105,6 +115,7 @@ class Server:
             message["attachments"] = len(attachments)
         try:
             data = _dumps(message)
+            _check_frames(data, attachments, self.worker.limits["max_frame_bytes"])
         except (ValueError, TypeError, UnicodeEncodeError, RecursionError) as exc:
             # e.g. a str holding a lone surrogate, or an int past max_int_digits: the refs this result
             # made are dropped, the error says why, and the session goes on.
@@ -144,6 +155,32 @@ class Server:
             return worker.decoder(callback.session_id, attachments).decode(reply.get("result"))
         error = reply.get("error") if type(reply.get("error")) is dict else {}
         raise CallbackError(error.get("type", "java.lang.Throwable"), error.get("message", ""), error.get("java_error_id"))
+
+
+_VALUE_FIELDS = ("args", "kwargs", "value", "result")
+
+
+def _values_of(message):
+    """The values a message carries (VAL-LIM-3 caps these, not protocol fields such as ids)."""
+    if type(message) is not dict:
+        return None
+    values = [message.get(field) for field in _VALUE_FIELDS]
+    calls = message.get("calls")
+    if type(calls) is list:
+        values.extend(_values_of(call) for call in calls)
+    return values
+
+
+class _FrameTooLarge(ValueError):
+    pass
+
+
+def _check_frames(data, attachments, limit):
+    """A result must fit the client's frames too: over the limit it is an error, not a broken stream."""
+    for frame in (data, *attachments):
+        size = frame.nbytes if type(frame) is memoryview else len(frame)
+        if size > limit:
+            raise _FrameTooLarge(f"a frame of {size} bytes exceeds max_frame_bytes={limit}; request it as a ref")
 
 
 def _is_callback_reply(message):

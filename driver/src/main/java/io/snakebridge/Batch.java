@@ -130,18 +130,18 @@ public final class Batch {
     }
 
     /** The wire form of call {@code index}, encoded with {@code handles}. */
-    Map<String, Object> wire(int index, ValueCodec.Handles handles, int maxDepth) {
+    Map<String, Object> wire(int index, ValueCodec.Handles handles) {
         Call call = calls.get(index);
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("op", call.op);
         if (call.target != null) {
-            fields.put("object", ValueCodec.encode(call.target, handles, maxDepth));
+            fields.put("object", ValueCodec.encode(call.target, handles));
         }
         fields.put(call.nameField, call.name);
         if (call.args != null) {
-            fields.put("args", ValueCodec.encode(call.args, handles, maxDepth));
+            fields.put("args", ValueCodec.encode(call.args, handles));
             if (!call.kwargs.isEmpty()) {
-                fields.put("kwargs", ValueCodec.encode(call.kwargs, handles, maxDepth));
+                fields.put("kwargs", ValueCodec.encode(call.kwargs, handles));
             }
         }
         String want = promises.get(index).discardsResult() ? "none" : call.want;

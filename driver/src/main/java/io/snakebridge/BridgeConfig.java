@@ -33,6 +33,9 @@ public final class BridgeConfig {
     private final long memoryLimitBytes;
     private final List<String> allowModules;
     private final List<String> denyModules;
+    private final int maxFrameBytes;
+    private final int maxNestingDepth;
+    private final int maxStringLength;
 
     private BridgeConfig(Builder b) {
         this.python = b.python;
@@ -47,6 +50,24 @@ public final class BridgeConfig {
         this.memoryLimitBytes = b.memoryLimitBytes;
         this.allowModules = List.copyOf(b.allowModules);
         this.denyModules = List.copyOf(b.denyModules);
+        this.maxFrameBytes = b.maxFrameBytes;
+        this.maxNestingDepth = b.maxNestingDepth;
+        this.maxStringLength = b.maxStringLength;
+    }
+
+    /** The largest frame either side sends or accepts (PROTOCOL.md FRAME-3, HS-5). */
+    public int maxFrameBytes() {
+        return maxFrameBytes;
+    }
+
+    /** The deepest value either side sends or accepts (VAL-LIM-1). */
+    public int maxNestingDepth() {
+        return maxNestingDepth;
+    }
+
+    /** The longest str (characters) or bytes (bytes) value either side sends or accepts (VAL-LIM-3). */
+    public int maxStringLength() {
+        return maxStringLength;
     }
 
     public static BridgeConfig defaults() {
@@ -118,7 +139,8 @@ public final class BridgeConfig {
         return new Builder().python(python).pythonPath(pythonPath.toArray(new Path[0])).maxRefs(maxRefs)
                 .refLimitPolicy(refLimitPolicy).refTtl(refTtl).leakDetection(leakDetection).startTimeout(startTimeout)
                 .callTimeout(callTimeout).cancelGrace(cancelGrace).memoryLimitBytes(memoryLimitBytes)
-                .allowModules(allowModules.toArray(new String[0])).denyModules(denyModules.toArray(new String[0]));
+                .allowModules(allowModules.toArray(new String[0])).denyModules(denyModules.toArray(new String[0]))
+                .maxFrameBytes(maxFrameBytes).maxNestingDepth(maxNestingDepth).maxStringLength(maxStringLength);
     }
 
     /** Validates each setting as it is set, so a bad value fails where it is written. */
@@ -135,8 +157,33 @@ public final class BridgeConfig {
         private long memoryLimitBytes = Defaults.MEMORY_LIMIT_BYTES;
         private List<String> allowModules = Defaults.ALLOW_MODULES;
         private List<String> denyModules = Defaults.DENY_MODULES;
+        private int maxFrameBytes = Defaults.MAX_FRAME_BYTES;
+        private int maxNestingDepth = Defaults.MAX_NESTING_DEPTH;
+        private int maxStringLength = Defaults.MAX_STRING_LENGTH;
 
         private Builder() {
+        }
+
+        /**
+         * The largest frame (a message's JSON, or one binary attachment) either side may send. A
+         * request over it fails before anything is written; a result over it is an error from the
+         * worker, not a broken connection.
+         */
+        public Builder maxFrameBytes(int bytes) {
+            this.maxFrameBytes = Defaults.checkLimit("max_frame_bytes", "maxFrameBytes", bytes);
+            return this;
+        }
+
+        /** The deepest nesting of containers either side may send. */
+        public Builder maxNestingDepth(int depth) {
+            this.maxNestingDepth = Defaults.checkLimit("max_nesting_depth", "maxNestingDepth", depth);
+            return this;
+        }
+
+        /** The longest str (in characters) or bytes value either side may send. */
+        public Builder maxStringLength(int length) {
+            this.maxStringLength = Defaults.checkLimit("max_string_length", "maxStringLength", length);
+            return this;
         }
 
         public Builder python(String python) {

@@ -43,7 +43,13 @@ public enum BridgeSetting {
     ALLOW_MODULES("allowModules", c -> String.join(",", c.allowModules()), (b, v) -> b.allowModules(commaList(v)),
             "Comma-separated modules that requests may reach by name (with their submodules); none means all."),
     DENY_MODULES("denyModules", c -> String.join(",", c.denyModules()), (b, v) -> b.denyModules(commaList(v)),
-            "Comma-separated modules that requests may not reach by name; wins over allowModules.");
+            "Comma-separated modules that requests may not reach by name; wins over allowModules."),
+    MAX_FRAME_BYTES("maxFrameBytes", BridgeConfig::maxFrameBytes, (b, v) -> b.maxFrameBytes(Integer.parseInt(v)),
+            "Largest frame (a message, or one binary value) either side sends or accepts; set at the handshake."),
+    MAX_NESTING_DEPTH("maxNestingDepth", BridgeConfig::maxNestingDepth, (b, v) -> b.maxNestingDepth(Integer.parseInt(v)),
+            "Deepest nesting of containers either side sends or accepts."),
+    MAX_STRING_LENGTH("maxStringLength", BridgeConfig::maxStringLength, (b, v) -> b.maxStringLength(Integer.parseInt(v)),
+            "Longest str (characters) or bytes value either side sends or accepts.");
 
     private final String key;
     private final Function<BridgeConfig, Object> read;

@@ -34,10 +34,22 @@ final class Defaults {
     static final int MAX_FRAME_BYTES = WORKER.get("max_frame_bytes").intValue();
     static final int MAX_NESTING_DEPTH = WORKER.get("max_nesting_depth").intValue();
     static final int MAX_INT_DIGITS = WORKER.get("max_int_digits").intValue();
+    static final int MAX_STRING_LENGTH = WORKER.get("max_string_length").intValue();
     /** Binary payloads at least this large travel as attachments rather than inline base64 (ATT-1). */
     static final int ATTACHMENT_MIN_BYTES = WORKER.get("attachment_min_bytes").intValue();
 
     private Defaults() {
+    }
+
+    /** Throws unless {@code value} is within the range the protocol allows for a negotiable limit (HS-5). */
+    static int checkLimit(String wireName, String setting, int value) {
+        JsonNode range = WORKER.get("negotiable_limits").get(wireName);
+        long low = range.get(0).longValue();
+        long high = range.get(1).longValue();
+        if (value < low || value > high) {
+            throw new IllegalArgumentException(setting + " must be from " + low + " to " + high + ", got " + value);
+        }
+        return value;
     }
 
     private static JsonNode load() {

@@ -1,6 +1,7 @@
 package io.snakebridge;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -53,17 +54,25 @@ final class ValueCodec {
         /** Binary payloads of at least this many bytes travel as attachments (ATT-*); MAX_VALUE: never. */
         int attachmentMinBytes();
 
+        /** The connection's caps (BridgeConfig maxNestingDepth, maxStringLength). */
+        int maxNestingDepth();
+
+        int maxStringLength();
+
         /** The promise tag for an earlier call of the batch being encoded (BATCH-2). */
         default Object promise(Promise promise) {
             throw new InvalidValueException("a Promise can only be passed to a later call of the batch that made it");
         }
     }
 
-    /** What decoding needs from the message being read: its refs and its attachment frames. */
+    /** What decoding needs from the message being read: its refs, its attachment frames, the caps. */
     interface Incoming {
         RefHandle ref(JsonNode node);
 
         byte[] attachment(int index);
+
+        /** The longest str or bytes value the worker may send (VAL-LIM-3). */
+        int maxStringLength();
     }
 
     /**
@@ -94,9 +103,9 @@ final class ValueCodec {
         }
     }
 
-    /** Encodes an argument. */
-    static Object encode(Object value, Handles handles, int maxDepth) {
-        return encode(value, handles, maxDepth, 0);
+    /** Encodes an argument within the connection's caps. */
+    static Object encode(Object value, Handles handles) {
+        return encode(value, handles, handles.maxNestingDepth(), 0);
     }
 
     /** The arity of a Java value Python can call, or null if it is not one. */
@@ -117,8 +126,18 @@ final class ValueCodec {
     }
 
     private static Object encode(Object v, Handles refs, int maxDepth, int depth) {
-        if (v == null || v instanceof String || v instanceof Boolean || v instanceof Long || v instanceof BigInteger) {
+        if (v instanceof String) {
+            String s = (String) v;
+            if (s.length() > refs.maxStringLength() && s.codePointCount(0, s.length()) > refs.maxStringLength()) {
+                throw tooLong("a String", s.codePointCount(0, s.length()), refs.maxStringLength());
+            }
             return v;
+        }
+        if (v == null || v instanceof Boolean || v instanceof Long) {
+            return v;
+        }
+        if (v instanceof BigInteger) {
+            return checkDigits((BigInteger) v);
         }
         if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
             return ((Number) v).longValue();
@@ -156,6 +175,9 @@ final class ValueCodec {
             return encodeMap((Map<?, ?>) v, refs, maxDepth, next);
         }
         if (v instanceof byte[]) {
+            if (((byte[]) v).length > refs.maxStringLength()) {
+                throw tooLong("a byte[]", ((byte[]) v).length, refs.maxStringLength());
+            }
             return binary(tag("bytes", null, null), (byte[]) v, refs);
         }
         NDArray array = v instanceof NDArray ? (NDArray) v : primitiveArray(v);
@@ -189,6 +211,27 @@ final class ValueCodec {
                 + "NDArray (for several dimensions), List, PyTuple, Set, PyFrozenSet, Map, java.time dates and times, "
                 + "PyComplex, PyAtom, RefHandle, PyCallback and java.util.function callables");
     }
+
+    private static InvalidValueException tooLong(String what, long length, int limit) {
+        return new InvalidValueException(what + " of length " + length + " exceeds maxStringLength=" + limit
+                + " (BridgeConfig; the protocol's max_string_length)");
+    }
+
+    /**
+     * Refuses an int longer than the protocol's max_int_digits from its bit length, before any
+     * decimal conversion: writing a ten-million-digit BigInteger in decimal alone takes seconds.
+     */
+    private static BigInteger checkDigits(BigInteger v) {
+        double digits = v.bitLength() * LOG10_2;
+        if (digits > Defaults.MAX_INT_DIGITS + 1 || (digits > Defaults.MAX_INT_DIGITS - 1
+                && v.abs().toString().length() > Defaults.MAX_INT_DIGITS)) {
+            throw new InvalidValueException("an int of about " + (long) digits + " decimal digits exceeds the protocol's max_int_digits="
+                    + Defaults.MAX_INT_DIGITS + "; pass it as a string or bytes and convert it in Python");
+        }
+        return v;
+    }
+
+    private static final double LOG10_2 = Math.log10(2);
 
     /** A one-dimensional primitive array as an NDArray, or null (byte[] is bytes, not an array). */
     private static NDArray primitiveArray(Object v) {
@@ -238,7 +281,7 @@ final class ValueCodec {
         if (plain) {
             Map<String, Object> out = new LinkedHashMap<>();
             for (Map.Entry<?, ?> e : map.entrySet()) {
-                out.put((String) e.getKey(), encode(e.getValue(), refs, maxDepth, depth));
+                out.put((String) encode(e.getKey(), refs, maxDepth, depth), encode(e.getValue(), refs, maxDepth, depth));
             }
             return out;
         }
@@ -306,7 +349,11 @@ final class ValueCodec {
             case BOOLEAN:
                 return node.booleanValue();
             case STRING:
-                return node.textValue();
+                String text = node.textValue();
+                if (text.length() > refs.maxStringLength() && text.codePointCount(0, text.length()) > refs.maxStringLength()) {
+                    throw new ProtocolException("worker sent a str longer than maxStringLength=" + refs.maxStringLength());
+                }
+                return text;
             case NUMBER:
                 if (node.isIntegralNumber()) {
                     return node.canConvertToLong() ? (Object) node.longValue() : node.bigIntegerValue();
@@ -324,7 +371,7 @@ final class ValueCodec {
                     Map<Object, Object> map = new LinkedHashMap<>();
                     for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
                         Map.Entry<String, JsonNode> e = it.next();
-                        map.put(e.getKey(), decode(e.getValue(), refs));
+                        map.put(decode(TextNode.valueOf(e.getKey()), refs), decode(e.getValue(), refs));
                     }
                     return map;
                 }
@@ -353,7 +400,7 @@ final class ValueCodec {
                     }
                     return map;
                 case "bytes":
-                    return binary(node, refs);
+                    return bytesValue(node, refs);
                 case "ndarray":
                     long[] shape = new long[required(node, "shape").size()];
                     for (int i = 0; i < shape.length; i++) {
@@ -391,6 +438,14 @@ final class ValueCodec {
             return in.attachment(attachment.intValue());
         }
         return Base64.getDecoder().decode(required(node, "data").textValue());
+    }
+
+    private static byte[] bytesValue(JsonNode node, Incoming in) {
+        byte[] bytes = binary(node, in);
+        if (bytes.length > in.maxStringLength()) {
+            throw new ProtocolException("worker sent bytes longer than maxStringLength=" + in.maxStringLength());
+        }
+        return bytes;
     }
 
     private static List<Object> decodeElements(JsonNode node, Incoming refs) {

@@ -52,8 +52,9 @@ final class WorkerConnection implements BridgeConnection {
         return t;
     });
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final ObjectMapper MAPPER =
-            WireJson.mapper(Defaults.MAX_FRAME_BYTES, Defaults.MAX_NESTING_DEPTH, Defaults.MAX_INT_DIGITS);
+    /** One Jackson configuration per set of caps: building a mapper costs far more than a lookup. */
+    private static final Map<List<Integer>, ObjectMapper> MAPPERS = new ConcurrentHashMap<>();
+    private final ObjectMapper mapper;
 
     private final BridgeConfig config;
     private final WorkerProcess process;
@@ -69,6 +70,8 @@ final class WorkerConnection implements BridgeConnection {
     private int maxAttachments;
     private volatile String sessionId;
     private volatile boolean closed;
+    /** False until the handshake and the first session are done: startTimeout bounds those, not callTimeout. */
+    private volatile boolean started;
     private volatile BridgeException broken;
 
     /** Why the request in flight is being interrupted. */
@@ -131,7 +134,9 @@ final class WorkerConnection implements BridgeConnection {
     private WorkerConnection(BridgeConfig config, WorkerProcess process) {
         this.config = config;
         this.process = process;
-        this.channel = new FrameChannel(process.protocolInput(), process.protocolOutput(), Defaults.MAX_FRAME_BYTES);
+        this.channel = new FrameChannel(process.protocolInput(), process.protocolOutput(), config.maxFrameBytes());
+        this.mapper = MAPPERS.computeIfAbsent(List.of(config.maxFrameBytes(), config.maxNestingDepth()),
+                caps -> WireJson.mapper(caps.get(0), caps.get(1), Defaults.MAX_INT_DIGITS));
     }
 
     static WorkerConnection open(BridgeConfig config) {
@@ -162,6 +167,7 @@ final class WorkerConnection implements BridgeConnection {
         try {
             connection.handshake();
             connection.openSession(newSessionId());
+            connection.started = true;
             return connection;
         } catch (BridgeException e) {
             process.kill();
@@ -179,7 +185,18 @@ final class WorkerConnection implements BridgeConnection {
         fields.put("protocol_version", PROTOCOL_VERSION);
         fields.put("min_supported_version", MIN_SUPPORTED_VERSION);
         fields.put("client_capabilities", List.of("attachments"));
+        Map<String, Object> limits = new LinkedHashMap<>();
+        limits.put("max_frame_bytes", config.maxFrameBytes());
+        limits.put("max_nesting_depth", config.maxNestingDepth());
+        limits.put("max_string_length", config.maxStringLength());
+        fields.put("limits", limits);
         hello = request("handshake", fields, false);
+        limits.forEach((name, value) -> {
+            if (hello.path("limits").path(name).asLong(-1) != ((Integer) value).longValue()) {
+                throw new ProtocolException("worker did not adopt " + name + "=" + value + " (HS-5); it reports "
+                        + hello.path("limits"));
+            }
+        });
         int version = hello.path("protocol_version").asInt(-1);
         if (version < MIN_SUPPORTED_VERSION || version > PROTOCOL_VERSION) {
             throw new ProtocolException("worker agreed to protocol version " + version + ", this driver speaks "
@@ -372,7 +389,7 @@ final class WorkerConnection implements BridgeConnection {
     }
 
     Object encode(Object value) {
-        return ValueCodec.encode(value, handles, Defaults.MAX_NESTING_DEPTH);
+        return ValueCodec.encode(value, handles);
     }
 
     private final ValueCodec.Handles handles = new ValueCodec.Handles() {
@@ -384,6 +401,16 @@ final class WorkerConnection implements BridgeConnection {
         @Override
         public int attachmentMinBytes() {
             return attachmentMinBytes;
+        }
+
+        @Override
+        public int maxNestingDepth() {
+            return config.maxNestingDepth();
+        }
+
+        @Override
+        public int maxStringLength() {
+            return config.maxStringLength();
         }
 
         @Override
@@ -415,16 +442,39 @@ final class WorkerConnection implements BridgeConnection {
         }
     }
 
+    /** Decodes scalar values: they hold no refs and no attachments. */
+    private final ValueCodec.Incoming scalars = new ValueCodec.Incoming() {
+        @Override
+        public RefHandle ref(JsonNode node) {
+            throw new ProtocolException("a scalar holds no ref");
+        }
+
+        @Override
+        public byte[] attachment(int index) {
+            throw new ProtocolException("a scalar holds no attachment");
+        }
+
+        @Override
+        public int maxStringLength() {
+            return config.maxStringLength();
+        }
+    };
+
     /** Decodes one value of a message, making one handle per ref id (the worker sends one ref per object). */
     private PyValue decodeValue(JsonNode value, List<byte[]> attachments) {
         if (value == null || value.isValueNode()) { // a scalar: no refs, no attachments to look up
-            return new PyValue(ValueCodec.decode(value == null ? NullNode.getInstance() : value, null), List.of());
+            return new PyValue(ValueCodec.decode(value == null ? NullNode.getInstance() : value, scalars), List.of());
         }
         Map<String, RefHandle> refs = new LinkedHashMap<>(4);
         Object raw = ValueCodec.decode(value == null ? NullNode.getInstance() : value, new ValueCodec.Incoming() {
             @Override
             public RefHandle ref(JsonNode node) {
                 return newRef(node, refs);
+            }
+
+            @Override
+            public int maxStringLength() {
+                return config.maxStringLength();
             }
 
             @Override
@@ -457,7 +507,7 @@ final class WorkerConnection implements BridgeConnection {
         BatchHandles batchHandles = new BatchHandles(batch);
         for (int i = 0; i < promises.size(); i++) {
             batchHandles.current = i;
-            calls.add(batch.wire(i, batchHandles, Defaults.MAX_NESTING_DEPTH));
+            calls.add(batch.wire(i, batchHandles));
         }
         Message response = exchangeRequest("batch", Map.of("calls", calls), true);
         JsonNode values = response.body.path("result").path("values");
@@ -513,6 +563,16 @@ final class WorkerConnection implements BridgeConnection {
         }
 
         @Override
+        public int maxNestingDepth() {
+            return handles.maxNestingDepth();
+        }
+
+        @Override
+        public int maxStringLength() {
+            return handles.maxStringLength();
+        }
+
+        @Override
         public Object promise(Promise promise) {
             if (promise.batch() != batch || promise.index() >= current) {
                 throw new InvalidValueException("call " + current + " of a batch uses " + promise
@@ -529,7 +589,7 @@ final class WorkerConnection implements BridgeConnection {
 
     /** The exception for an error object that arrived inside a result (a stream's late error). */
     BridgeException errorFrom(Object decodedError) {
-        return Errors.fromWire(MAPPER.valueToTree(decodedError), callbackErrors::get);
+        return Errors.fromWire(mapper.valueToTree(decodedError), callbackErrors::get);
     }
 
     /** Throws unless a handle of {@code refSessionId} may be used now; no round trip. */
@@ -730,7 +790,7 @@ final class WorkerConnection implements BridgeConnection {
     private Message exchange(long id, Outgoing payload) {
         Duration timeout = callTimeoutOverride.get();
         if (timeout == null) {
-            timeout = config.callTimeout();
+            timeout = started ? config.callTimeout() : Duration.ZERO; // a SIGINT before the worker's handler is set would kill it
         }
         // A callback's nested call runs inside this exchange: keep the outer request's cancel state to restore.
         long outerId;
@@ -911,7 +971,7 @@ final class WorkerConnection implements BridgeConnection {
 
     /** Reads the next message and its attachments. */
     private Message readMessage() throws IOException {
-        JsonNode body = MAPPER.readTree(channel.read());
+        JsonNode body = mapper.readTree(channel.read());
         JsonNode count = body.get("attachments");
         if (count == null) {
             return new Message(body, List.of());
@@ -934,7 +994,7 @@ final class WorkerConnection implements BridgeConnection {
         List<byte[]> attachments = new ArrayList<>(0);
         byte[] json;
         try {
-            json = MAPPER.writer().withAttribute(ValueCodec.Attachment.class, attachments).writeValueAsBytes(message);
+            json = mapper.writer().withAttribute(ValueCodec.Attachment.class, attachments).writeValueAsBytes(message);
         } catch (JsonProcessingException e) {
             throw new InvalidValueException("cannot write the request: " + e.getOriginalMessage());
         }
@@ -960,10 +1020,10 @@ final class WorkerConnection implements BridgeConnection {
         return out;
     }
 
-    private static void checkFrameSize(int length, String what) {
-        if (length > Defaults.MAX_FRAME_BYTES) {
+    private void checkFrameSize(int length, String what) {
+        if (length > config.maxFrameBytes()) {
             throw new InvalidValueException("the " + what + " is " + length + " bytes; the largest frame is maxFrameBytes="
-                    + Defaults.MAX_FRAME_BYTES);
+                    + config.maxFrameBytes());
         }
     }
 

@@ -49,8 +49,16 @@ class DocumentedDefaultsTest {
             defaults = new ObjectMapper().readTree(in);
         }
         Map<String, String> inCode = new LinkedHashMap<>();
-        defaults.fields().forEachRemaining(e -> inCode.put(e.getKey(), e.getValue().asText()));
+        defaults.fields().forEachRemaining(e -> {
+            if (e.getValue().isValueNode()) {
+                inCode.put(e.getKey(), e.getValue().asText());
+            }
+        });
         assertThat(table(ROOT.resolve("PROTOCOL.md"), "protocol-defaults")).containsExactlyInAnyOrderEntriesOf(inCode);
+        Map<String, String> ranges = new LinkedHashMap<>();
+        defaults.get("negotiable_limits").fields().forEachRemaining(e ->
+                ranges.put(e.getKey(), e.getValue().get(0).asText() + ".." + e.getValue().get(1).asText()));
+        assertThat(table(ROOT.resolve("PROTOCOL.md"), "negotiable-limits")).containsExactlyInAnyOrderEntriesOf(ranges);
     }
 
     @Test
@@ -67,5 +75,6 @@ class DocumentedDefaultsTest {
         assertThat(announced.get("ref_ttl_seconds").asDouble()).isEqualTo(d.refTtl().toMillis() / 1000.0);
         assertThat(limits.get("max_frame_bytes").asInt()).isEqualTo(Defaults.MAX_FRAME_BYTES);
         assertThat(limits.get("max_nesting_depth").asInt()).isEqualTo(Defaults.MAX_NESTING_DEPTH);
+        assertThat(limits.get("max_string_length").asInt()).isEqualTo(d.maxStringLength());
     }
 }

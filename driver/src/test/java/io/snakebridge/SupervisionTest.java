@@ -84,6 +84,16 @@ class SupervisionTest extends SharedWorkerTest {
     }
 
     @Test
+    void callTimeoutDoesNotApplyWhileTheWorkerStarts(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path slow = dir.resolve("python-slow-start");
+        java.nio.file.Files.writeString(slow, "#!/bin/sh\nsleep 1\nexec " + Workers.config().build().python() + " \"$@\"\n");
+        assertThat(slow.toFile().setExecutable(true)).isTrue();
+        try (WorkerConnection py = Workers.connect(Workers.config().python(slow.toString()).callTimeout(Duration.ofMillis(200)))) {
+            assertThat(py.call("abs", -1).asLong()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aWorkerThatIgnoresSigintIsKilledAfterTheGraceAndTheConnectionIsBroken() {
         try (WorkerConnection py = Workers.connect(Workers.config().callTimeout(Duration.ofMillis(300)).cancelGrace(Duration.ofMillis(500)))) {
             assertThatThrownBy(() -> py.call("sb_fixtures.block_sigint_and_sleep", 60))

@@ -68,4 +68,26 @@ class HandshakeConformanceTest extends WorkerConformance {
             ok(worker.request("ping", Map.of()));
         }
     }
+
+    @Test
+    @Tag("required")
+    @Requirement("HS-5")
+    void theWorkerAdoptsTheClientsLimitsAndRefusesOnesOutOfRange() {
+        try (ProtocolClient fresh = ProtocolClient.start()) {
+            error(fresh.request("handshake", fields("protocol_version", 1, "min_supported_version", 1,
+                    "limits", fields("max_frame_bytes", 10))), "invalid_argument");
+            error(fresh.request("handshake", fields("protocol_version", 1, "min_supported_version", 1,
+                    "limits", fields("max_open_files", 10))), "invalid_argument");
+            JsonNode hello = ok(fresh.request("handshake", fields("protocol_version", 1, "min_supported_version", 1,
+                    "limits", fields("max_frame_bytes", 4096, "max_nesting_depth", 4, "max_string_length", 100))));
+            assertThat(hello.path("limits").path("max_frame_bytes").asInt()).isEqualTo(4096);
+            assertThat(hello.path("limits").path("max_nesting_depth").asInt()).isEqualTo(4);
+            assertThat(hello.path("limits").path("max_string_length").asInt()).isEqualTo(100);
+            JsonNode tooBig = error(fresh.request("call", s1, fields("function", "eval", "args", java.util.List.of("list(range(3000))"))),
+                    "invalid_value");
+            assertThat(tooBig.path("message").asText()).contains("max_frame_bytes");
+            error(fresh.request("call", s1, fields("function", "eval", "args", java.util.List.of("[[[[[1]]]]]"))), "invalid_value");
+            ok(fresh.request("ping", Map.of()));
+        }
+    }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.snakebridge.conformance.Fixtures;
+import io.snakebridge.conformance.ProtocolClient;
 import io.snakebridge.conformance.Requirement;
 import java.util.ArrayList;
 import java.util.List;
@@ -158,5 +159,23 @@ class ValueConformanceTest extends WorkerConformance {
         assertThat(liveRefs(s1)).isZero();
         List<Object> ok = new ArrayList<>(List.of("fine"));
         assertThat(ok(call(s1, "list", ok)).get(0).asText()).isEqualTo("fine");
+    }
+
+    @Test
+    @Tag("required")
+    @Requirement("VAL-LIM-3")
+    void stringsAndBytesPastMaxStringLengthAreInvalidValueBothWays() {
+        try (ProtocolClient fresh = ProtocolClient.start()) {
+            ok(fresh.request("handshake", fields("protocol_version", 1, "min_supported_version", 1,
+                    "limits", fields("max_string_length", 50))));
+            JsonNode sent = error(fresh.request("call", s1, fields("function", "len", "args", List.of("x".repeat(51)))), "invalid_value");
+            assertThat(sent.path("message").asText()).contains("max_string_length");
+            error(fresh.request("call", s1, fields("function", "len", "args", List.of(
+                    fields("__type__", "bytes", "__schema__", 1, "data", java.util.Base64.getEncoder().encodeToString(new byte[51]))))),
+                    "invalid_value");
+            error(fresh.request("call", s1, fields("function", "eval", "args", List.of("'z' * 51"))), "invalid_value");
+            error(fresh.request("call", s1, fields("function", "eval", "args", List.of("bytes(51)"))), "invalid_value");
+            assertThat(ok(fresh.request("call", s1, fields("function", "len", "args", List.of("x".repeat(50))))).asInt()).isEqualTo(50);
+        }
     }
 }
