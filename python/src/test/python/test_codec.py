@@ -1,10 +1,15 @@
 import datetime
+import io
+import json
 import math
+import struct
 import unittest
 from collections import OrderedDict, namedtuple
 
 from snakebridge_worker import DEFAULTS
-from snakebridge_worker.codec import STOP_ITERATION, Atom, Decoder, Encoder
+from snakebridge_worker.codec import _DECODERS, STOP_ITERATION, Atom, Decoder, Encoder
+from snakebridge_worker.dispatch import Worker
+from snakebridge_worker.server import Server
 from snakebridge_worker.errors import BridgeError
 from snakebridge_worker.registry import Registry
 
@@ -178,6 +183,42 @@ if given is not None:
                 decoder.decode(wire)
             except BridgeError as exc:
                 self.assertIn(exc.code, ("invalid_value", "invalid_ref", "ref_not_found", "session_mismatch"))
+
+
+        # Tag-shaped objects with random fields: the decoder's error paths, not just plain JSON.
+        tagged = st.recursive(
+            st.none() | st.integers() | st.text(max_size=5) | st.floats(allow_nan=False),
+            lambda inner: st.lists(inner, max_size=3) | st.fixed_dictionaries(
+                {"__type__": st.sampled_from(sorted(_DECODERS) + ["mystery"]), "__schema__": st.sampled_from([1, 1, 2, "1"])},
+                optional={"elements": inner, "pairs": inner, "value": inner, "data": st.text(max_size=8), "real": inner,
+                          "imag": inner, "dtype": st.sampled_from(["float64", "int8", "complex64", 3]), "shape": inner,
+                          "attachment": inner, "index": inner, "id": inner, "ref_id": inner, "arity": inner}),
+            max_leaves=10)
+
+        @given(tagged)
+        def test_random_tagged_values_decode_to_a_value_or_a_clean_error(self, wire):
+            _, decoder, _ = codec()
+            try:
+                decoder.decode(wire)
+            except BridgeError as exc:
+                self.assertIn(exc.code, ("invalid_value", "invalid_ref", "ref_not_found", "session_mismatch",
+                                         "dependency_failed"))
+
+        @given(st.binary(max_size=300))
+        def test_random_bytes_as_a_request_get_an_error_response_never_a_crash(self, payload):
+            worker = Worker(Registry(DEFAULTS), WORKER_ID)
+            worker.handshaken = True
+            out = io.BytesIO()
+            stream = io.BufferedReader(io.BytesIO(struct.pack(">I", len(payload)) + payload))
+            status = Server(stream, out, worker).serve()
+            self.assertIn(status, (0, 2))  # 2: it said why and closed (e.g. a bad attachment count)
+            frames, data = [], out.getvalue()
+            while data:
+                (length,) = struct.unpack(">I", data[:4])
+                frames.append(json.loads(data[4:4 + length]))
+                data = data[4 + length:]
+            self.assertEqual(len(frames), 1)
+            self.assertIn(frames[0]["ok"], (True, False))
 
 
 if __name__ == "__main__":
