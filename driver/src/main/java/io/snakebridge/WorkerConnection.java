@@ -392,7 +392,10 @@ final class WorkerConnection implements BridgeConnection {
         return ValueCodec.encode(value, handles);
     }
 
-    private final ValueCodec.Handles handles = new ValueCodec.Handles() {
+    private final ValueCodec.Handles handles = new ConnectionHandles();
+
+    /** How this connection encodes refs, callbacks and binary payloads, within its caps. */
+    private class ConnectionHandles implements ValueCodec.Handles {
         @Override
         public Object ref(RefHandle handle) {
             return wireRef(handle);
@@ -422,7 +425,7 @@ final class WorkerConnection implements BridgeConnection {
             wire.put("arity", arity);
             return wire;
         }
-    };
+    }
 
     private List<String> claimCallbacks() {
         List<String> ids = unclaimedCallbacks.get();
@@ -539,37 +542,12 @@ final class WorkerConnection implements BridgeConnection {
     }
 
     /** Encodes the calls of one batch: as the connection does, plus promises of earlier calls. */
-    private final class BatchHandles implements ValueCodec.Handles {
+    private final class BatchHandles extends ConnectionHandles {
         private final Batch batch;
         int current; // the call being encoded
 
         BatchHandles(Batch batch) {
             this.batch = batch;
-        }
-
-        @Override
-        public Object ref(RefHandle handle) {
-            return handles.ref(handle);
-        }
-
-        @Override
-        public Object callback(Object function, int arity) {
-            return handles.callback(function, arity);
-        }
-
-        @Override
-        public int attachmentMinBytes() {
-            return handles.attachmentMinBytes();
-        }
-
-        @Override
-        public int maxNestingDepth() {
-            return handles.maxNestingDepth();
-        }
-
-        @Override
-        public int maxStringLength() {
-            return handles.maxStringLength();
         }
 
         @Override

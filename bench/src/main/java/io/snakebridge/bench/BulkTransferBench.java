@@ -3,8 +3,6 @@ package io.snakebridge.bench;
 import io.snakebridge.BridgeConfig;
 import io.snakebridge.BridgeConnection;
 import io.snakebridge.SnakeBridge;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -41,9 +39,7 @@ public class BulkTransferBench {
     private final List<Double> valueList = new ArrayList<>(DOUBLES);
     private final byte[] rawBytes = new byte[DOUBLES * 8];
     private final byte[] rawReply = new byte[DOUBLES * 8];
-    private Process echo;
-    private DataOutputStream toEcho;
-    private DataInputStream fromEcho;
+    private EchoProcess echo;
     private BridgeConnection py;
 
     @Setup
@@ -56,28 +52,21 @@ public class BulkTransferBench {
             Files.copy(fns, dir.resolve("bench_fns.py"), StandardCopyOption.REPLACE_EXISTING);
         }
         BridgeConfig config = BridgeConfig.builder().pythonPath(dir).build();
-        echo = new ProcessBuilder(config.python(), "-c", RoundTripBench.ECHO).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        toEcho = new DataOutputStream(echo.getOutputStream());
-        fromEcho = new DataInputStream(echo.getInputStream());
+        echo = new EchoProcess(config.python());
         py = SnakeBridge.connect(config);
         py.call("numpy.zeros", 1).close(); // import numpy outside the measurement
     }
 
     @TearDown
     public void stop() throws IOException {
-        toEcho.close();
-        echo.destroy();
+        echo.close();
         py.close();
     }
 
     /** The floor: 8 MB to a CPython process and back, nothing decoded. */
     @Benchmark
     public byte[] rawPipe8MB() throws IOException {
-        toEcho.writeInt(rawBytes.length);
-        toEcho.write(rawBytes);
-        toEcho.flush();
-        fromEcho.readFully(rawReply, 0, fromEcho.readInt());
-        return rawReply;
+        return echo.roundTrip(rawBytes, rawReply);
     }
 
     /** double[] → numpy.ndarray → double[] over attachments. */

@@ -5,8 +5,6 @@ import io.snakebridge.BridgeConfig;
 import io.snakebridge.BridgeConnection;
 import io.snakebridge.Promise;
 import io.snakebridge.SnakeBridge;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -20,51 +18,32 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * One blocking round trip, against the floor measured in the same run: a raw 4-byte frame
- * ping-pong between this JVM and a CPython process over the same kind of pipe.
+ * ping-pong between this JVM and a CPython process over the same kind of pipe ({@link EchoProcess}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class RoundTripBench {
-    /** Echoes length-prefixed frames: the least a CPython process can do per round trip. */
-    static final String ECHO = String.join("\n",
-            "import sys, struct",
-            "i, o = sys.stdin.buffer, sys.stdout.buffer",
-            "while True:",
-            "    h = i.read(4)",
-            "    if len(h) < 4: break",
-            "    o.write(h + i.read(struct.unpack('>I', h)[0])); o.flush()");
-
-    private Process echo;
-    private DataOutputStream toEcho;
-    private DataInputStream fromEcho;
+    private EchoProcess echo;
     private final byte[] frame = {1, 2, 3, 4};
     private final byte[] reply = new byte[4];
     private BridgeConnection py;
 
     @Setup
     public void start() throws IOException {
-        String python = BridgeConfig.defaults().python();
-        echo = new ProcessBuilder(python, "-c", ECHO).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        toEcho = new DataOutputStream(echo.getOutputStream());
-        fromEcho = new DataInputStream(echo.getInputStream());
+        echo = new EchoProcess(BridgeConfig.defaults().python());
         py = SnakeBridge.connect();
     }
 
     @TearDown
     public void stop() throws IOException {
-        toEcho.close();
-        echo.destroy();
+        echo.close();
         py.close();
     }
 
     @Benchmark
     public byte[] rawPipePingPong() throws IOException {
-        toEcho.writeInt(frame.length);
-        toEcho.write(frame);
-        toEcho.flush();
-        fromEcho.readFully(reply, 0, fromEcho.readInt());
-        return reply;
+        return echo.roundTrip(frame, reply);
     }
 
     @Benchmark

@@ -74,12 +74,10 @@ class HandshakeConformanceTest extends WorkerConformance {
     @Requirement("HS-5")
     void theWorkerAdoptsTheClientsLimitsAndRefusesOnesOutOfRange() {
         try (ProtocolClient fresh = ProtocolClient.start()) {
-            error(fresh.request("handshake", fields("protocol_version", 1, "min_supported_version", 1,
-                    "limits", fields("max_frame_bytes", 10))), "invalid_argument");
-            error(fresh.request("handshake", fields("protocol_version", 1, "min_supported_version", 1,
-                    "limits", fields("max_open_files", 10))), "invalid_argument");
-            JsonNode hello = ok(fresh.request("handshake", fields("protocol_version", 1, "min_supported_version", 1,
-                    "limits", fields("max_frame_bytes", 4096, "max_nesting_depth", 4, "max_string_length", 100))));
+            error(handshakeWithLimits(fresh, fields("max_frame_bytes", 10)), "invalid_argument");
+            error(handshakeWithLimits(fresh, fields("max_open_files", 10)), "invalid_argument");
+            JsonNode hello = ok(handshakeWithLimits(fresh, fields("max_frame_bytes", 4096, "max_nesting_depth", 4,
+                    "max_string_length", 100)));
             assertThat(hello.path("limits").path("max_frame_bytes").asInt()).isEqualTo(4096);
             assertThat(hello.path("limits").path("max_nesting_depth").asInt()).isEqualTo(4);
             assertThat(hello.path("limits").path("max_string_length").asInt()).isEqualTo(100);

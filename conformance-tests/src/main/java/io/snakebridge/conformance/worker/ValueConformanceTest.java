@@ -166,8 +166,7 @@ class ValueConformanceTest extends WorkerConformance {
     @Requirement("VAL-LIM-3")
     void stringsAndBytesPastMaxStringLengthAreInvalidValueBothWays() {
         try (ProtocolClient fresh = ProtocolClient.start()) {
-            ok(fresh.request("handshake", fields("protocol_version", 1, "min_supported_version", 1,
-                    "limits", fields("max_string_length", 50))));
+            ok(handshakeWithLimits(fresh, fields("max_string_length", 50)));
             JsonNode sent = error(fresh.request("call", s1, fields("function", "len", "args", List.of("x".repeat(51)))), "invalid_value");
             assertThat(sent.path("message").asText()).contains("max_string_length");
             error(fresh.request("call", s1, fields("function", "len", "args", List.of(

@@ -70,6 +70,11 @@ abstract class WorkerConformance {
         return map;
     }
 
+    /** The response to a version-1 handshake that asks for {@code limits} (HS-5). */
+    static JsonNode handshakeWithLimits(ProtocolClient client, Map<String, ?> limits) {
+        return client.request("handshake", fields("protocol_version", 1, "min_supported_version", 1, "limits", limits));
+    }
+
     JsonNode call(String session, String function, Object... args) {
         return worker.request("call", session, fields("function", function, "args", Arrays.asList(args)));
     }
