@@ -52,9 +52,14 @@ public final class BenchMain {
             if (unit.endsWith("/op")) {
                 double p50 = p(run, 50);
                 double p99 = p(run, 99);
-                String ratio = e.getKey().equals("borrowAndReturn[workers=1]") || e.getKey().equals("borrowAndReturn[workers=2]")
-                        ? String.format("%.2fx one mathSqrt call", p50 / call)
-                        : unit.startsWith("us") ? String.format("%.2fx the raw pipe ping-pong", p50 / floor) : "";
+                String ratio;
+                if (e.getKey().startsWith("borrowAndReturn")) {
+                    ratio = String.format("%.2fx one mathSqrt call", p50 / call);
+                } else if (e.getKey().equals("batchOf1000MathSqrt") || e.getKey().equals("asyncBurstOf100MathSqrt")) {
+                    ratio = "all the calls; per call below";
+                } else {
+                    ratio = unit.startsWith("us") ? String.format("%.2fx the raw pipe ping-pong", p50 / floor) : "";
+                }
                 rows.add(String.format("%-46s %10.1f %s %10.1f %s  %s", e.getKey(), p50, unit, p99, unit, ratio));
             } else {
                 String ratio = "";
