@@ -117,6 +117,7 @@ final class Ref implements RefHandle {
 
     @Override
     public NDArray toArray() {
+        connection.requireCapability("arrays", "toArray");
         return get("array").as(NDArray.class);
     }
 
@@ -127,6 +128,7 @@ final class Ref implements RefHandle {
 
     private PyValue get(String want) {
         checkUsable();
+        connection.requireCapability("object_protocol", "reading a ref's own value");
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("object", wire());
         fields.put("want", want);
@@ -195,6 +197,7 @@ final class Ref implements RefHandle {
     /** A Python protocol on this object (PROTOCOL.md OP-APPLY-1). */
     private PyValue apply(String action, Object... args) {
         checkUsable();
+        connection.requireCapability("object_protocol", "Python's " + action + " protocol");
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("object", wire());
         fields.put("action", action);

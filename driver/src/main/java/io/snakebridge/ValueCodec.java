@@ -59,6 +59,9 @@ final class ValueCodec {
 
         int maxStringLength();
 
+        /** Throws unless the worker reads ndarray values (capability {@code arrays}). */
+        void requireArrays();
+
         /** The promise tag for an earlier call of the batch being encoded (BATCH-2). */
         default Object promise(Promise promise) {
             throw new InvalidValueException("a Promise can only be passed to a later call of the batch that made it");
@@ -182,6 +185,7 @@ final class ValueCodec {
         }
         NDArray array = v instanceof NDArray ? (NDArray) v : primitiveArray(v);
         if (array != null) {
+            refs.requireArrays();
             Map<String, Object> wire = tag("ndarray", "dtype", array.dtype().wireName());
             wire.put("shape", array.shape());
             return binary(wire, array.wireData(), refs);

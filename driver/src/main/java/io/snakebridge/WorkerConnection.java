@@ -209,6 +209,14 @@ final class WorkerConnection implements BridgeConnection {
         }
     }
 
+    /** Refuses, without a round trip, what the worker did not declare it can do (PROTOCOL.md HS-4). */
+    void requireCapability(String capability, String what) {
+        if (!hasCapability(capability)) {
+            throw new BridgeException("unsupported", "0A000", what + " needs capability '" + capability + "', which worker "
+                    + process.pid() + " does not declare (PROTOCOL.md HS-4)", null);
+        }
+    }
+
     boolean hasCapability(String name) {
         for (JsonNode capability : hello.path("capabilities")) {
             if (name.equals(capability.asText())) {
@@ -273,6 +281,7 @@ final class WorkerConnection implements BridgeConnection {
 
     @Override
     public NDArray callArray(String dottedName, Object... args) {
+        requireCapability("arrays", "callArray");
         return invoke("call", callFields("function", dottedName, null, Arrays.asList(args), Map.of(), "array")).as(NDArray.class);
     }
 
@@ -417,6 +426,11 @@ final class WorkerConnection implements BridgeConnection {
         }
 
         @Override
+        public void requireArrays() {
+            requireCapability("arrays", "an array argument");
+        }
+
+        @Override
         public Object callback(Object function, int arity) {
             String id = "cb" + callbackIds.incrementAndGet();
             liveCallbacks.put(id, function);
@@ -501,10 +515,7 @@ final class WorkerConnection implements BridgeConnection {
             throw new BridgeClosedException("this batch was made in session " + batch.sessionId() + ", which has ended "
                     + "(the connection was reset or returned to its pool); a batch runs only in its own session");
         }
-        if (!hasCapability("batch")) {
-            throw new BridgeException("unsupported", "0A000", "this worker does not declare capability 'batch' (PROTOCOL.md HS-4); "
-                    + "make the calls one by one", null);
-        }
+        requireCapability("batch", "a batch");
         List<Promise> promises = batch.promises();
         List<Object> calls = new ArrayList<>(promises.size());
         BatchHandles batchHandles = new BatchHandles(batch);

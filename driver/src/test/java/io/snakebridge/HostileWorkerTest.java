@@ -30,6 +30,21 @@ class HostileWorkerTest extends SharedWorkerTest {
         return BridgeConfig.builder().python(interpreter.toString());
     }
 
+    @Test
+    void whatAWorkerDidNotDeclareIsRefusedWithoutARoundTrip() throws Exception {
+        try (WorkerConnection py = (WorkerConnection) SnakeBridge.connect(fake("garbage").build())) { // declares no capabilities
+            long before = py.requestsSent();
+            assertThatThrownBy(() -> py.call("len", (Object) new double[] {1})).isInstanceOfSatisfying(BridgeException.class,
+                    e -> assertThat(e.sqlState()).isEqualTo("0A000"));
+            assertThatThrownBy(() -> py.callArray("numpy.zeros", 3)).hasMessageContaining("capability 'arrays'");
+            Batch batch = py.batch();
+            batch.call("abs", -1);
+            assertThatThrownBy(batch::execute).hasMessageContaining("capability 'batch'");
+            assertThat(py.requestsSent()).isEqualTo(before);
+            py.ping(); // the connection is fine
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"garbage", "json_array", "wrong_id", "huge_length", "neither_ok_nor_error", "unknown_tag", "foreign_ref"})
     void aProtocolViolationIsAProtocolExceptionThatBreaksOnlyThatConnection(String mode) throws Exception {
