@@ -118,6 +118,15 @@ class WorkerProcessTest(unittest.TestCase):
                 self.assertEqual(response["error"]["code"], "protocol")
         self.assertEqual(self.worker.ok("ping"), "pong")
 
+    def test_a_name_field_of_the_wrong_type_is_a_protocol_error_even_when_unhashable(self):
+        for name in (["math", "sqrt"], {"a": 1}, 7):
+            with self.subTest(name=name):
+                self.assertEqual(self.call_named(name)["error"]["code"], "protocol")
+        self.assertEqual(self.worker.ok("ping"), "pong")
+
+    def call_named(self, name):
+        return self.worker.request("call", session_id="s", function=name, args=[])
+
     def test_deeply_nested_request_is_a_clean_error(self):
         self.worker.send_frame(b"[" * 100_000 + b"]" * 100_000)
         self.assertEqual(self.worker.read_frame()["error"]["code"], "protocol")

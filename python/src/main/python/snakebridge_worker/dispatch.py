@@ -506,7 +506,7 @@ _VALID_NAMES_MAX = 4096
 
 def _name(request, field):
     name = request.get(field)
-    if name in _VALID_NAMES:
+    if type(name) is str and name in _VALID_NAMES:  # type first: an unhashable name is a protocol error (MSG-4)
         return name
     if type(name) is not str:
         raise BridgeError("protocol", f"{field} must be a string, got {type(name).__name__}")

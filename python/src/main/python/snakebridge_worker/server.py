@@ -65,7 +65,7 @@ class Server:
             return BridgeError("protocol", f"request is not valid UTF-8 JSON: {exc}"), ()
         count = request.get("attachments", 0) if type(request) is dict else 0
         if type(count) is not int or not 0 <= count <= limits["max_attachments"]:
-            # Without a trustworthy count the next frame cannot be found: say why, then close (ATT-2).
+            # Without a trustworthy count the next frame cannot be found: say why, then close (ATT-3).
             self._fail_stream("protocol", f"attachments must be an integer from 0 to "
                                           f"max_attachments={limits['max_attachments']}, got {count!r}")
         attachments = [self._guard(read_attachment, self._in, limits["max_frame_bytes"]) for _ in range(count)]
