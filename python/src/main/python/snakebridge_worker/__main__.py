@@ -69,11 +69,6 @@ def _interrupt_user_code_only(worker):
     signal.signal(signal.SIGINT, on_sigint)
 
 
-def _configure_int_digits(limit):
-    if hasattr(sys, "set_int_max_str_digits"):
-        sys.set_int_max_str_digits(limit)
-
-
 def main():
     if sys.version_info < MIN_PYTHON:
         sys.stderr.write(f"snakebridge_worker needs Python >= {'.'.join(map(str, MIN_PYTHON))}, "
@@ -81,7 +76,6 @@ def main():
         return 3
     faulthandler.enable()
     _die_with_parent()
-    _configure_int_digits(DEFAULTS["max_int_digits"])
     proto_in, proto_out = _claim_protocol_streams()
     worker = Worker(Registry(DEFAULTS), uuid.uuid4().hex)
     _interrupt_user_code_only(worker)

@@ -28,8 +28,8 @@ class Worker:
         self.registry = registry
         self.worker_id = worker_id
         self.defaults = defaults
-        self.limits = {k: defaults[k] for k in _LIMITS}
-        self.max_depth = defaults["max_nesting_depth"]
+        self.limits = {}
+        self.adopt_limits({k: defaults[k] for k in _LIMITS})
         self.attachment_min = None  # set at the handshake if the client reads attachments (ATT-1)
         self._requests = []  # the requests being handled, innermost last (callbacks nest them)
         self.handshaken = False
@@ -118,15 +118,15 @@ class Worker:
         """Decodes values of the request being handled (its attachments and, in a batch, its
         promises), or of a callback reply's ``attachments``."""
         request = self._requests[-1] if self._requests else _Request(())
-        return Decoder(self.registry, session_id, self.worker_id, self.max_depth,
+        return Decoder(self.registry, session_id, self.worker_id, self.limits["max_nesting_depth"],
                        lambda callback_id, arity: self.new_callback(session_id, callback_id, arity),
                        request.attachments_in if attachments is None else attachments,
                        request.promises if attachments is None else None, self.limits["max_string_length"])
 
     def adopt_limits(self, limits):
-        """The client's limits for the rest of the connection (HS-5)."""
+        """Limits for the rest of the connection: the defaults, then the client's (HS-5). Python's own
+        guard on int/str conversions follows max_int_digits."""
         self.limits.update(limits)
-        self.max_depth = self.limits["max_nesting_depth"]
         if hasattr(sys, "set_int_max_str_digits"):
             sys.set_int_max_str_digits(self.limits["max_int_digits"])
 
@@ -137,8 +137,8 @@ class Worker:
         """Encodes into ``attachments``, or into those of the response being built."""
         if attachments is None:
             attachments = self._requests[-1].attachments_out if self._requests else []
-        return Encoder(self.registry, session_id, self.worker_id, self.max_depth, self.attachment_min, attachments,
-                       self.limits["max_string_length"])
+        return Encoder(self.registry, session_id, self.worker_id, self.limits["max_nesting_depth"], self.attachment_min,
+                       attachments, self.limits["max_string_length"])
 
     def respond(self, session_id, value, want):
         if self._requests:

@@ -1,7 +1,6 @@
 package io.snakebridge;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.TextNode;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -353,11 +352,7 @@ final class ValueCodec {
             case BOOLEAN:
                 return node.booleanValue();
             case STRING:
-                String text = node.textValue();
-                if (text.length() > refs.maxStringLength() && text.codePointCount(0, text.length()) > refs.maxStringLength()) {
-                    throw new ProtocolException("worker sent a str longer than maxStringLength=" + refs.maxStringLength());
-                }
-                return text;
+                return checkedText(node.textValue(), refs);
             case NUMBER:
                 if (node.isIntegralNumber()) {
                     return node.canConvertToLong() ? (Object) node.longValue() : node.bigIntegerValue();
@@ -375,7 +370,7 @@ final class ValueCodec {
                     Map<Object, Object> map = new LinkedHashMap<>();
                     for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
                         Map.Entry<String, JsonNode> e = it.next();
-                        map.put(decode(TextNode.valueOf(e.getKey()), refs), decode(e.getValue(), refs));
+                        map.put(checkedText(e.getKey(), refs), decode(e.getValue(), refs));
                     }
                     return map;
                 }
@@ -383,6 +378,14 @@ final class ValueCodec {
             default:
                 throw new ProtocolException("unexpected JSON node " + node.getNodeType());
         }
+    }
+
+    /** A str from the worker, which must not be longer than the agreed cap (VAL-LIM-3). */
+    private static String checkedText(String text, Incoming in) {
+        if (text.length() > in.maxStringLength() && text.codePointCount(0, text.length()) > in.maxStringLength()) {
+            throw new ProtocolException("worker sent a str longer than maxStringLength=" + in.maxStringLength());
+        }
+        return text;
     }
 
     private static Object decodeTagged(String tag, JsonNode node, Incoming refs) {

@@ -459,51 +459,43 @@ final class WorkerConnection implements BridgeConnection {
         }
     }
 
-    /** Decodes scalar values: they hold no refs and no attachments. */
-    private final ValueCodec.Incoming scalars = new ValueCodec.Incoming() {
+    /** Decodes one value of a message, making one handle per ref id (the worker sends one ref per object). */
+    private PyValue decodeValue(JsonNode value, List<byte[]> attachments) {
+        MessageValues in = new MessageValues(attachments);
+        Object raw = ValueCodec.decode(value == null ? NullNode.getInstance() : value, in);
+        return new PyValue(raw, in.refs == null ? List.of() : List.copyOf(in.refs.values()));
+    }
+
+    /** The refs and attachment frames of one message being decoded. */
+    private final class MessageValues implements ValueCodec.Incoming {
+        private final List<byte[]> attachments;
+        Map<String, RefHandle> refs; // made at the first ref: most values hold none
+
+        MessageValues(List<byte[]> attachments) {
+            this.attachments = attachments;
+        }
+
         @Override
         public RefHandle ref(JsonNode node) {
-            throw new ProtocolException("a scalar holds no ref");
+            if (refs == null) {
+                refs = new LinkedHashMap<>(4);
+            }
+            return newRef(node, refs);
         }
 
         @Override
         public byte[] attachment(int index) {
-            throw new ProtocolException("a scalar holds no attachment");
+            if (index < 0 || index >= attachments.size()) {
+                throw new ProtocolException("worker referred to attachment " + index + " of a message that carries "
+                        + attachments.size());
+            }
+            return attachments.get(index);
         }
 
         @Override
         public int maxStringLength() {
             return config.maxStringLength();
         }
-    };
-
-    /** Decodes one value of a message, making one handle per ref id (the worker sends one ref per object). */
-    private PyValue decodeValue(JsonNode value, List<byte[]> attachments) {
-        if (value == null || value.isValueNode()) { // a scalar: no refs, no attachments to look up
-            return new PyValue(ValueCodec.decode(value == null ? NullNode.getInstance() : value, scalars), List.of());
-        }
-        Map<String, RefHandle> refs = new LinkedHashMap<>(4);
-        Object raw = ValueCodec.decode(value == null ? NullNode.getInstance() : value, new ValueCodec.Incoming() {
-            @Override
-            public RefHandle ref(JsonNode node) {
-                return newRef(node, refs);
-            }
-
-            @Override
-            public int maxStringLength() {
-                return config.maxStringLength();
-            }
-
-            @Override
-            public byte[] attachment(int index) {
-                if (index < 0 || index >= attachments.size()) {
-                    throw new ProtocolException("worker referred to attachment " + index + " of a message that carries "
-                            + attachments.size());
-                }
-                return attachments.get(index);
-            }
-        });
-        return new PyValue(raw, refs.isEmpty() ? List.of() : List.copyOf(refs.values()));
     }
 
     /**
