@@ -53,18 +53,20 @@ class AsyncCallTest extends SharedWorkerTest {
     }
 
     @Test
-    void closingTheConnectionFailsAsyncCallsThatHaveNotRun() {
+    void closingTheConnectionFailsAsyncCallsThatHaveNotRun() throws Exception {
         WorkerConnection own = Workers.connect();
-        List<CompletableFuture<PyValue>> futures = new ArrayList<>();
-        futures.add(own.callAsync("time.sleep", 0.3));
-        for (int i = 0; i < 50; i++) {
-            futures.add(own.callAsync("abs", i));
+        CompletableFuture<Void> busy = CompletableFuture.runAsync(() -> own.call("time.sleep", 2.0)); // holds the connection
+        while (own.requestsSent() < 3) { // handshake, open_session, then the sleep
+            Thread.sleep(5);
+        }
+        List<CompletableFuture<PyValue>> queued = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            queued.add(own.callAsync("abs", i)); // cannot be written while the sleep holds the connection
         }
         own.close();
-        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).handle((v, e) -> null).join();
-        assertThat(futures).allSatisfy(f -> assertThat(f).isDone());
-        assertThat(futures.stream().filter(CompletableFuture::isCompletedExceptionally))
-                .allSatisfy(f -> assertThatThrownBy(f::join).cause().isInstanceOf(BridgeException.class));
+        assertThat(queued).allSatisfy(f -> assertThatThrownBy(f::join).cause().isInstanceOf(BridgeClosedException.class)
+                .hasMessageContaining("closed before the async call ran"));
+        busy.handle((v, e) -> null).join();
         assertThatThrownBy(() -> own.callAsync("abs", 1)).isInstanceOf(BridgeClosedException.class);
     }
 }
