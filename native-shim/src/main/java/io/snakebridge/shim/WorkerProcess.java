@@ -27,6 +27,7 @@ public final class WorkerProcess implements AutoCloseable {
     // One logger for all workers (the pid is in every line): a logger per pid would never be freed.
     private static final Logger WORKER_LOG = LoggerFactory.getLogger("io.snakebridge.worker");
     private static final int STDERR_TAIL_LINES = 40;
+    private static final Duration STDERR_EOF_WAIT = Duration.ofSeconds(1);
     /**
      * Every worker is spawned from this one thread, which lives as long as the JVM: Linux delivers
      * a worker's parent-death signal when the *thread* that spawned it ends, so spawning from a
@@ -177,7 +178,7 @@ public final class WorkerProcess implements AutoCloseable {
 
     /**
      * Lets the worker exit by EOF on its input; after {@code grace} sends SIGTERM, after another
-     * {@code grace} SIGKILL. Returns when the process has ended.
+     * {@code grace} SIGKILL. Returns when the process has ended and its pipes and stderr pump are gone.
      */
     public void shutdown(Duration grace) {
         closeQuietly(process.getOutputStream());
@@ -188,15 +189,25 @@ public final class WorkerProcess implements AutoCloseable {
                 awaitExit(Duration.ofSeconds(10));
             }
         }
-        closeQuietly(process.getInputStream());
+        releasePipes();
     }
 
-    /** Ends the worker at once (SIGKILL) and reaps it. */
+    /** Ends the worker at once (SIGKILL) and reaps it, its pipes and its stderr pump. */
     public void kill() {
         signal(Signal.KILL);
         awaitExit(Duration.ofSeconds(10));
         closeQuietly(process.getOutputStream());
+        releasePipes();
+    }
+
+    /**
+     * Closes stdout and waits for the stderr pump to read EOF and close stderr, so a closed worker
+     * holds no descriptor or thread once its close returns (the pump ends at once after exit,
+     * unless a grandchild still holds the pipe: hence the bound).
+     */
+    private void releasePipes() {
         closeQuietly(process.getInputStream());
+        drainStderr(STDERR_EOF_WAIT);
     }
 
     @Override
