@@ -108,6 +108,39 @@ class RegistryTest(unittest.TestCase):
         self.assert_error(lambda: registry.resolve("a", ids[0]), "ref_not_found", reason="unknown")
         self.assert_error(lambda: registry.resolve("a", ids[4]), "ref_not_found", reason="released")
 
+    def test_the_oldest_tombstone_goes_first_once_the_ring_wraps(self):
+        registry = Registry(dict(DEFAULTS, tombstone_capacity=3), clock=self.clock)
+        ids = [registry.add("a", i) for i in range(7)]
+        for ref_id in ids:
+            registry.release("a", [ref_id])
+        for forgotten in ids[:4]:
+            self.assert_error(lambda: registry.resolve("a", forgotten), "ref_not_found", reason="unknown")
+        for remembered in ids[4:]:
+            self.assert_error(lambda: registry.resolve("a", remembered), "ref_not_found", reason="released")
+        self.assertEqual(len(registry._tombstones), 3)
+
+    def test_a_tombstone_remembers_the_session_and_reason_of_each_id(self):
+        registry = Registry(DEFAULTS, clock=self.clock)
+        a, b = registry.add("a", 1), registry.add("b", 2)
+        registry.release("a", [a])
+        registry.release_session("b")
+        self.assert_error(lambda: registry.resolve("a", a), "ref_not_found", reason="released")
+        self.assert_error(lambda: registry.resolve("b", b), "ref_not_found", reason="session_released")
+        self.assert_error(lambda: registry.resolve("b", a), "session_mismatch")
+
+    def test_only_the_exact_id_matches_a_tombstone_so_no_other_spelling_reveals_its_session(self):
+        registry = Registry(DEFAULTS, clock=self.clock)
+        ref = registry.add("a", 1)
+        registry.release("a", [ref])
+        for spelling in (ref.upper(), "0x" + ref[2:], ref[:16] + "_" + ref[17:], " " + ref[1:], 7, None):
+            self.assert_error(lambda: registry.resolve("b", spelling), "ref_not_found", reason="unknown")
+
+    def test_a_capacity_of_zero_remembers_nothing(self):
+        registry = Registry(dict(DEFAULTS, tombstone_capacity=0), clock=self.clock)
+        ref = registry.add("a", 1)
+        registry.release("a", [ref])
+        self.assert_error(lambda: registry.resolve("a", ref), "ref_not_found", reason="unknown")
+
     def test_work_per_operation_does_not_grow_with_live_refs(self):
         # Counts entry visits instead of timing: expiry and eviction only ever look at the front.
         visits = []
