@@ -118,6 +118,17 @@ class WorkerProcessTest(unittest.TestCase):
                 self.assertEqual(response["error"]["code"], "protocol")
         self.assertEqual(self.worker.ok("ping"), "pong")
 
+    def test_any_valid_json_spelling_of_a_request_is_answered_and_trailing_data_is_refused(self):
+        for payload in (b' {"id": 41, "op": "ping"}\n', b'\t{ "op" : "ping" , "id" : 41 }  '):
+            with self.subTest(payload=payload):
+                self.worker.send_frame(payload)
+                self.assertEqual(self.worker.read_frame(), {"id": 41, "ok": True, "result": "pong"})
+        self.worker.send_frame(b'{"id": 42, "op": "ping"} {"id": 43, "op": "ping"}')
+        response = self.worker.read_frame()
+        self.assertEqual(response["error"]["code"], "protocol")
+        self.assertIn("Extra data", response["error"]["message"])
+        self.assertEqual(self.worker.ok("ping"), "pong")
+
     def test_a_name_field_of_the_wrong_type_is_a_protocol_error_even_when_unhashable(self):
         for name in (["math", "sqrt"], {"a": 1}, 7):
             with self.subTest(name=name):

@@ -61,14 +61,18 @@ def write_frame(stream, payload, attachments=()):
 
 
 def _read_exact(stream, n):
-    chunks = []
-    remaining = n
+    chunk = stream.read(n)  # a buffered stream returns all n bytes unless the stream ends
+    if len(chunk) == n:
+        return chunk
+    if not chunk:
+        return None
+    chunks = [chunk]
+    remaining = n - len(chunk)
     while remaining:
         chunk = stream.read(remaining)
         if not chunk:
-            if remaining == n:
-                return None
             raise FrameError("protocol", f"stream ended after {n - remaining} of {n} bytes")
         chunks.append(chunk)
         remaining -= len(chunk)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return b"".join(chunks)
+
