@@ -44,6 +44,9 @@ public interface BridgeConnection extends AutoCloseable {
      * runs them back to back. Calls complete in the order they were submitted, and a thread's later
      * synchronous call runs after its earlier async ones. A call's failure completes its future
      * exceptionally with the same exception {@code call} would throw. Callbacks cannot be passed.
+     * The call timeout is the one in force on the submitting thread ({@link #withCallTimeout}
+     * included), counted from when the worker can start the call: once the calls pipelined before
+     * it have answered.
      */
     java.util.concurrent.CompletableFuture<PyValue> callAsync(String dottedName, Object... args);
 
@@ -66,7 +69,7 @@ public interface BridgeConnection extends AutoCloseable {
 
     /**
      * Runs {@code calls} with a call timeout for this thread's calls on this connection (and its
-     * refs), overriding {@link BridgeConfig#callTimeout()}:
+     * refs, and the async calls it submits), overriding {@link BridgeConfig#callTimeout()}:
      * {@code py.withCallTimeout(Duration.ofSeconds(2), c -> c.call("slow.job"))}.
      */
     <T> T withCallTimeout(Duration timeout, Function<? super BridgeConnection, ? extends T> calls);

@@ -107,19 +107,24 @@ final class WorkerConnection implements BridgeConnection {
     private final AtomicBoolean dispatchScheduled = new AtomicBoolean();
     private int maxAsyncInFlight; // guarded by lock: the most async requests written before reading one
 
-    /** An async call as submitted: its op and encoded fields, for the session it was made in. */
+    /**
+     * An async call as submitted: its op and encoded fields, for the session it was made in, with
+     * the call timeout in force on the submitting thread (it runs on another).
+     */
     private static final class AsyncCall {
         final String op;
         final Map<String, Object> fields;
         final String sessionId;
+        final Duration timeout;
         final java.util.concurrent.CompletableFuture<PyValue> future = new java.util.concurrent.CompletableFuture<>();
         long id;
         Outgoing payload;
 
-        AsyncCall(String op, Map<String, Object> fields, String sessionId) {
+        AsyncCall(String op, Map<String, Object> fields, String sessionId, Duration timeout) {
             this.op = op;
             this.fields = fields;
             this.sessionId = sessionId;
+            this.timeout = timeout;
         }
 
         int bytes() {
@@ -647,7 +652,7 @@ final class WorkerConnection implements BridgeConnection {
                 dispatchAsync(); // calls this thread submitted earlier run first
             }
             long id = ++nextRequestId;
-            return exchange(id, serialize(message(id, op, fields, sessionScoped ? sessionId : null)));
+            return exchange(id, serialize(message(id, op, fields, sessionScoped ? sessionId : null)), callTimeout());
         } finally {
             callbacks.forEach(liveCallbacks::remove); // CB-4: a callback dies with its request
             claimCallbacks().forEach(liveCallbacks::remove); // and so do callbacks that callback results carried
@@ -686,7 +691,7 @@ final class WorkerConnection implements BridgeConnection {
             throw new InvalidValueException("a callback cannot be passed to callAsync: while Python runs it, requests "
                     + "pipelined behind it would be taken for nested ones; use call()");
         }
-        AsyncCall call = new AsyncCall("call", fields, sessionId);
+        AsyncCall call = new AsyncCall("call", fields, sessionId, callTimeout());
         asyncQueue.add(call);
         if (dispatchScheduled.compareAndSet(false, true)) {
             ASYNC.execute(() -> {
@@ -740,7 +745,7 @@ final class WorkerConnection implements BridgeConnection {
             maxAsyncInFlight = Math.max(maxAsyncInFlight, written.size());
             for (AsyncCall call : written) {
                 try {
-                    Message response = exchange(call.id, null);
+                    Message response = exchange(call.id, null, call.timeout);
                     call.future.complete(decodeValue(response.body.get("result"), response.attachments));
                 } catch (ProtocolException e) {
                     call.future.completeExceptionally(breakWith(e));
@@ -767,12 +772,20 @@ final class WorkerConnection implements BridgeConnection {
         }
     }
 
-    /** Writes {@code payload} (unless null: it was written already, pipelined) and reads the response to request {@code id}. */
-    private Message exchange(long id, Outgoing payload) {
+    /** The call timeout for this thread's calls now: its {@link #withCallTimeout} override, or the configured one. */
+    private Duration callTimeout() {
         Duration timeout = callTimeoutOverride.get();
         if (timeout == null) {
             timeout = started ? config.callTimeout() : Duration.ZERO; // a SIGINT before the worker's handler is set would kill it
         }
+        return timeout;
+    }
+
+    /**
+     * Writes {@code payload} (unless null: it was written already, pipelined) and reads the response
+     * to request {@code id}, interrupting the call once {@code timeout} (zero: none) has passed.
+     */
+    private Message exchange(long id, Outgoing payload, Duration timeout) {
         // A callback's nested call runs inside this exchange: keep the outer request's cancel state to restore.
         long outerId;
         Interruption outerInterruption;

@@ -3,10 +3,13 @@ package io.snakebridge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
@@ -50,6 +53,22 @@ class AsyncCallTest extends SharedWorkerTest {
         assertThatThrownBy(() -> py.callAsync("sorted", List.of(2, 1), key)).isInstanceOf(InvalidValueException.class)
                 .hasMessageContaining("use call()");
         assertThat(py.call("abs", -1).asLong()).isEqualTo(1);
+    }
+
+    @Test
+    void anAsyncCallHasTheCallTimeoutOfTheThreadThatSubmittedIt() throws Exception {
+        try (WorkerConnection own = Workers.connect(); RefHandle counter = own.callRef("sb_fixtures.Counter", 1)) {
+            CompletableFuture<PyValue> slow = own.withCallTimeout(Duration.ofMillis(300), c -> c.callAsync("time.sleep", 30));
+            CompletableFuture<PyValue> next = own.callAsync("abs", -2);
+            // It runs on the dispatcher's thread, which has no override: without the submitter's timeout it would sleep 30 s.
+            assertThatThrownBy(() -> slow.get(20, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOfSatisfying(CallTimeoutException.class, e -> {
+                        assertThat(e.getMessage()).contains("PT0.3S");
+                        assertThat(e.workerKilled()).isFalse();
+                    });
+            assertThat(next.get(20, TimeUnit.SECONDS).asLong()).isEqualTo(2);
+            assertThat(counter.call("add").asLong()).isEqualTo(2);
+        }
     }
 
     @Test
