@@ -11,10 +11,6 @@ final class Errors {
     private Errors() {
     }
 
-    static BridgeException fromWire(JsonNode error) {
-        return fromWire(error, id -> null);
-    }
-
     /** {@code callbackErrors} finds the Java exception a callback threw, by the id Python was told (CB-3). */
     static BridgeException fromWire(JsonNode error, java.util.function.LongFunction<Throwable> callbackErrors) {
         String code = error.path("code").asText("");

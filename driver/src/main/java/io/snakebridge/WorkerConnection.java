@@ -520,7 +520,13 @@ final class WorkerConnection implements BridgeConnection {
             batchHandles.current = i;
             calls.add(batch.wire(i, batchHandles));
         }
-        Message response = exchangeRequest("batch", Map.of("calls", calls), true);
+        exchangeRequest("batch", Map.of("calls", calls), true, response -> {
+            completeBatch(promises, response);
+            return null;
+        });
+    }
+
+    private void completeBatch(List<Promise> promises, Message response) {
         JsonNode values = response.body.path("result").path("values");
         JsonNode errors = response.body.path("result").path("errors");
         if (!values.isArray() || values.size() != promises.size() || !errors.isObject()) {
@@ -535,7 +541,7 @@ final class WorkerConnection implements BridgeConnection {
                     promise.complete(decodeValue(values.get(i), response.attachments));
                     continue;
                 }
-                BridgeException error = Errors.fromWire(errorNode);
+                BridgeException error = Errors.fromWire(errorNode, callbackErrors::get);
                 if (error instanceof DependencyFailedException) {
                     int failed = ((DependencyFailedException) error).failedIndex();
                     if (failed >= 0 && failed < i) {
@@ -644,6 +650,14 @@ final class WorkerConnection implements BridgeConnection {
     }
 
     private Message exchangeRequest(String op, Map<String, Object> fields, boolean sessionScoped) {
+        return exchangeRequest(op, fields, sessionScoped, Function.identity());
+    }
+
+    /**
+     * Sends one request and reads its response, then applies {@code reader} to it while the Java
+     * exceptions its callbacks threw are still known (errors inside a result need them: CB-3).
+     */
+    private <T> T exchangeRequest(String op, Map<String, Object> fields, boolean sessionScoped, Function<Message, T> reader) {
         lock.lock();
         List<String> callbacks = claimCallbacks(); // the callbacks encoded into this request's fields
         try {
@@ -652,7 +666,7 @@ final class WorkerConnection implements BridgeConnection {
                 dispatchAsync(); // calls this thread submitted earlier run first
             }
             long id = ++nextRequestId;
-            return exchange(id, serialize(message(id, op, fields, sessionScoped ? sessionId : null)), callTimeout());
+            return reader.apply(exchange(id, serialize(message(id, op, fields, sessionScoped ? sessionId : null)), callTimeout()));
         } finally {
             callbacks.forEach(liveCallbacks::remove); // CB-4: a callback dies with its request
             claimCallbacks().forEach(liveCallbacks::remove); // and so do callbacks that callback results carried

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /** Batches with promise pipelining, against a real worker. */
@@ -59,6 +60,25 @@ class BatchTest extends SharedWorkerTest {
             assertThat(e.sqlState()).isEqualTo("25000");
         });
         assertThat(after.get().asString()).isEqualTo("STILL RUNS");
+    }
+
+    @Test
+    void aJavaExceptionThrownByACallbackInABatchIsTheCauseOfItsCallsErrorAndOfItsDependents() {
+        IllegalStateException original = new IllegalStateException("rejected by Java");
+        Function<Object, Object> failing = x -> {
+            throw original;
+        };
+        Batch batch = py.batch();
+        Promise failed = batch.call("sb_fixtures.apply", failing, 1);
+        Promise dependent = batch.call("str", failed);
+        Promise fine = batch.call("sb_fixtures.apply", (Function<Object, Object>) x -> x + "!", "ok");
+        batch.execute();
+        assertThat(failed.error()).isInstanceOfSatisfying(PythonException.class, e -> {
+            assertThat(e.pythonType()).isEqualTo("snakebridge_worker.server.CallbackError");
+            assertThat(e.getCause()).isSameAs(original);
+        });
+        assertThat(dependent.error()).isInstanceOf(DependencyFailedException.class).cause().isSameAs(failed.error());
+        assertThat(fine.get().asString()).isEqualTo("ok!");
     }
 
     @Test
