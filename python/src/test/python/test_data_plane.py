@@ -1,10 +1,14 @@
 """Attachments, arrays and object protocols, against a real worker process."""
 import array
 import base64
+import ctypes
 import json
 import math
 import struct
 import unittest
+from unittest import mock
+
+from snakebridge_worker import arrays
 
 from worker_client import WorkerProcess
 
@@ -179,6 +183,34 @@ class ArraysWithoutNumpyTest(unittest.TestCase):
         error = self.worker.request("call", session_id="s", function="list", args=[[1]], want="array")["error"]
         self.assertEqual(error["code"], "invalid_value")
         self.assertIn("numpy is not installed", error["message"])
+
+
+class BigEndianHostWithoutNumpyTest(unittest.TestCase):
+    """The byte-swapping path of a big-endian host without numpy, simulated here (in process) by
+    telling the arrays module that this host is big-endian: whatever the host, the wire stays
+    little-endian (VAL-ARRAY-1) and the Python side holds native-order elements."""
+
+    def setUp(self):
+        patcher = mock.patch.multiple(arrays, _LITTLE=False, _numpy=False)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def test_wire_bytes_become_native_big_endian_elements_and_go_back_little_endian(self):
+        for dtype, (fmt, _) in arrays.DTYPES.items():
+            values = [True, False, True] if fmt == "?" else [1, 0, 7] if fmt in "bBfd" else [1, 2, -3 if fmt.islower() else 3]
+            for shape in ([3], [3, 1]):
+                with self.subTest(dtype=dtype, shape=shape):
+                    wire = struct.pack(f"<3{fmt}", *values)
+                    received = arrays.from_wire(dtype, shape, bytearray(wire))
+                    self.assertEqual(memoryview(received).tobytes(), struct.pack(f">3{fmt}", *values))
+                    sent_dtype, sent_shape, data = arrays.to_wire(received)
+                    self.assertEqual((sent_dtype, sent_shape, bytes(data)), (dtype, shape, wire))
+
+    def test_a_buffer_that_declares_the_other_byte_order_is_refused_not_sent_wrong(self):
+        little = (ctypes.c_int32 * 2)(1, 2)  # ctypes declares its byte order: format "<i" here
+        self.assertEqual(memoryview(little).format, "<i")
+        with self.assertRaisesRegex(arrays.UnsupportedArray, "buffer format '<i' is not supported"):
+            arrays.to_wire(little)
 
 
 class ObjectProtocolTest(unittest.TestCase):
