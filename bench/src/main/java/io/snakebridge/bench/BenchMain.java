@@ -85,6 +85,14 @@ public final class BenchMain {
             System.out.println(String.format("pipelined async math.sqrt: %.2f us per call amortized = %.3fx one mathSqrt call",
                     perCall, perCall / call));
         }
+        RunResult fetch1000 = runs.get("streamMillionItemsFetch1000");
+        RunResult fetch1 = runs.get("streamTenThousandItemsFetch1");
+        if (fetch1000 != null && fetch1 != null) {
+            double perItemFast = p(fetch1000, 50) * 1000 / StreamingBench.ITEMS_AT_FETCH_1000; // ms/op -> us/item
+            double perItemSlow = p(fetch1, 50) * 1000 / StreamingBench.ITEMS_AT_FETCH_1;
+            System.out.println(String.format("streaming small items: %.2f us per item at fetch size 1000, %.1f us at fetch size 1 = "
+                    + "%.0fx faster (goal >= 20)", perItemFast, perItemSlow, perItemSlow / perItemFast));
+        }
         speedup(runs, "doubleArray8MB", "rawPipe8MB", "8 MB double[] Java -> numpy -> Java: %.2fx the raw pipe's throughput (goal >= 0.5)");
         speedup(runs, "doubleArray8MB", "jsonList8MB", "8 MB double[]: %.0fx faster than a JSON list of floats");
         speedup(runs, "doubleArray8MB", "base64InJson8MB", "8 MB double[]: %.1fx faster than base64 text inside JSON");
