@@ -235,7 +235,7 @@ class Decoder:
         self._max_depth = max_depth
         self.make_callback = make_callback  # None where callbacks cannot run (no client to call)
         self._attachments = attachments  # the request's attachment frames (bytearrays), by index
-        self._promises = promises  # in a batch: the result of each earlier call, or FAILED
+        self._promises = promises  # in a batch: the result of each earlier call, or Failed
         self._max_string = max_string_length  # bytes values; the server checks strings (VAL-LIM-3)
 
     def decode(self, value, depth=0):
@@ -349,15 +349,13 @@ def _decode_ndarray(decoder, value, depth):
         raise invalid_value(f"malformed 'ndarray' value: {exc}") from None
 
 
-class _Failed:
+class Failed:
     """Marks a batch call that failed: a promise of it fails too."""
     __slots__ = ("index",)
 
     def __init__(self, index):
         self.index = index
 
-
-FAILED = _Failed
 
 
 def _decode_promise(decoder, value, depth):
@@ -368,7 +366,7 @@ def _decode_promise(decoder, value, depth):
         raise invalid_value(f"promise {index!r} refers to no earlier call of this batch (calls run in order; "
                             f"{len(promises)} ran so far)")
     result = promises[index]
-    if type(result) is _Failed:
+    if type(result) is Failed:
         raise BridgeError("dependency_failed", f"call {index} of this batch failed, so its result cannot be used",
                           index=index)
     return result

@@ -9,7 +9,7 @@ import sys
 from types import ModuleType
 
 from . import DEFAULTS, MIN_SUPPORTED_VERSION, PROTOCOL_VERSION
-from .codec import FAILED, Decoder, Encoder
+from .codec import Decoder, Encoder, Failed
 from .errors import BridgeError, to_wire
 from .server import CallbackError, StreamBroken
 
@@ -155,15 +155,13 @@ class Worker:
         self.last_result_refs = (session_id, encoder.new_ref_ids)
         try:
             if want == "ref":
-                result = encoder.ref(value)
-            elif want == "array":
-                result = encoder.array(value)
-            else:
-                result = encoder.encode(value)
+                return encoder.ref(value)
+            if want == "array":
+                return encoder.array(value)
+            return encoder.encode(value)
         except BaseException:
             self.rollback_last_result()
             raise
-        return result
 
     def rollback_last_result(self):
         """Forgets the refs of a result that never reached the client."""
@@ -331,7 +329,7 @@ def _delitem(obj, key):
     del obj[key]
 
 
-# The object protocols (OP-APPLY-1): action -> (function of the object and the args, arg count, result is a value).
+# The object protocols (OP-APPLY-1): action -> (function of the object and the args, arg count; None: checked apart).
 _ACTIONS = {
     "len": (len, 0), "contains": (lambda obj, item: item in obj, 1), "repr": (repr, 0), "str": (str, 0),
     "getitem": (lambda obj, key: obj[key], 1), "setitem": (_setitem, 2), "delitem": (_delitem, 1),
@@ -453,12 +451,10 @@ def batch(worker, request, session_id):
                 values.append(result)
             except (KeyboardInterrupt, StreamBroken):
                 raise  # a cancel ends the whole batch
-            except RecursionError as exc:
-                promises.append(FAILED(index))
-                values.append(None)
-                errors[str(index)] = to_wire(BridgeError("invalid_value", f"value nests too deeply: {exc}"))
             except Exception as exc:
-                promises.append(FAILED(index))
+                if isinstance(exc, RecursionError):
+                    exc = BridgeError("invalid_value", f"value nests too deeply: {exc}")
+                promises.append(Failed(index))
                 values.append(None)
                 errors[str(index)] = to_wire(exc)
     except BaseException:

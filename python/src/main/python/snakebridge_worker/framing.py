@@ -75,4 +75,3 @@ def _read_exact(stream, n):
         chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)
-

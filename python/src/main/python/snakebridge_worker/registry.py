@@ -249,14 +249,11 @@ class _Tombstones:
         tag = self._last_tag
         if tag is None or tag[0] != session_id or tag[1] != reason:
             tag = self._last_tag = (session_id, reason)
-        if key in self._tags:  # buried again: newer reason, same place in the ring
-            self._tags[key] = tag
-            return
         ring = self._ring
         if len(ring) < self._capacity:
             ring.append(key)
         else:
-            del self._tags[ring[self._next]]
+            self._tags.pop(ring[self._next], None)  # an id buried twice went with its first slot
             ring[self._next] = key
             self._next = (self._next + 1) % self._capacity
         self._tags[key] = tag
