@@ -76,9 +76,9 @@ final class Soak {
                 call(py, i);
             }
             // The worker remembers the ids of released refs, up to tombstone_capacity, to say why a late
-            // use fails (about 160 bytes an id: 8 MB at the default capacity). Fill that bounded memory
-            // before the start figures, or its filling would pass for growth: twice over, since the dict
-            // behind it keeps growing its table under churn until about twice its capacity has passed.
+            // use fails (about 160 bytes an id). Fill that bounded memory before the start figures, or
+            // its filling would pass for growth: twice over, since the dict behind it keeps growing its
+            // table under churn until about twice its capacity has passed.
             long tombstones = 2 * py.call("snakebridge_worker.DEFAULTS.get", "tombstone_capacity").asLong();
             for (long i = 0; i < tombstones; i++) {
                 py.callRef("object").close();
