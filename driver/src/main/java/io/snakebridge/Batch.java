@@ -1,11 +1,15 @@
 package io.snakebridge;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.snakebridge.internal.Message;
+import io.snakebridge.internal.Request;
+import io.snakebridge.internal.Request.Want;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Many calls in one round trip (PROTOCOL.md BATCH-*). Calls run in order in the worker; a
@@ -32,25 +36,9 @@ public final class Batch {
     private final List<Call> calls = new ArrayList<>();
     private boolean executed;
 
-    /** One call as built: its op and fields, with arguments still as Java values. */
-    static final class Call {
-        final String op;
-        final Object target; // a RefHandle, a Promise, or null for a global name
-        final String nameField;
-        final String name;
-        final List<?> args;
-        final Map<String, ?> kwargs;
-        final String want;
-
-        Call(String op, Object target, String nameField, String name, List<?> args, Map<String, ?> kwargs, String want) {
-            this.op = op;
-            this.target = target;
-            this.nameField = nameField;
-            this.name = name;
-            this.args = args;
-            this.kwargs = kwargs;
-            this.want = want;
-        }
+    /** One call as built: its request, made when the batch is encoded (arguments are still Java values until then). */
+    private interface Call {
+        Request encode(ValueCodec.Handles handles);
     }
 
     Batch(WorkerConnection connection) {
@@ -64,27 +52,29 @@ public final class Batch {
     }
 
     public Promise call(String dottedName, List<?> args, Map<String, ?> kwargs) {
-        return add(new Call("call", null, "function", dottedName, args, kwargs, "value"));
+        return add(h -> ValueCodec.call(dottedName, args, kwargs, Want.VALUE, h));
     }
 
     /** Calls a function and keeps its result in Python as a ref. */
     public Promise callRef(String dottedName, Object... args) {
-        return add(new Call("call", null, "function", dottedName, Arrays.asList(args), Map.of(), "ref"));
+        return add(h -> ValueCodec.call(dottedName, Arrays.asList(args), Map.of(), Want.REF, h));
     }
 
     /** Calls a method of {@code target}: a {@link RefHandle} of this connection or a {@link Promise} of this batch. */
     public Promise callMethod(Object target, String method, Object... args) {
-        return add(new Call("call_method", checkTarget(target), "method", method, Arrays.asList(args), Map.of(), "value"));
+        checkTarget(target);
+        return add(h -> ValueCodec.callMethod(target, method, Arrays.asList(args), Map.of(), Want.VALUE, h));
     }
 
     /** Reads an attribute (a dotted path) of {@code target}, a RefHandle or a Promise. */
     public Promise getAttr(Object target, String name) {
-        return add(new Call("get_attr", checkTarget(target), "name", name, null, null, "value"));
+        checkTarget(target);
+        return add(h -> Request.getAttr(ValueCodec.encode(target, h), name));
     }
 
     /** Reads a global dotted name ({@code "math.pi"}). */
     public Promise getAttr(String dottedName) {
-        return add(new Call("get_attr", null, "name", dottedName, null, null, "value"));
+        return add(h -> Request.getAttr(dottedName));
     }
 
     /** The calls added so far, as promises in order. */
@@ -122,32 +112,69 @@ public final class Batch {
         return promise;
     }
 
-    private Object checkTarget(Object target) {
+    private static void checkTarget(Object target) {
         if (target instanceof Promise || target instanceof RefHandle) {
-            return target;
+            return;
         }
         throw new IllegalArgumentException("a target is a RefHandle or a Promise of this batch, got " + target);
     }
 
-    /** The wire form of call {@code index}, encoded with {@code handles}. */
-    Map<String, Object> wire(int index, ValueCodec.Handles handles) {
-        Call call = calls.get(index);
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("op", call.op);
-        if (call.target != null) {
-            fields.put("object", ValueCodec.encode(call.target, handles));
+    /** The calls as the batch request carries them (BATCH-1), encoded with the connection's values and this batch's promises. */
+    List<Object> encode() {
+        PromiseHandles handles = new PromiseHandles();
+        List<Object> entries = new ArrayList<>(calls.size());
+        for (int i = 0; i < calls.size(); i++) {
+            handles.current = i;
+            Request request = calls.get(i).encode(handles);
+            entries.add((promises.get(i).discardsResult() ? request.discardResult() : request).asBatchEntry());
         }
-        fields.put(call.nameField, call.name);
-        if (call.args != null) {
-            fields.put("args", ValueCodec.encode(call.args, handles));
-            if (!call.kwargs.isEmpty()) {
-                fields.put("kwargs", ValueCodec.encode(call.kwargs, handles));
+        return entries;
+    }
+
+    /** Encodes as the connection does, plus promises of earlier calls of this batch (BATCH-2). */
+    private final class PromiseHandles extends ConnectionValues {
+        int current; // the call being encoded
+
+        PromiseHandles() {
+            super(connection, connection.values().config());
+        }
+
+        @Override
+        public Object promise(Promise promise) {
+            if (promise.batch() != Batch.this || promise.index() >= current) {
+                throw new InvalidValueException("call " + current + " of a batch uses " + promise
+                        + "; a Promise can only be passed to a later call of the batch that made it");
             }
+            return ValueCodec.tag("promise", "index", promise.index());
         }
-        String want = promises.get(index).discardsResult() ? "none" : call.want;
-        if (!"value".equals(want)) {
-            fields.put("want", want);
+    }
+
+    /**
+     * Completes every promise from the batch's response: each with its own result or error; a
+     * dependency failure gets the failed call's error as its cause.
+     */
+    Void complete(Message response, ConnectionValues values, Function<JsonNode, BridgeException> errorFrom) {
+        JsonNode results = response.result().path("values");
+        JsonNode errors = response.result().path("errors");
+        if (!results.isArray() || results.size() != promises.size() || !errors.isObject()) {
+            throw new ProtocolException("worker answered a batch of " + promises.size() + " calls with " + response.result());
         }
-        return fields;
+        for (int i = 0; i < promises.size(); i++) {
+            Promise promise = promises.get(i);
+            JsonNode errorNode = errors.get(Integer.toString(i));
+            if (errorNode == null) {
+                promise.complete(values.value(results.get(i), response));
+                continue;
+            }
+            BridgeException error = errorFrom.apply(errorNode);
+            if (error instanceof DependencyFailedException) {
+                int failed = ((DependencyFailedException) error).failedIndex();
+                if (failed >= 0 && failed < i) {
+                    error = new DependencyFailedException(failed, error.getMessage(), promises.get(failed).error());
+                }
+            }
+            promise.fail(error);
+        }
+        return null;
     }
 }

@@ -1,7 +1,7 @@
 package io.snakebridge;
 
+import io.snakebridge.internal.Request;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -65,11 +65,8 @@ public final class PyCursor implements Iterator<Object>, AutoCloseable {
 
     @SuppressWarnings("unchecked")
     private void fetch() {
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("object", iterator.wire());
-        fields.put("max_items", fetchSize);
         iterator.checkUsable();
-        Map<Object, Object> reply = iterator.connection().invoke("stream_next", fields).asMap();
+        Map<Object, Object> reply = iterator.connection().invoke(Request.streamNext(iterator.wire(), fetchSize)).asMap();
         batch = (List<Object>) reply.get("items");
         position = 0;
         exhausted = Boolean.TRUE.equals(reply.get("done"));

@@ -1,5 +1,7 @@
 package io.snakebridge;
 
+import io.snakebridge.internal.Request;
+import io.snakebridge.internal.Request.Want;
 import java.lang.ref.Cleaner;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -12,6 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /** A {@link RefHandle} of a {@link WorkerConnection}. */
 final class Ref implements RefHandle {
+    /** One cleaner thread for every handle of every connection; its actions only enqueue ids. */
+    private static final Cleaner CLEANER = Cleaner.create();
+
     private final WorkerConnection connection;
     private final String tag;
     private final String id;
@@ -32,7 +37,7 @@ final class Ref implements RefHandle {
         this.typeName = typeName;
         this.workerId = workerId;
         this.backstop = new Backstop(connection, id, sessionId, typeName, creationSite);
-        this.cleanable = WorkerConnection.CLEANER.register(this, backstop);
+        this.cleanable = CLEANER.register(this, backstop);
     }
 
     WorkerConnection connection() {
@@ -85,54 +90,42 @@ final class Ref implements RefHandle {
 
     @Override
     public PyValue call(String method, List<?> args, Map<String, ?> kwargs) {
-        checkUsable();
-        return connection.invoke("call_method", connection.callFields("method", method, this, args, kwargs, "value"));
+        return connection.invoke(ValueCodec.callMethod(this, method, args, kwargs, Want.VALUE, connection.values()));
     }
 
     @Override
     public RefHandle callRef(String method, Object... args) {
-        checkUsable();
-        return connection.invoke("call_method", connection.callFields("method", method, this, Arrays.asList(args), Map.of(), "ref"))
+        return connection.invoke(ValueCodec.callMethod(this, method, Arrays.asList(args), Map.of(), Want.REF, connection.values()))
                 .asRef();
     }
 
     @Override
     public PyValue getAttr(String name) {
         checkUsable();
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("object", wire());
-        fields.put("name", name);
-        return connection.invoke("get_attr", fields);
+        return connection.invoke(Request.getAttr(wire(), name));
     }
 
     @Override
     public void setAttr(String name, Object value) {
         checkUsable();
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("object", wire());
-        fields.put("name", name);
-        fields.put("value", connection.encode(value));
-        connection.invoke("set_attr", fields);
+        connection.invoke(Request.setAttr(wire(), name, connection.values().encode(value)));
     }
 
     @Override
     public NDArray toArray() {
         connection.requireCapability("arrays", "toArray");
-        return get("array").as(NDArray.class);
+        return get(Want.ARRAY).as(NDArray.class);
     }
 
     @Override
     public PyValue value() {
-        return get("value");
+        return get(Want.VALUE);
     }
 
-    private PyValue get(String want) {
+    private PyValue get(Want want) {
         checkUsable();
         connection.requireCapability("object_protocol", "reading a ref's own value");
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("object", wire());
-        fields.put("want", want);
-        return connection.invoke("get", fields);
+        return connection.invoke(Request.get(wire(), want));
     }
 
     @Override
@@ -198,11 +191,7 @@ final class Ref implements RefHandle {
     private PyValue apply(String action, Object... args) {
         checkUsable();
         connection.requireCapability("object_protocol", "Python's " + action + " protocol");
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("object", wire());
-        fields.put("action", action);
-        fields.put("args", connection.encode(Arrays.asList(args)));
-        return connection.invoke("apply", fields);
+        return connection.invoke(Request.apply(wire(), action, connection.values().encode(Arrays.asList(args))));
     }
 
     @Override

@@ -13,7 +13,7 @@ public final class SnakeBridge {
      * it standalone: {@code PYTHONPATH=<dir> python3 -m snakebridge_worker}.
      */
     public static java.nio.file.Path referenceWorkerPath() {
-        return WorkerSources.directory();
+        return io.snakebridge.internal.WorkerSources.directory();
     }
 
     /** Starts a worker with {@link BridgeConfig#defaults()}. */

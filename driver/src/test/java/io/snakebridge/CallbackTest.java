@@ -97,6 +97,20 @@ class CallbackTest extends SharedWorkerTest {
     }
 
     @Test
+    void aCallbackResultTooLargeToSendFailsThePythonCallAndLeavesNoFrameBehind() {
+        try (WorkerConnection own = Workers.connect(Workers.config().maxFrameBytes(4096))) {
+            long depth = own.call("sb_fixtures.stack_depth").asLong();
+            Supplier<String> tooLarge = () -> "x".repeat(10_000); // within maxStringLength, past one frame
+            for (int i = 0; i < 3; i++) {
+                assertThatThrownBy(() -> own.call("sb_fixtures.apply", tooLarge)).isInstanceOfSatisfying(PythonException.class,
+                        e -> assertThat(e.getCause()).isInstanceOf(InvalidValueException.class).hasMessageContaining("maxFrameBytes=4096"));
+            }
+            assertThat(own.call("sb_fixtures.stack_depth").asLong()).as("Python frames under a later call").isEqualTo(depth);
+            assertThat(own.call("abs", -7).asLong()).isEqualTo(7);
+        }
+    }
+
+    @Test
     void cancelStillWorksDuringACallbackHeavyCall() {
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
         try (WorkerConnection own = Workers.connect()) {

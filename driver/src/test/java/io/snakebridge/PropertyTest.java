@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.snakebridge.wire.WireJson;
+import io.snakebridge.internal.WireJson;
 import java.math.BigInteger;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -129,14 +129,14 @@ class PropertyTest {
             return;
         }
         try {
-            ValueCodec.decode(node, STRICT);
+            ValueDecoder.decode(node, STRICT);
         } catch (ProtocolException | ValueConversionException expected) {
             assertThat(expected.getMessage()).isNotBlank();
         }
     }
 
     /** Refs and attachments as the connection checks them, without a connection. */
-    private static final ValueCodec.Incoming STRICT = new ValueCodec.Incoming() {
+    private static final ValueDecoder.Incoming STRICT = new ValueDecoder.Incoming() {
         @Override
         public RefHandle ref(JsonNode node) {
             throw new ProtocolException("no refs in this message: " + node);

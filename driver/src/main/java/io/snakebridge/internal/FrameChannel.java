@@ -1,4 +1,4 @@
-package io.snakebridge.wire;
+package io.snakebridge.internal;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * Length-prefixed frames (PROTOCOL.md FRAME-*): a 4-byte big-endian length, then the payload.
- * Internal to the driver. Not thread-safe: the connection serializes its requests.
+ * Public: the conformance suite's protocol client speaks the protocol through it too. Not thread-safe: the connection serializes its requests.
  */
 public final class FrameChannel {
     private final InputStream in;
@@ -44,7 +44,8 @@ public final class FrameChannel {
         out.flush();
     }
 
-    private void checkSize(int length, String what) throws FrameException {
+    /** The one frame-size check: writing refuses what it fails, and callers use it to refuse early. */
+    void checkSize(int length, String what) throws FrameException {
         if (length > maxFrameBytes) {
             throw new FrameException("a " + what + " of " + length + " bytes exceeds maxFrameBytes=" + maxFrameBytes);
         }

@@ -1,4 +1,4 @@
-package io.snakebridge;
+package io.snakebridge.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

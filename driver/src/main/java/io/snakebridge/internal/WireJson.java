@@ -1,11 +1,11 @@
-package io.snakebridge.wire;
+package io.snakebridge.internal;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** The one Jackson configuration for protocol messages. Internal to the driver. */
+/** The one Jackson configuration for protocol messages. Public: the conformance suite's protocol client speaks the protocol through it too. */
 public final class WireJson {
     private WireJson() {
     }

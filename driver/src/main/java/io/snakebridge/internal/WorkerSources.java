@@ -1,5 +1,6 @@
-package io.snakebridge;
+package io.snakebridge.internal;
 
+import io.snakebridge.WorkerStartException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -26,7 +27,8 @@ import java.util.stream.Stream;
  * are extracted once to a cache directory named by their content hash, so no {@code pip install}
  * is needed and an upgrade never runs stale sources.
  */
-final class WorkerSources {
+/** Public: {@link io.snakebridge.SnakeBridge#referenceWorkerPath()} shows where they are. */
+public final class WorkerSources {
     static final String PACKAGE = "snakebridge_worker";
     private static volatile Path directory;
 
@@ -34,7 +36,7 @@ final class WorkerSources {
     }
 
     /** The directory to put on PYTHONPATH (it contains {@code snakebridge_worker/}). */
-    static Path directory() {
+    public static Path directory() {
         Path dir = directory;
         if (dir == null) {
             synchronized (WorkerSources.class) {

@@ -1,5 +1,6 @@
-package io.snakebridge;
+package io.snakebridge.internal;
 
+import io.snakebridge.PyCallback;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;

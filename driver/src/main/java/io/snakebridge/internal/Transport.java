@@ -1,0 +1,45 @@
+package io.snakebridge.internal;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What the engine needs from "a worker at the other end": its protocol streams, a way to interrupt
+ * the running call, to stop it, and to say why it is gone. The engine never asks which kind it has.
+ */
+interface Transport {
+    InputStream input();
+
+    OutputStream output();
+
+    /** How messages name the worker, e.g. {@code "worker 4242"}. */
+    String name();
+
+    /** The worker's process id, or -1 when it is not a process of this machine. */
+    long pid();
+
+    /** Interrupts the running call (KeyboardInterrupt in Python); false if this transport cannot. */
+    boolean interrupt();
+
+    /** Cuts the worker off at once without waiting for it (safe on a timer thread): a blocked reader sees the end of its stream. */
+    void sever();
+
+    /** Stops the worker at once and waits until it and its streams are gone. */
+    void kill();
+
+    boolean isAlive();
+
+    /** Waits up to {@code timeout} for the worker to end; true if it has. */
+    boolean awaitExit(Duration timeout);
+
+    /** How the worker ended ("exited with code 1", "killed by SIGKILL"), or that it is still running. */
+    String exitDescription();
+
+    /** The last lines of the worker's diagnostic output, after waiting up to {@code drain} for more. */
+    List<String> recentOutput(Duration drain);
+
+    /** Ends the worker gently (end of its input), then firmly after {@code grace}. */
+    void shutdown(Duration grace);
+}

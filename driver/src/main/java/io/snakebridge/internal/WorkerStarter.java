@@ -1,0 +1,61 @@
+package io.snakebridge.internal;
+
+import io.snakebridge.BridgeConfig;
+import io.snakebridge.BridgeException;
+import io.snakebridge.WorkerStartException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Opens a connection to a worker: starts it, does the handshake (PROTOCOL.md HS-*) and opens the
+ * first session, all within startTimeout. Public: {@code SnakeBridge.connect} starts here.
+ */
+public final class WorkerStarter {
+    private WorkerStarter() {
+    }
+
+    /**
+     * Starts a worker for {@code config} and returns its executor, ready for calls in the session
+     * {@code openSession} describes; {@code maxIntDigits} is the protocol's cap on int literals.
+     *
+     * @throws WorkerStartException if the worker cannot be started or does not complete the handshake in time
+     */
+    public static RequestExecutor start(BridgeConfig config, Request openSession, ApiCodec codec, int maxIntDigits) {
+        Transport transport = ChildProcessTransport.spawn(config);
+        MessageChannel channel = new MessageChannel(transport, config.maxFrameBytes(), config.maxNestingDepth(), maxIntDigits);
+        RequestExecutor executor = new RequestExecutor(config, transport, channel, codec);
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledFuture<?> deadline = Interrupter.WATCHDOG.schedule(() -> {
+            timedOut.set(true); // before the kill: the handshake's reader sees EOF as soon as the signal lands
+            transport.sever();
+        }, config.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            handshake(executor, config);
+            executor.request(openSession);
+            executor.markStarted();
+            return executor;
+        } catch (BridgeException e) {
+            transport.kill();
+            List<String> output = transport.recentOutput(Duration.ofMillis(500));
+            String why = timedOut.get() ? "did not answer the handshake within startTimeout=" + config.startTimeout() : e.getMessage();
+            throw new WorkerStartException("worker '" + config.python() + " -m " + WorkerSources.PACKAGE + "' failed to start: "
+                    + why + " (" + transport.exitDescription() + ")" + RequestExecutor.outputExcerpt(output), e);
+        } finally {
+            deadline.cancel(false);
+        }
+    }
+
+    private static void handshake(RequestExecutor executor, BridgeConfig config) {
+        Map<String, Integer> limits = new LinkedHashMap<>();
+        limits.put("max_frame_bytes", config.maxFrameBytes());
+        limits.put("max_nesting_depth", config.maxNestingDepth());
+        limits.put("max_string_length", config.maxStringLength());
+        Request hello = Request.handshake(WorkerHello.PROTOCOL_VERSION, WorkerHello.MIN_SUPPORTED_VERSION, List.of("attachments"), limits);
+        executor.adopt(WorkerHello.verify(executor.request(hello), limits, executor.workerName()));
+    }
+}
