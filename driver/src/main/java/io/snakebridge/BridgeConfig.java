@@ -36,6 +36,7 @@ public final class BridgeConfig {
     private final int maxFrameBytes;
     private final int maxNestingDepth;
     private final int maxStringLength;
+    private final RequestListener requestListener;
 
     private BridgeConfig(Builder b) {
         this.python = b.python;
@@ -53,6 +54,7 @@ public final class BridgeConfig {
         this.maxFrameBytes = b.maxFrameBytes;
         this.maxNestingDepth = b.maxNestingDepth;
         this.maxStringLength = b.maxStringLength;
+        this.requestListener = b.requestListener;
     }
 
     /** The largest frame either side sends or accepts (PROTOCOL.md FRAME-3, HS-5). */
@@ -135,12 +137,18 @@ public final class BridgeConfig {
         return denyModules;
     }
 
+    /** Told of every request's end (for metrics and health); null: none. */
+    public RequestListener requestListener() {
+        return requestListener;
+    }
+
     public Builder toBuilder() {
         return new Builder().python(python).pythonPath(pythonPath.toArray(new Path[0])).maxRefs(maxRefs)
                 .refLimitPolicy(refLimitPolicy).refTtl(refTtl).leakDetection(leakDetection).startTimeout(startTimeout)
                 .callTimeout(callTimeout).cancelGrace(cancelGrace).memoryLimitBytes(memoryLimitBytes)
                 .allowModules(allowModules.toArray(new String[0])).denyModules(denyModules.toArray(new String[0]))
-                .maxFrameBytes(maxFrameBytes).maxNestingDepth(maxNestingDepth).maxStringLength(maxStringLength);
+                .maxFrameBytes(maxFrameBytes).maxNestingDepth(maxNestingDepth).maxStringLength(maxStringLength)
+                .requestListener(requestListener);
     }
 
     /** Validates each setting as it is set, so a bad value fails where it is written. */
@@ -155,6 +163,7 @@ public final class BridgeConfig {
         private Duration callTimeout = Defaults.CALL_TIMEOUT;
         private Duration cancelGrace = Defaults.CANCEL_GRACE;
         private long memoryLimitBytes = Defaults.MEMORY_LIMIT_BYTES;
+        private RequestListener requestListener;
         private List<String> allowModules = Defaults.ALLOW_MODULES;
         private List<String> denyModules = Defaults.DENY_MODULES;
         private int maxFrameBytes = Defaults.MAX_FRAME_BYTES;
@@ -294,6 +303,12 @@ public final class BridgeConfig {
                 }
             }
             return List.of(modules);
+        }
+
+        /** Tells {@code listener} of every request's end (a pool uses this for its metrics and health); null: none. */
+        public Builder requestListener(RequestListener listener) {
+            this.requestListener = listener;
+            return this;
         }
 
         public BridgeConfig build() {

@@ -35,6 +35,10 @@ final class WorkerConnection implements BridgeConnection {
         Request session = Request.openSession(config.maxRefs(), config.refLimitPolicy().wireName(), config.refTtl(),
                 config.allowModules(), config.denyModules());
         connection.executor = WorkerStarter.start(config, session, connection.values, Defaults.MAX_INT_DIGITS);
+        RequestListener listener = config.requestListener();
+        if (listener != null) {
+            connection.executor.observeWith((op, nanos, failure) -> listener.requestEnded(connection, op, nanos, failure));
+        }
         return connection;
     }
 

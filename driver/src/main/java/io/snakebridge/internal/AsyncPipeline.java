@@ -47,6 +47,7 @@ final class AsyncPipeline {
         final String sessionId;
         final Duration timeout;
         final CompletableFuture<Object> future = new CompletableFuture<>();
+        final long submitted = System.nanoTime();
         long id;
         MessageChannel.Outgoing payload;
 
@@ -89,16 +90,20 @@ final class AsyncPipeline {
                     written.add(call);
                     bytes += call.payload.bytes();
                 } catch (BridgeException e) {
-                    call.future.completeExceptionally(e);
+                    fail(call, e);
                 }
             }
             maxInFlight = Math.max(maxInFlight, written.size());
             for (Call call : written) {
+                Object result;
                 try {
-                    call.future.complete(executor.read(executor.exchange(call.id, null, call.timeout), call.reader));
+                    result = executor.read(executor.exchange(call.id, null, call.timeout), call.reader);
                 } catch (BridgeException e) {
-                    call.future.completeExceptionally(e);
+                    fail(call, e);
+                    continue;
                 }
+                executor.observe(call.request, call.submitted, null);
+                call.future.complete(result);
             }
         }
     }
@@ -117,8 +122,14 @@ final class AsyncPipeline {
 
     void failQueued() {
         for (Call call; (call = queue.poll()) != null; ) {
-            call.future.completeExceptionally(new BridgeClosedException("connection was closed before the async call ran"));
+            fail(call, new BridgeClosedException("connection was closed before the async call ran"));
         }
+    }
+
+    /** Every async call that fails ends here: observed like a sync call's failure, then its future fails. */
+    private void fail(Call call, BridgeException e) {
+        executor.observe(call.request, call.submitted, e);
+        call.future.completeExceptionally(e);
     }
 
     int maxInFlight() {

@@ -17,6 +17,8 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The protocol conversation with one worker, as pgjdbc's QueryExecutor: one lock, request ids, and
@@ -27,6 +29,7 @@ import java.util.stream.Collectors;
  * {@code io.snakebridge} sends every request through it.
  */
 public final class RequestExecutor {
+    private static final Logger LOG = LoggerFactory.getLogger(RequestExecutor.class);
     private final BridgeConfig config;
     private final Transport transport;
     private final MessageChannel channel;
@@ -43,6 +46,7 @@ public final class RequestExecutor {
     private volatile boolean started;
     private volatile boolean closed;
     private volatile BridgeException broken;
+    private volatile RequestObserver observer;
 
     RequestExecutor(BridgeConfig config, Transport transport, MessageChannel channel, ApiCodec codec) {
         this.config = config;
@@ -65,6 +69,8 @@ public final class RequestExecutor {
      * exceptions its callbacks threw are still known (errors inside a result need them: CB-3).
      */
     public <T> T execute(Request request, Function<Message, T> reader) {
+        long start = System.nanoTime();
+        BridgeException failure = null;
         lock.lock();
         List<String> claimed = callbacks.claim(); // the callbacks encoded into this request's arguments
         try {
@@ -74,13 +80,34 @@ public final class RequestExecutor {
             }
             long id = nextId();
             return read(exchange(id, serialize(id, request), callTimeout()), reader);
+        } catch (BridgeException e) {
+            failure = e;
+            throw e;
         } finally {
             callbacks.release(claimed);
             if (lock.getHoldCount() == 1) {
                 callbacks.forgetThrown();
             }
             lock.unlock();
+            observe(request, start, failure);
         }
+    }
+
+    /** Tells the observer, if any, that {@code request} has ended; requests of the start are not the user's. */
+    void observe(Request request, long start, BridgeException failure) {
+        RequestObserver told = observer;
+        if (told != null && started) {
+            try {
+                told.ended(request.op.wire, System.nanoTime() - start, failure);
+            } catch (RuntimeException e) { // a listener's bug must not fail or hide the call's own outcome
+                LOG.warn("request listener failed", e);
+            }
+        }
+    }
+
+    /** Tells {@code observer} of every request's end from now on, on every path alike. */
+    public void observeWith(RequestObserver observer) {
+        this.observer = observer;
     }
 
     /** Queues {@code request} to be pipelined with other async calls, in submission order (PROTOCOL.md pipelining). */

@@ -3,12 +3,16 @@ package io.snakebridge.pool;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.pool.HikariPool;
+import io.snakebridge.BridgeConfig;
 import io.snakebridge.BridgeConnection;
 import io.snakebridge.BridgeException;
+import io.snakebridge.RequestListener;
 import io.snakebridge.WorkerStartException;
 import io.snakebridge.jdbc.BridgeDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -28,11 +32,13 @@ public final class BridgePool implements AutoCloseable {
     private final HikariDataSource hikari;
     private final PoolMetrics metrics;
     private final AtomicLong evictions = new AtomicLong();
+    /** The connections lent now, by the driver's connection under them: a request's failure finds its borrower here. */
+    private final Map<BridgeConnection, PooledConnection> lent = new ConcurrentHashMap<>();
 
     public BridgePool(BridgePoolConfig config) {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName(config.poolName());
-        hc.setDataSource(new BridgeDataSource(config.bridge()));
+        hc.setDataSource(new BridgeDataSource(withListener(config.bridge())));
         hc.setMaximumPoolSize(config.poolSize());
         hc.setMinimumIdle(config.minimumIdle());
         hc.setMaxLifetime(config.maxLifetime().toMillis());
@@ -68,7 +74,10 @@ public final class BridgePool implements AutoCloseable {
             throw new BridgeException("pool_timeout", "08001", "no worker available: " + e.getMessage(), e);
         }
         try {
-            return new PooledConnection(this, proxy, proxy.unwrap(BridgeConnection.class));
+            BridgeConnection bridge = proxy.unwrap(BridgeConnection.class);
+            PooledConnection pooled = new PooledConnection(this, proxy, bridge);
+            lent.put(bridge, pooled);
+            return pooled;
         } catch (SQLException e) {
             throw new IllegalStateException("the pool's connections are not SnakeBridge connections", e);
         }
@@ -96,6 +105,31 @@ public final class BridgePool implements AutoCloseable {
     @Override
     public void close() {
         hikari.close();
+    }
+
+    /**
+     * The pool's listener on every request of every worker (sync, async, batch, cursor, ref calls
+     * alike): times it, and lets a borrower's connection evict itself on the failure that shows its
+     * worker is gone. Only a borrower's requests count; an application's own listener is told of all.
+     */
+    private BridgeConfig withListener(BridgeConfig bridge) {
+        RequestListener own = bridge.requestListener();
+        return bridge.toBuilder().requestListener((connection, op, nanos, failure) -> {
+            PooledConnection borrower = lent.get(connection); // null: the pool's own requests (validation, reset)
+            if (borrower != null) {
+                metrics.call(nanos);
+                if (failure != null) {
+                    borrower.observe(failure);
+                }
+            }
+            if (own != null) {
+                own.requestEnded(connection, op, nanos, failure);
+            }
+        }).build();
+    }
+
+    void returned(BridgeConnection bridge) {
+        lent.remove(bridge);
     }
 
     PoolMetrics metrics() {

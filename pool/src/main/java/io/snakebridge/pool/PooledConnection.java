@@ -40,22 +40,16 @@ final class PooledConnection implements BridgeConnection {
         this.bridge = bridge;
     }
 
+    /** Runs a call of the borrower's; the pool's request listener times it and observes its failure. */
     private <T> T guard(Supplier<T> call) {
         if (returned) {
             throw new BridgeClosedException("this pooled connection was returned to the pool");
         }
-        long start = System.nanoTime();
-        try {
-            return call.get();
-        } catch (BridgeException e) {
-            observe(e);
-            throw e;
-        } finally {
-            pool.metrics().call(System.nanoTime() - start);
-        }
+        return call.get();
     }
 
-    private void observe(BridgeException e) {
+    /** A request of this borrower's failed with {@code e} (told by the pool's request listener, on any path). */
+    void observe(BridgeException e) {
         if (e instanceof PythonException) {
             pool.metrics().pythonError(((PythonException) e).pythonType());
         } else if (e instanceof RefLimitExceededException) {
@@ -172,6 +166,7 @@ final class PooledConnection implements BridgeConnection {
             return;
         }
         returned = true;
+        pool.returned(bridge); // from here on, requests are the pool's (the reset), not the borrower's
         try {
             if (bridge.isClosed()) {
                 evict();

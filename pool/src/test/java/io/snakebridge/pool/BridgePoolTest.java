@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.snakebridge.Batch;
 import io.snakebridge.BridgeClosedException;
 import io.snakebridge.BridgeConnection;
+import io.snakebridge.PyCursor;
 import io.snakebridge.PythonException;
 import io.snakebridge.RefHandle;
 import io.snakebridge.RefNotFoundException;
@@ -71,6 +73,36 @@ class BridgePoolTest {
                 assertThat(Pools.workerPid(py)).isNotEqualTo(firstPid);
                 assertThat(py.call("len", "abc").asLong()).isEqualTo(3);
             }
+        }
+    }
+
+    @Test
+    void aWorkerDeathFoundByAnAsyncCallEvictsTheConnectionBeforeItIsReturned() throws Exception {
+        try (BridgePool pool = new BridgePool(Pools.config(1).build())) {
+            try (BridgeConnection py = pool.getConnection()) {
+                Pools.kill(Pools.workerPid(py));
+                assertThatThrownBy(() -> py.callAsync("len", "x").join()).hasCauseInstanceOf(WorkerCrashedException.class);
+                assertThat(pool.evictions()).as("evicted while still borrowed").isEqualTo(1);
+            }
+            assertThat(pool.evictions()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void metricsTimeEveryRequestPathOfABorrower() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (BridgePool pool = new BridgePool(Pools.config(1).poolName("paths").metricRegistry(registry).build());
+                BridgeConnection py = pool.getConnection()) {
+            py.callAsync("len", "x").join();
+            Batch batch = py.batch();
+            batch.call("len", "ab");
+            batch.execute();
+            try (RefHandle numbers = py.callRef("range", 3); PyCursor cursor = numbers.iterate(10)) {
+                cursor.forEachRemaining(item -> { });
+                numbers.call("count", 1);
+            }
+            // async len, batch, callRef range, iter, stream_next, count, and the releases of the iterator and the range
+            assertThat(registry.get("snakebridge.calls").tag("pool", "paths").timer().count()).isEqualTo(8);
         }
     }
 
