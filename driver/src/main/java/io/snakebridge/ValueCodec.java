@@ -1,6 +1,5 @@
 package io.snakebridge;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.snakebridge.internal.Attachment;
 import io.snakebridge.internal.Request;
 import java.math.BigInteger;
@@ -13,14 +12,11 @@ import java.time.OffsetTime;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
