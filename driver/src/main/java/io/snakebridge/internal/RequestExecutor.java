@@ -39,7 +39,7 @@ public final class RequestExecutor {
     private final SessionRefs session = new SessionRefs();
     private final AsyncPipeline async = new AsyncPipeline(this);
     private final ReentrantLock lock = new ReentrantLock();
-    private final ThreadLocal<Duration> callTimeoutOverride = new ThreadLocal<>();
+    private final CallTimeouts callTimeouts;
     private long nextRequestId; // guarded by lock
     private WorkerHello hello;
     /** False until the handshake and the first session are done: startTimeout bounds those, not callTimeout. */
@@ -53,6 +53,7 @@ public final class RequestExecutor {
         this.transport = transport;
         this.channel = channel;
         this.interrupter = new Interrupter(transport, config.cancelGrace());
+        this.callTimeouts = new CallTimeouts(config.callTimeout());
         this.callbacks = new CallbackDispatcher(codec);
         this.codec = codec;
     }
@@ -322,29 +323,12 @@ public final class RequestExecutor {
 
     /** Runs {@code calls} with {@code timeout} as this thread's call timeout. */
     public <T> T withCallTimeout(Duration timeout, Supplier<T> calls) {
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout must not be negative, got " + timeout);
-        }
-        Duration outer = callTimeoutOverride.get();
-        callTimeoutOverride.set(timeout);
-        try {
-            return calls.get();
-        } finally {
-            if (outer == null) {
-                callTimeoutOverride.remove();
-            } else {
-                callTimeoutOverride.set(outer);
-            }
-        }
+        return callTimeouts.with(timeout, calls);
     }
 
-    /** The call timeout for this thread's calls now: its override, or the configured one. */
+    /** The call timeout for this thread's calls now; none until the worker has started (a SIGINT before its handler is set would kill it). */
     private Duration callTimeout() {
-        Duration timeout = callTimeoutOverride.get();
-        if (timeout == null) {
-            timeout = started ? config.callTimeout() : Duration.ZERO; // a SIGINT before the worker's handler is set would kill it
-        }
-        return timeout;
+        return started ? callTimeouts.current() : Duration.ZERO;
     }
 
     /** Closes the connection: EOF ends the worker, and with it the session and all its refs (no release round trip). */
