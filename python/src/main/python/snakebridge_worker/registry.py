@@ -189,9 +189,6 @@ class Registry:
         for session in list(self._sessions.values()):
             self._expire(session, now)
 
-    def live_ref_count(self):
-        return len(self._owner)
-
     # -- internals ------------------------------------------------------------------------
     def _expire(self, session, now):
         ttl = session.limits.ref_ttl_seconds
