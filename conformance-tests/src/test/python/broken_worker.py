@@ -7,7 +7,7 @@ import os
 import sys
 
 from snakebridge_worker import __main__ as worker_main
-from snakebridge_worker import codec, dispatch, registry
+from snakebridge_worker import decoder, dispatch, registry
 
 
 def release_session_by_prefix():
@@ -24,7 +24,7 @@ def bare_key_error():
     def key_error(ref_id, session_id, reason):
         return KeyError(f"Unknown SnakeBridge reference: {ref_id}")
     registry.ref_not_found = key_error
-    codec.ref_not_found = key_error
+    decoder.ref_not_found = key_error
 
 
 def ttl_never_expires():
@@ -49,7 +49,7 @@ def print_corrupts_protocol():
 
 def refs_visible_across_sessions():
     """A ref resolves in whatever session holds it (original defect 9's consequence: no isolation)."""
-    resolve, ref_id = registry.Registry.resolve, codec.Decoder.ref_id
+    resolve, ref_id = registry.Registry.resolve, decoder.Decoder.ref_id
 
     def resolve_anywhere(self, session_id, wanted):
         owner = self._owner.get(wanted)
@@ -62,7 +62,7 @@ def refs_visible_across_sessions():
             value = dict(value, session_id=self._session_id)
         return ref_id(self, value)
     registry.Registry.resolve = resolve_anywhere
-    codec.Decoder.ref_id = without_session_check
+    decoder.Decoder.ref_id = without_session_check
 
 
 def no_parent_death_signal():

@@ -7,7 +7,9 @@ import unittest
 from collections import OrderedDict, namedtuple
 
 from snakebridge_worker import DEFAULTS
-from snakebridge_worker.codec import _DECODERS, STOP_ITERATION, Atom, Decoder, Encoder
+from snakebridge_worker.decoder import DECODERS, Decoder
+from snakebridge_worker.encoder import Encoder
+from snakebridge_worker.values import STOP_ITERATION, Atom
 from snakebridge_worker.dispatch import Worker
 from snakebridge_worker.server import Server
 from snakebridge_worker.errors import BridgeError
@@ -189,7 +191,7 @@ if given is not None:
         tagged = st.recursive(
             st.none() | st.integers() | st.text(max_size=5) | st.floats(allow_nan=False),
             lambda inner: st.lists(inner, max_size=3) | st.fixed_dictionaries(
-                {"__type__": st.sampled_from(sorted(_DECODERS) + ["mystery"]), "__schema__": st.sampled_from([1, 1, 2, "1"])},
+                {"__type__": st.sampled_from(sorted(DECODERS) + ["mystery"]), "__schema__": st.sampled_from([1, 1, 2, "1"])},
                 optional={"elements": inner, "pairs": inner, "value": inner, "data": st.text(max_size=8), "real": inner,
                           "imag": inner, "dtype": st.sampled_from(["float64", "int8", "complex64", 3]), "shape": inner,
                           "attachment": inner, "index": inner, "id": inner, "ref_id": inner, "arity": inner}),

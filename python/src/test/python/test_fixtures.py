@@ -5,7 +5,8 @@ import os
 import unittest
 
 from snakebridge_worker import DEFAULTS
-from snakebridge_worker.codec import Decoder, Encoder
+from snakebridge_worker.decoder import Decoder
+from snakebridge_worker.encoder import Encoder
 from snakebridge_worker.errors import BridgeError
 from snakebridge_worker.registry import Registry
 

@@ -9,7 +9,8 @@ import sys
 from types import ModuleType
 
 from . import DEFAULTS, MIN_SUPPORTED_VERSION, PROTOCOL_VERSION
-from .codec import Decoder, Encoder, Failed
+from .decoder import Decoder, Failed
+from .encoder import Encoder
 from .errors import BridgeError, to_wire
 from .server import CallbackError, StreamBroken
 

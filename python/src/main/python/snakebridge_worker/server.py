@@ -4,9 +4,9 @@ import itertools
 import json
 import threading
 
-from .codec import longest_string, too_long
 from .errors import BridgeError, to_wire
 from .framing import FrameError, read_attachment, read_frame, write_frame
+from .values import longest_string, too_long
 
 
 class StreamBroken(BaseException):
@@ -217,7 +217,7 @@ def _make_dumps():
     """The fastest exact JSON writer this interpreter has. JSONEncoder.encode builds a new C encoder
     for every message (half its cost for a small response), so one is built once and reused where
     the C accelerator has the signature we know; elsewhere, one reused JSONEncoder. No cycle check
-    (markers=None): results are acyclic by construction (the codec refuses cycles), and a cycle
+    (markers=None): results are acyclic by construction (the encoder refuses cycles), and a cycle
     anywhere else ends in RecursionError, which send() reports."""
     encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 

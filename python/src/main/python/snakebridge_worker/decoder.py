@@ -1,0 +1,190 @@
+"""wire -> Python (PROTOCOL.md section "Values"): the values of a request or of a callback's reply."""
+import base64
+import datetime
+import math
+
+from . import DEFAULTS, SCHEMA_VERSION, arrays
+from .errors import BridgeError, ref_not_found
+from .registry import session_mismatch
+from .values import SCHEMA, STOP_ITERATION, TYPE, Atom, invalid_value, too_long
+
+_SPECIAL_FLOATS = {"infinity": math.inf, "neg_infinity": -math.inf, "nan": math.nan}
+
+
+class Decoder:
+    """Decodes request values; refs resolve in the request's session only."""
+
+    __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "make_callback", "_attachments", "_promises",
+                 "_max_string")
+
+    def __init__(self, registry, session_id, worker_id, max_depth, make_callback=None, attachments=(), promises=None,
+                 max_string_length=DEFAULTS["max_string_length"]):
+        self._registry = registry
+        self._session_id = session_id
+        self._worker_id = worker_id
+        self._max_depth = max_depth
+        self.make_callback = make_callback  # None where callbacks cannot run (no client to call)
+        self._attachments = attachments  # the request's attachment frames (bytearrays), by index
+        self._promises = promises  # in a batch: the result of each earlier call, or Failed
+        self._max_string = max_string_length  # bytes values; the server checks strings (VAL-LIM-3)
+
+    def decode(self, value, depth=0):
+        cls = type(value)
+        if cls is list:
+            self._check_depth(depth)
+            return [self.decode(v, depth + 1) for v in value]
+        if cls is not dict:
+            return value  # None, bool, int, float, str as JSON has them
+        self._check_depth(depth)
+        tag = value.get(TYPE)
+        if tag is None:
+            return {k: self.decode(v, depth + 1) for k, v in value.items()}
+        if value.get(SCHEMA) != SCHEMA_VERSION:
+            raise invalid_value(f"tag {tag!r} has __schema__ {value.get(SCHEMA)!r}; this worker reads schema {SCHEMA_VERSION}")
+        handler = DECODERS.get(tag)
+        if handler is None:
+            raise invalid_value(f"unknown tag {tag!r}; known tags: {', '.join(sorted(DECODERS))}")
+        try:
+            return handler(self, value, depth + 1)
+        except BridgeError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise invalid_value(f"malformed {tag!r} value: {type(exc).__name__}: {exc}") from None
+
+    def _check_depth(self, depth):
+        if depth >= self._max_depth:
+            raise invalid_value(f"value nests deeper than max_nesting_depth={self._max_depth}")
+
+    def _elements(self, value, depth):
+        elements = value["elements"]
+        if type(elements) is not list:
+            raise TypeError("elements must be a list")
+        return [self.decode(v, depth) for v in elements]
+
+    def binary(self, value):
+        """The payload of a bytes or ndarray value: its attachment, or its inline base64 ``data``."""
+        if "attachment" in value:
+            index = value["attachment"]
+            if type(index) is not int or not 0 <= index < len(self._attachments):
+                raise invalid_value(f"attachment {index!r} does not exist: the message carries "
+                                    f"{len(self._attachments)} attachment(s)")
+            return self._attachments[index]
+        return bytearray(base64.b64decode(value["data"], validate=True))
+
+    def bytes_value(self, value):
+        data = self.binary(value)
+        if len(data) > self._max_string:
+            raise too_long("bytes", len(data), self._max_string)
+        return bytes(data)
+
+    def resolve_ref(self, value):
+        return self._registry.resolve(self._session_id, self.ref_id(value))
+
+    def ref_id(self, value):
+        """Checks a wire ref and returns its id (errors: invalid_ref, session_mismatch, ref_not_found)."""
+        if type(value) is not dict or value.get(TYPE) not in ("ref", "stream_ref"):
+            raise BridgeError("invalid_ref", "expected a ref value", reason="malformed")
+        ref_id = value.get("id")
+        if type(ref_id) is not str or not ref_id:
+            raise BridgeError("invalid_ref", "ref has no id", reason="missing_id")
+        ref_session = value.get("session_id")
+        if ref_session is not None and ref_session != self._session_id:
+            raise session_mismatch(self._session_id, ref_session, ref_id)
+        worker_id = value.get("worker_id")
+        if worker_id is not None and worker_id != self._worker_id:
+            raise ref_not_found(ref_id, self._session_id, "worker_restarted")
+        return ref_id
+
+
+def _decode_dict(decoder, value, depth):
+    result = {}
+    for pair in value["pairs"]:
+        if type(pair) is not list or len(pair) != 2:
+            raise ValueError("each pair must be a [key, value] list")
+        key = decoder.decode(pair[0], depth)
+        result[key] = decoder.decode(pair[1], depth)
+    return result
+
+
+def _decode_special_float(decoder, value, depth):
+    return _SPECIAL_FLOATS[value["value"]]
+
+
+def _decode_complex(decoder, value, depth):
+    real, imag = decoder.decode(value["real"], depth), decoder.decode(value["imag"], depth)
+    if type(real) not in (int, float) or type(imag) not in (int, float):
+        raise TypeError("real and imag must be numbers")
+    return complex(real, imag)
+
+
+def _iso(kind):
+    def decode(decoder, value, depth):
+        text = value["value"]
+        if type(text) is not str:
+            raise TypeError("value must be an ISO-8601 string")
+        return kind.fromisoformat(text)
+    return decode
+
+
+def _decode_callback(decoder, value, depth):
+    if decoder.make_callback is None:
+        raise BridgeError("invalid_value", "a callback value cannot be used here: there is no client to call it")
+    return decoder.make_callback(value["ref_id"], value["arity"])
+
+
+def _decode_ndarray(decoder, value, depth):
+    try:
+        return arrays.from_wire(value["dtype"], value["shape"], decoder.binary(value))
+    except arrays.UnsupportedArray as exc:
+        raise invalid_value(f"malformed 'ndarray' value: {exc}") from None
+
+
+class Failed:
+    """Marks a batch call that failed: a promise of it fails too."""
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+
+def _decode_promise(decoder, value, depth):
+    promises, index = decoder._promises, value["index"]
+    if promises is None:
+        raise invalid_value("a promise can only be used by a later call of the batch that made it")
+    if type(index) is not int or not 0 <= index < len(promises):
+        raise invalid_value(f"promise {index!r} refers to no earlier call of this batch (calls run in order; "
+                            f"{len(promises)} ran so far)")
+    result = promises[index]
+    if type(result) is Failed:
+        raise BridgeError("dependency_failed", f"call {index} of this batch failed, so its result cannot be used",
+                          index=index)
+    return result
+
+
+def _decode_atom(decoder, value, depth):
+    text = value["value"]
+    if type(text) is not str:
+        raise TypeError("value must be a string")
+    return Atom(text)
+
+
+# Every tag the worker reads (PROTOCOL.md's value tags): tag -> function of (decoder, tagged value, depth).
+DECODERS = {
+    "atom": _decode_atom,
+    "tuple": lambda d, v, depth: tuple(d._elements(v, depth)),
+    "set": lambda d, v, depth: set(d._elements(v, depth)),
+    "frozenset": lambda d, v, depth: frozenset(d._elements(v, depth)),
+    "bytes": lambda d, v, depth: d.bytes_value(v),
+    "ndarray": _decode_ndarray,
+    "complex": _decode_complex,
+    "datetime": _iso(datetime.datetime),
+    "date": _iso(datetime.date),
+    "time": _iso(datetime.time),
+    "special_float": _decode_special_float,
+    "dict": _decode_dict,
+    "ref": lambda d, v, depth: d.resolve_ref(v),
+    "stream_ref": lambda d, v, depth: d.resolve_ref(v),
+    "callback": _decode_callback,
+    "stop_iteration": lambda d, v, depth: STOP_ITERATION,
+    "promise": _decode_promise,
+}

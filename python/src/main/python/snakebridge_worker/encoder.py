@@ -1,0 +1,155 @@
+"""Python -> wire (PROTOCOL.md section "Values"): one result at a time."""
+import base64
+import collections.abc
+import datetime
+import math
+import types
+
+from . import DEFAULTS, SCHEMA_VERSION, arrays
+from .values import SCHEMA, STOP_ITERATION, TYPE, Atom, invalid_value, too_long
+
+
+def _tag(name, **fields):
+    fields[TYPE] = name
+    fields[SCHEMA] = SCHEMA_VERSION
+    return fields
+
+
+class Encoder:
+    """Encodes one result. Refs made while encoding are remembered so that the caller can roll
+    them back if the result as a whole cannot be sent."""
+
+    __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "_memo", "_active", "new_ref_ids",
+                 "attachments", "_attachment_min", "_max_string")
+
+    def __init__(self, registry, session_id, worker_id, max_depth, attachment_min=None, attachments=None,
+                 max_string_length=DEFAULTS["max_string_length"]):
+        """``attachment_min``: binary payloads of at least this many bytes travel as attachments
+        (ATT-*); None where the client cannot read attachments, so everything is inline base64."""
+        self._registry = registry
+        self._session_id = session_id
+        self._worker_id = worker_id
+        self._max_depth = max_depth
+        self._memo = {}    # id(obj) -> wire ref: the same object twice in one result is one ref
+        self._active = set()  # ids of containers being encoded, to catch cycles
+        self.new_ref_ids = []
+        # bytes-like payloads the message carries after its JSON frame (shared by a batch's results)
+        self.attachments = [] if attachments is None else attachments
+        self._attachment_min = attachment_min
+        self._max_string = max_string_length
+
+    def encode(self, obj, depth=0):
+        cls = type(obj)
+        if cls is str:
+            if len(obj) > self._max_string:
+                raise too_long("str", len(obj), self._max_string)
+            return obj
+        if obj is None or cls is bool:
+            return obj
+        if cls is int:
+            return obj
+        if cls is float:
+            if math.isfinite(obj):
+                return obj
+            return _tag("special_float", value="nan" if obj != obj else ("infinity" if obj > 0 else "neg_infinity"))
+        if depth >= self._max_depth:
+            raise invalid_value(f"result nests deeper than max_nesting_depth={self._max_depth}; request it as a ref")
+        if cls is list or cls is tuple or cls is set or cls is frozenset or cls is dict:
+            return self._container(obj, cls, depth)
+        if cls is Atom:
+            return _tag("atom", value=str(obj))
+        if cls is bytes:
+            if len(obj) > self._max_string:
+                raise too_long("bytes", len(obj), self._max_string)
+            return self._binary(_tag("bytes"), obj, len(obj))
+        if cls is complex:
+            return _tag("complex", real=self.encode(obj.real), imag=self.encode(obj.imag))
+        if cls is datetime.datetime:
+            return _tag("datetime", value=obj.isoformat())
+        if cls is datetime.date:
+            return _tag("date", value=obj.isoformat())
+        if cls is datetime.time:
+            return _tag("time", value=obj.isoformat())
+        if obj is STOP_ITERATION:
+            return _tag("stop_iteration")
+        for base in _BY_VALUE_BASES:  # subclasses (OrderedDict, namedtuple, IntEnum...) travel as their base
+            if isinstance(obj, base):
+                return self._container(obj, base, depth) if base in _CONTAINERS else self.encode(base(obj), depth)
+        scalar = _numpy_scalar(obj)
+        if scalar is not None:
+            return self.encode(scalar, depth)
+        return self.ref(obj)
+
+    def _container(self, obj, cls, depth):
+        key = id(obj)
+        if key in self._active:
+            raise invalid_value(f"the {cls.__name__} contains itself; request it as a ref")
+        self._active.add(key)
+        try:
+            depth += 1
+            if cls is dict:
+                if all(type(k) is str for k in obj) and TYPE not in obj:
+                    if obj and max(map(len, obj)) > self._max_string:
+                        raise too_long("str", max(map(len, obj)), self._max_string)
+                    return {k: self.encode(v, depth) for k, v in obj.items()}
+                return _tag("dict", pairs=[[self.encode(k, depth), self.encode(v, depth)] for k, v in obj.items()])
+            elements = [self.encode(item, depth) for item in obj]
+            if cls is list:
+                return elements
+            return _tag(cls.__name__, elements=elements)
+        finally:
+            self._active.discard(key)
+
+    def array(self, obj):
+        """``obj`` as an ``ndarray`` value (want "array"): dtype, shape and data, whatever its strides."""
+        try:
+            dtype, shape, data = arrays.to_wire(obj)
+        except arrays.UnsupportedArray as exc:
+            raise invalid_value(str(exc)) from None
+        nbytes = data.nbytes if type(data) is memoryview else len(data)
+        return self._binary(_tag("ndarray", dtype=dtype, shape=shape), data, nbytes)
+
+    def _binary(self, wire, data, nbytes):
+        if self._attachment_min is not None and nbytes >= self._attachment_min:
+            wire["attachment"] = len(self.attachments)
+            self.attachments.append(data)
+        else:
+            wire["data"] = base64.b64encode(data).decode("ascii")
+        return wire
+
+    def ref(self, obj):
+        """A ref to ``obj`` (a stream ref for a generator or iterator, however it was asked for)."""
+        cached = self._memo.get(id(obj))
+        if cached is not None:
+            return cached
+        stream_type = _stream_type(obj)
+        ref_id = self._registry.add(self._session_id, obj)
+        self.new_ref_ids.append(ref_id)
+        cls = type(obj)
+        module = cls.__module__ or ""
+        wire = _tag("stream_ref" if stream_type else "ref", id=ref_id, session_id=self._session_id,
+                    python_module=module, library=module.partition(".")[0], type_name=cls.__qualname__,
+                    worker_id=self._worker_id)
+        if stream_type:
+            wire["stream_type"] = stream_type
+        self._memo[id(obj)] = wire
+        return wire
+
+
+_CONTAINERS = (dict, list, tuple, set, frozenset)
+_BY_VALUE_BASES = (int, float, str) + _CONTAINERS
+
+
+def _stream_type(obj):
+    if isinstance(obj, types.GeneratorType):
+        return "generator"
+    return "iterator" if isinstance(obj, collections.abc.Iterator) else None
+
+
+def _numpy_scalar(obj):
+    """numpy scalars travel as the Python number they hold (numpy arrays stay refs)."""
+    cls = type(obj)
+    if cls.__module__ != "numpy" or not hasattr(obj, "item") or getattr(obj, "shape", None) != ():
+        return None
+    value = obj.item()
+    return value if type(value) in (bool, int, float, complex) else None
