@@ -7,7 +7,7 @@ import os
 import sys
 
 from snakebridge_worker import __main__ as worker_main
-from snakebridge_worker import decoder, dispatch, registry
+from snakebridge_worker import decoder, registry, worker
 
 
 def release_session_by_prefix():
@@ -34,12 +34,12 @@ def ttl_never_expires():
 
 def top_level_int_as_float():
     """Top-level ints come back as floats (original defect 6: 6 becomes 6.0)."""
-    respond = dispatch.Worker.respond
+    encode_result = worker.Worker.encode_result
 
     def mangled(self, session_id, value, want):
-        result = respond(self, session_id, value, want)
+        result = encode_result(self, session_id, value, want)
         return float(result) if type(result) is int else result
-    dispatch.Worker.respond = mangled
+    worker.Worker.encode_result = mangled
 
 
 def print_corrupts_protocol():

@@ -9,11 +9,11 @@ from collections import OrderedDict, namedtuple
 from snakebridge_worker import DEFAULTS
 from snakebridge_worker.decoder import DECODERS, Decoder
 from snakebridge_worker.encoder import Encoder
-from snakebridge_worker.values import STOP_ITERATION, Atom
-from snakebridge_worker.dispatch import Worker
-from snakebridge_worker.server import Server
 from snakebridge_worker.errors import BridgeError
 from snakebridge_worker.registry import Registry
+from snakebridge_worker.server import Server
+from snakebridge_worker.values import STOP_ITERATION, Atom
+from snakebridge_worker.worker import Worker
 
 WORKER_ID = "w1"
 

@@ -6,9 +6,9 @@ import sys
 import uuid
 
 from . import DEFAULTS, MIN_PYTHON
-from .dispatch import Worker
 from .registry import Registry
 from .server import Server
+from .worker import Worker
 
 
 def _claim_protocol_streams():
@@ -59,16 +59,6 @@ def _die_with_parent():
         sys.exit(4)
 
 
-def _interrupt_user_code_only(worker):
-    """SIGINT (the driver's cancel) raises KeyboardInterrupt inside user code and is ignored
-    elsewhere: a late cancel must never tear a frame or the registry."""
-    def on_sigint(signum, frame):
-        if worker.interruptible:
-            raise KeyboardInterrupt
-        worker.note_interrupt()
-    signal.signal(signal.SIGINT, on_sigint)
-
-
 def main():
     if sys.version_info < MIN_PYTHON:
         sys.stderr.write(f"snakebridge_worker needs Python >= {'.'.join(map(str, MIN_PYTHON))}, "
@@ -78,7 +68,7 @@ def main():
     _die_with_parent()
     proto_in, proto_out = _claim_protocol_streams()
     worker = Worker(Registry(DEFAULTS), uuid.uuid4().hex)
-    _interrupt_user_code_only(worker)
+    worker.install_sigint_handler()
     return Server(proto_in, proto_out, worker).serve()
 
 

@@ -4,6 +4,7 @@ import itertools
 import json
 import threading
 
+from .callbacks import CallbackError
 from .errors import BridgeError, to_wire
 from .framing import FrameError, read_attachment, read_frame, write_frame
 from .values import longest_string, too_long
@@ -16,16 +17,6 @@ class StreamBroken(BaseException):
     def __init__(self, status):
         super().__init__(status)
         self.status = status
-
-
-class CallbackError(Exception):
-    """The Java callback threw. Python code may catch it; uncaught, it reaches the Java caller with
-    the original Java exception as its cause."""
-
-    def __init__(self, java_type, message, java_error_id):
-        super().__init__(f"{java_type}: {message}")
-        self.java_type = java_type
-        self.java_error_id = java_error_id
 
 
 class Server:
@@ -51,7 +42,7 @@ class Server:
         """(request, attachments) of the next message, None at EOF. ``request`` is the decoded JSON,
         or a BridgeError for a frame that is not JSON (MSG-3: answered, and the loop goes on)."""
         limits = self.worker.limits
-        payload = self._guard(read_frame, self._in, limits["max_frame_bytes"])
+        payload = self._read_or_fail_stream(read_frame, self._in, limits["max_frame_bytes"])
         if payload is None:
             return None
         try:
@@ -68,7 +59,7 @@ class Server:
             # Without a trustworthy count the next frame cannot be found: say why, then close (ATT-3).
             self._fail_stream("protocol", f"attachments must be an integer from 0 to "
                                           f"max_attachments={limits['max_attachments']}, got {count!r}")
-        attachments = [self._guard(read_attachment, self._in, limits["max_frame_bytes"]) for _ in range(count)]
+        attachments = [self._read_or_fail_stream(read_attachment, self._in, limits["max_frame_bytes"]) for _ in range(count)]
         if len(payload) > limits["max_string_length"]:  # only a frame this large can hold a string too long
             length = longest_string(_values_of(request), limits["max_string_length"])
             if length is not None:
@@ -77,7 +68,8 @@ class Server:
                 return error, ()
         return request, attachments
 
-    def _guard(self, read, *args):
+    def _read_or_fail_stream(self, read, *args):
+        """``read(*args)``; a frame that cannot be read fails the stream (the peer is told why)."""
         try:
             return read(*args)
         except FrameError as exc:
@@ -139,7 +131,7 @@ class Server:
         cid = next(self._cids)
         request = {"op": "callback", "cid": cid, "session_id": callback.session_id, "callback_id": callback.callback_id,
                    "args": encoder.encode(list(args)), "kwargs": encoder.encode(kwargs)}
-        with worker.framework_code():
+        with worker.uninterruptible():
             self.send(request, encoder.attachments)
             while True:
                 message = self._next_message()

@@ -1,0 +1,192 @@
+"""The Worker: what this process tracks while it handles requests. The requests in flight, innermost
+last (a callback nests the requests the client sends meanwhile), the SIGINT gate that lets a cancel
+interrupt user code and nothing else, and the encoders and decoders the ops work with."""
+import contextlib
+import signal
+import sys
+
+from . import DEFAULTS
+from .callbacks import Callback
+from .decoder import Decoder
+from .encoder import Encoder
+from .errors import BridgeError
+from .fields import ref_ids
+from .ops import OPS
+
+_LIMITS = ("max_frame_bytes", "max_nesting_depth", "max_int_digits", "max_string_length", "max_attachments")
+
+
+class Worker:
+    """Executes requests for every session that this process serves."""
+
+    def __init__(self, registry, worker_id, defaults=DEFAULTS):
+        self.registry = registry
+        self.worker_id = worker_id
+        self.defaults = defaults
+        self.limits = {}
+        self.adopt_limits({k: defaults[k] for k in _LIMITS})
+        self.attachment_min = None  # set at the handshake if the client reads attachments (ATT-1)
+        self._requests = []  # the requests being handled, innermost last (callbacks nest them)
+        self.handshaken = False
+        self.interruptible = False  # True only while user code runs: SIGINT raises KeyboardInterrupt there
+        self._interrupt_pending = False  # a SIGINT that came while a callback's frames were in flight
+        self._uninterruptible_depth = 0
+        self.last_result_refs = None  # (session id, ref ids) of the latest encoded result
+        self.server = None  # set by the Server; callbacks talk to the client through it
+
+    # -- requests ---------------------------------------------------------------------------------
+    def handle(self, request, attachments=()):
+        """Returns (result, attachments of the response) of one request, or raises; ``request``
+        is a decoded JSON object and ``attachments`` the frames that followed it. Callbacks that
+        arrived with the request die when it ends (CB-4)."""
+        state = _Request(attachments)
+        self._requests.append(state)
+        try:
+            return self._dispatch(request), state.attachments_out
+        finally:
+            self._requests.pop()
+            for callback in state.callbacks:
+                callback.live = False
+
+    def _dispatch(self, request):
+        """Checks the envelope (op, handshake first, session id), then runs the op."""
+        self.last_result_refs = None
+        op = request.get("op")
+        # "in", not OPS.get(op): CPython 3.11 calls a method of an imported name through a new bound method.
+        if type(op) is not str or op not in OPS:
+            raise BridgeError("protocol", f"unknown op {op!r}; known ops: {', '.join(sorted(OPS))}")
+        handler = OPS[op]
+        if not self.handshaken and op != "handshake":
+            raise BridgeError("protocol", "the first request must be a handshake")
+        if handler.session_scoped:
+            session_id = request.get("session_id")
+            if type(session_id) is not str or not session_id:
+                raise BridgeError("protocol", f"op {op!r} needs a non-empty string session_id")
+            release = request.get("release")
+            if release:
+                # Ids the client's GC backstop enqueued ride on the next request: no extra round trip.
+                self.registry.release(session_id, ref_ids(release, "release"), strict=False)
+            self.registry.expire_all()
+            return handler(self, request, session_id)
+        return handler(self, request)
+
+    def current_request(self):
+        return self._requests[-1]
+
+    def new_callback(self, session_id, callback_id, arity):
+        """A Java callback that arrived in the current request, and dies with it."""
+        if type(callback_id) is not str or not callback_id or type(arity) is not int:
+            raise BridgeError("invalid_value", "a callback needs a string ref_id and an integer arity")
+        if not self._requests:
+            raise BridgeError("invalid_value", "a callback can only arrive with a request")
+        callback = Callback(self, session_id, callback_id, arity)
+        self._requests[-1].callbacks.append(callback)
+        return callback
+
+    def adopt_limits(self, limits):
+        """Limits for the rest of the connection: the defaults, then the client's (HS-5). Python's own
+        guard on int/str conversions follows max_int_digits."""
+        self.limits.update(limits)
+        if hasattr(sys, "set_int_max_str_digits"):
+            sys.set_int_max_str_digits(self.limits["max_int_digits"])
+
+    # -- the SIGINT gate: a cancel interrupts user code only ----------------------------------------
+    def install_sigint_handler(self):
+        """SIGINT (the driver's cancel) raises KeyboardInterrupt inside user code and is ignored
+        elsewhere: a late cancel must never tear a frame or the registry."""
+        signal.signal(signal.SIGINT, self._on_sigint)
+
+    def _on_sigint(self, signum, frame):
+        if self.interruptible:
+            raise KeyboardInterrupt
+        if self._uninterruptible_depth:
+            self._interrupt_pending = True  # for the user code this callback returns to
+
+    def run_user_code(self, fn, *args, **kwargs):
+        """Runs ``fn`` where a cancel (SIGINT) may interrupt: resolving names (imports), the call
+        itself, attribute access. The worker's own bookkeeping and framing are never interrupted.
+        (A plain function, not a context manager: it is on every request's path.)"""
+        outer = self.interruptible
+        self.interruptible = True
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.interruptible = outer
+
+    @contextlib.contextmanager
+    def uninterruptible(self):
+        """The worker's own work inside user code (a callback's frames): not interruptible, but a
+        SIGINT that comes meanwhile is raised as soon as user code resumes, so no cancel is lost."""
+        outer = self.interruptible
+        self.interruptible = False
+        self._uninterruptible_depth += 1
+        try:
+            yield
+        finally:
+            self._uninterruptible_depth -= 1
+            self.interruptible = outer
+        if outer and self._interrupt_pending:
+            self._interrupt_pending = False
+            raise KeyboardInterrupt
+
+    # -- values -------------------------------------------------------------------------------------
+    def decoder(self, session_id, attachments=None):
+        """Decodes values of the request being handled (its attachments and, in a batch, its
+        promises), or of a callback reply's ``attachments``."""
+        request = self._requests[-1] if self._requests else _Request(())
+        return Decoder(self.registry, session_id, self.worker_id, self.limits["max_nesting_depth"],
+                       lambda callback_id, arity: self.new_callback(session_id, callback_id, arity),
+                       request.attachments_in if attachments is None else attachments,
+                       request.promises if attachments is None else None, self.limits["max_string_length"])
+
+    def encoder(self, session_id, attachments=None):
+        """Encodes into ``attachments``, or into those of the response being built."""
+        if attachments is None:
+            attachments = self._requests[-1].attachments_out if self._requests else []
+        return Encoder(self.registry, session_id, self.worker_id, self.limits["max_nesting_depth"], self.attachment_min,
+                       attachments, self.limits["max_string_length"])
+
+    def encode_result(self, session_id, value, want):
+        """An op's result as the response carries it, in the form ``want`` asks; remembers the
+        refs it made (``last_result_refs``) and, in a batch, the value itself for later promises."""
+        if self._requests:
+            self._requests[-1].value = value  # a later call of a batch may use it (promise)
+        if want == "none":
+            return None
+        cls = type(value)
+        if want == "value" and ((cls is str and len(value) <= self.limits["max_string_length"])
+                                or cls is int or cls is bool or value is None
+                                or (cls is float and value - value == 0)):  # finite floats only
+            self.last_result_refs = None
+            return value  # a scalar is its own encoding: no encoder needed
+        encoder = self.encoder(session_id)
+        self.last_result_refs = (session_id, encoder.new_ref_ids)
+        try:
+            if want == "ref":
+                return encoder.ref(value)
+            if want == "array":
+                return encoder.array(value)
+            return encoder.encode(value)
+        except BaseException:
+            self.rollback_last_result()
+            raise
+
+    def rollback_last_result(self):
+        """Forgets the refs of a result that never reached the client."""
+        if self.last_result_refs is not None:
+            session_id, new_ref_ids = self.last_result_refs
+            self.registry.discard(session_id, new_ref_ids)
+            self.last_result_refs = None
+
+
+class _Request:
+    """What the worker tracks for one request while it is handled."""
+
+    __slots__ = ("attachments_in", "attachments_out", "callbacks", "promises", "value")
+
+    def __init__(self, attachments_in):
+        self.attachments_in = attachments_in  # the attachment frames it brought (ATT-1)
+        self.attachments_out = []  # the attachments its response carries
+        self.callbacks = []  # the callbacks it brought (CB-4)
+        self.promises = None  # in a batch: the Python result of each earlier call (BATCH-2)
+        self.value = None  # the Python object its op produced, before encoding
