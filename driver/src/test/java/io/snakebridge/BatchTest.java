@@ -74,7 +74,7 @@ class BatchTest extends SharedWorkerTest {
         Promise fine = batch.call("sb_fixtures.apply", (Function<Object, Object>) x -> x + "!", "ok");
         batch.execute();
         assertThat(failed.error()).isInstanceOfSatisfying(PythonException.class, e -> {
-            assertThat(e.pythonType()).isEqualTo("snakebridge_worker.server.CallbackError");
+            assertThat(e.pythonType()).isEqualTo("snakebridge_worker.callbacks.CallbackError");
             assertThat(e.getCause()).isSameAs(original);
         });
         assertThat(dependent.error()).isInstanceOf(DependencyFailedException.class).cause().isSameAs(failed.error());

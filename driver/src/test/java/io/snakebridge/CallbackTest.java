@@ -74,7 +74,7 @@ class CallbackTest extends SharedWorkerTest {
             throw original;
         };
         assertThatThrownBy(() -> py.call("sb_fixtures.apply", failing, 1)).isInstanceOfSatisfying(PythonException.class, e -> {
-            assertThat(e.pythonType()).isEqualTo("snakebridge_worker.server.CallbackError");
+            assertThat(e.pythonType()).isEqualTo("snakebridge_worker.callbacks.CallbackError");
             assertThat(e.getCause()).isSameAs(original);
         });
     }
