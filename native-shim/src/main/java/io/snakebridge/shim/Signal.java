@@ -1,6 +1,6 @@
 package io.snakebridge.shim;
 
-/** The POSIX signals the shim sends to a worker (Linux numbering). */
+/** The POSIX signals the shim sends to a worker (Linux numbering). Public: {@link WorkerProcess#signal} takes one. */
 public enum Signal {
     /** Raises KeyboardInterrupt inside the running Python call. */
     INT(2),

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One supervised worker process: spawn, protocol streams, stderr capture, signals, shutdown.
- * Knows nothing of the protocol.
+ * Knows nothing of the protocol. Public: it is its own artifact, used by the driver's child-process
+ * transport and by the conformance suite's protocol client.
  */
 public final class WorkerProcess implements AutoCloseable {
     // One logger for all workers (the pid is in every line): a logger per pid would never be freed.
