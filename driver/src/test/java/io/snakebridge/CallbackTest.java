@@ -111,6 +111,18 @@ class CallbackTest extends SharedWorkerTest {
     }
 
     @Test
+    void aCallbackErrorTooLargeToSendBreaksTheConnectionInsteadOfLeavingTheWorkerWaiting() {
+        try (WorkerConnection own = Workers.connect(Workers.config().maxFrameBytes(4096))) {
+            Supplier<String> failsLoudly = () -> {
+                throw new IllegalStateException("x".repeat(10_000)); // its error reply is past one frame too
+            };
+            assertThatThrownBy(() -> own.call("sb_fixtures.apply", failsLoudly)).isInstanceOfSatisfying(ProtocolException.class,
+                    e -> assertThat(e.sqlState()).startsWith("08"));
+            assertThat(own.isClosed()).isTrue();
+        }
+    }
+
+    @Test
     void cancelStillWorksDuringACallbackHeavyCall() {
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
         try (WorkerConnection own = Workers.connect()) {
