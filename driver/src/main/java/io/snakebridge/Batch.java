@@ -9,7 +9,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * Many calls in one round trip (PROTOCOL.md BATCH-*). Calls run in order in the worker; a
@@ -153,7 +152,8 @@ public final class Batch {
      * Completes every promise from the batch's response: each with its own result or error; a
      * dependency failure gets the failed call's error as its cause.
      */
-    Void complete(Message response, ConnectionValues values, Function<JsonNode, BridgeException> errorFrom) {
+    Void complete(Message response) {
+        ConnectionValues values = connection.values();
         JsonNode results = response.result().path("values");
         JsonNode errors = response.result().path("errors");
         if (!results.isArray() || results.size() != promises.size() || !errors.isObject()) {
@@ -166,7 +166,7 @@ public final class Batch {
                 promise.complete(values.value(results.get(i), response));
                 continue;
             }
-            BridgeException error = errorFrom.apply(errorNode);
+            BridgeException error = connection.executor().errorFrom(errorNode);
             if (error instanceof DependencyFailedException) {
                 int failed = ((DependencyFailedException) error).failedIndex();
                 if (failed >= 0 && failed < i) {

@@ -1,11 +1,13 @@
 package io.snakebridge;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import io.snakebridge.internal.ApiCodec;
 import io.snakebridge.internal.Message;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongFunction;
 
 /**
  * Values as one connection sends and reads them: its refs (a handle made here is usable only on its
@@ -78,7 +80,7 @@ class ConnectionValues implements ValueCodec.Handles, ApiCodec {
     }
 
     @Override
-    public BridgeException error(JsonNode error, java.util.function.LongFunction<Throwable> callbackThrown) {
+    public BridgeException error(JsonNode error, LongFunction<Throwable> callbackThrown) {
         return Errors.fromWire(error, callbackThrown);
     }
 
@@ -97,7 +99,7 @@ class ConnectionValues implements ValueCodec.Handles, ApiCodec {
     /** One value of a message, with one handle per ref id (the worker sends one ref per object). */
     PyValue value(JsonNode value, Message message) {
         MessageValues in = new MessageValues(message.attachments());
-        Object raw = ValueDecoder.decode(value == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : value, in);
+        Object raw = ValueDecoder.decode(value == null ? NullNode.getInstance() : value, in);
         return new PyValue(raw, in.refs == null ? List.of() : List.copyOf(in.refs.values()));
     }
 

@@ -65,7 +65,6 @@ final class ValueCodec {
         }
     }
 
-
     /** A call of a function by dotted name, its arguments encoded with {@code handles}. */
     static Request call(String function, List<?> args, Map<String, ?> kwargs, Request.Want want, Handles handles) {
         return Request.call(function, encode(args, handles), kwargs.isEmpty() ? null : encode(kwargs, handles), want);

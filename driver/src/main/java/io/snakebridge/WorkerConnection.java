@@ -100,7 +100,7 @@ final class WorkerConnection implements BridgeConnection {
                     + "(the connection was reset or returned to its pool); a batch runs only in its own session");
         }
         requireCapability("batch", "a batch");
-        executor.execute(Request.batch(batch.encode()), response -> batch.complete(response, values, executor::errorFrom));
+        executor.execute(Request.batch(batch.encode()), batch::complete);
     }
 
     /** Refuses, without a round trip, what the worker did not declare it can do (PROTOCOL.md HS-4). */
