@@ -6,6 +6,7 @@ import math
 import types
 
 from . import DEFAULTS, SCHEMA_VERSION, arrays
+from .policy import OPEN
 from .values import SCHEMA, STOP_ITERATION, TYPE, Atom, invalid_value, too_long
 
 
@@ -20,12 +21,13 @@ class Encoder:
     them back if the result as a whole cannot be sent."""
 
     __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "_memo", "_active", "new_ref_ids",
-                 "attachments", "_attachment_min", "_max_string")
+                 "attachments", "_attachment_min", "_max_string", "_policy")
 
     def __init__(self, registry, session_id, worker_id, max_depth, attachment_min=None, attachments=None,
-                 max_string_length=DEFAULTS["max_string_length"]):
+                 max_string_length=DEFAULTS["max_string_length"], policy=OPEN):
         """``attachment_min``: binary payloads of at least this many bytes travel as attachments
-        (ATT-*); None where the client cannot read attachments, so everything is inline base64."""
+        (ATT-*); None where the client cannot read attachments, so everything is inline base64.
+        ``policy``: the session's module policy, which every object it makes a ref to must be within."""
         self._registry = registry
         self._session_id = session_id
         self._worker_id = worker_id
@@ -37,6 +39,7 @@ class Encoder:
         self.attachments = [] if attachments is None else attachments
         self._attachment_min = attachment_min
         self._max_string = max_string_length
+        self._policy = policy
 
     def encode(self, obj, depth=0):
         cls = type(obj)
@@ -122,6 +125,7 @@ class Encoder:
         cached = self._memo.get(id(obj))
         if cached is not None:
             return cached
+        self._policy.check_object(obj)
         stream_type = _stream_type(obj)
         ref_id = self._registry.add(self._session_id, obj)
         self.new_ref_ids.append(ref_id)

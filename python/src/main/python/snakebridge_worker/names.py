@@ -19,6 +19,8 @@ def resolve(owner, dotted, policy):
     parts = dotted.split(".")
     if owner is None:
         head, parts = parts[0], parts[1:]
+        if checked:
+            policy.check_attribute(None, head)
         if head in _BUILTINS:
             if checked:
                 policy.check_module("builtins")
@@ -33,7 +35,7 @@ def resolve(owner, dotted, policy):
         policy.check_object(owner)
     for part in parts:
         if checked:
-            policy.check_attribute(part)
+            policy.check_attribute(owner, part)
         try:
             owner = getattr(owner, part)
         except AttributeError:

@@ -155,9 +155,10 @@ def apply(worker, request, session_id):
         raise BridgeError("protocol", "action 'exit' takes no arguments or a Java exception's [type, message]")
     target = target_of(worker, request, session_id)
     policy = worker.registry.policy(session_id)
-    policy.check_object(target)
+    policy.check_instance(target)
+    if action in ("setitem", "delitem"):
+        policy.check_mutable(target)
     result = worker.run_user_code(fn, target, *args)
-    policy.check_object(result)
     return worker.encode_result(session_id, result, want(request))
 
 
@@ -180,7 +181,8 @@ def _set(owner, owner_path, attr, value, policy):
         owner = resolve(owner, owner_path, policy)
     else:
         policy.check_object(owner)
-    policy.check_attribute(attr)
+    policy.check_attribute(owner, attr)
+    policy.check_mutable(owner)
     setattr(owner, attr, value)
 
 

@@ -1,11 +1,53 @@
-"""A session's module policy (PROTOCOL.md POL-1): which modules its requests may reach by name.
+"""A session's module policy (PROTOCOL.md POL-*): which modules its requests may reach and call.
 
-It confines the names a request resolves and the attributes it walks, so an application that builds
-call names from user input can stay within a few modules. It is not a sandbox: an allowed function
-can do whatever Python can."""
-from types import ModuleType
+What a policy promises, once a session has one (allow or deny list):
+- a request resolves no name, walks no attribute and calls nothing outside the policy;
+- every module, class and callable a request reaches (by name, by attribute, by ref or by promise)
+  is judged by the module that *defines* it, not by the name it was reached through:
+  ``statistics.reduce`` is ``functools.reduce``, ``io.open`` is also ``builtins.open``, and a C
+  module counts as its Python face (``posix`` is ``os``, ``_functools`` is ``functools``);
+- no ``_private`` or ``__dunder__`` name, and no interpreter internals (frames, generators'
+  ``gi_frame``, tracebacks, code), can be walked: they lead around any policy;
+- modules and classes cannot be changed (``set_attr``, item assignment), so one request cannot
+  plant code that a later one calls through an allowed name.
+
+It does not promise a sandbox: an allowed function can do whatever Python can, and a deny list can
+only refuse the modules it names (``asyncio`` can spawn processes without ``subprocess``): confine
+with an allow list."""
+import builtins
+import sys
+from types import (BuiltinFunctionType, ClassMethodDescriptorType, CodeType, FunctionType, FrameType,
+                   GeneratorType, CoroutineType, AsyncGeneratorType, MethodDescriptorType, MethodType,
+                   MethodWrapperType, ModuleType, TracebackType, WrapperDescriptorType)
 
 from .errors import BridgeError
+
+# Attributes of interpreter internals that reach frames, and through them any module's globals and
+# the builtins. Refused on any object, whatever its type claims to be.
+_INTERNALS = frozenset(
+    "gi_frame gi_code gi_yieldfrom gi_running gi_suspended "
+    "cr_frame cr_code cr_await cr_origin cr_running cr_suspended "
+    "ag_frame ag_code ag_await ag_running "
+    "f_back f_builtins f_globals f_locals f_code f_trace f_lasti f_lineno f_trace_lines f_trace_opcodes "
+    "tb_frame tb_next tb_lasti tb_lineno".split())
+# Objects none of whose attributes a request may walk.
+_INTERNAL_TYPES = (FrameType, TracebackType, CodeType, GeneratorType, CoroutineType, AsyncGeneratorType)
+
+# C modules and private twins judged as the module they serve.
+_ALIASES = {"posix": "os", "nt": "os", "_posixsubprocess": "subprocess", "asyncio.subprocess": "subprocess",
+            "_io": "io", "_collections_abc": "collections.abc", "_thread": "threading", "_sre": "re",
+            "_frozen_importlib": "importlib", "_frozen_importlib_external": "importlib", "_imp": "importlib"}
+_STDLIB = getattr(sys, "stdlib_module_names", frozenset())
+
+# The plain value types: their methods (list.append, str.split...) are as harmless as the values,
+# except the two that walk attributes of their arguments ("{0.__globals__}".format(f)).
+_VALUE_TYPES = frozenset({str, bytes, bytearray, int, float, complex, bool, list, tuple, dict, set, frozenset,
+                          range, slice, memoryview})
+_ATTRIBUTE_WALKING_METHODS = frozenset({"format", "format_map"})
+_HARMLESS = ()  # the homes of a value type's method: judged by nothing
+
+# What the builtins module hands out (open, eval, exec...): denying builtins denies them under any name.
+_BUILTIN_IDS = frozenset(id(v) for v in vars(builtins).values() if callable(v))
 
 
 class ModulePolicy:
@@ -30,28 +72,113 @@ class ModulePolicy:
 
     def check_module(self, name):
         """Before any import of ``name``: refuses a module outside the policy."""
-        if self.active and not self._permits(name):
-            raise BridgeError("policy_denied", f"module {name!r} is outside this session's module policy "
-                                               f"(allow {list(self.allow) or 'all'}, deny {list(self.deny)})", module=name)
+        if self.active and self._refusal((name,)) is not None:
+            raise self._denied(f"module {name!r}", name)
 
     def check_object(self, obj):
-        """A module reached by attribute (``shutil.os``) or held by a ref counts as its own name."""
-        if self.active and isinstance(obj, ModuleType):
-            self.check_module(obj.__name__)
+        """Refuses a module, class or callable whose defining module is outside the policy: what a
+        request reaches, whatever name it used. Plain data is judged by nothing."""
+        if self.active:
+            homes = _homes(obj)
+            refused = self._refusal(homes) if homes else None
+            if refused is not None:
+                raise self._denied(f"{_describe(obj)} (defined in {homes[0]!r})", refused)
 
-    def check_attribute(self, name):
-        """Dunder attributes (``__globals__``, ``__builtins__``, ``__subclasses__``...) lead around any
-        module policy, so a session with one may not walk them."""
-        if self.active and name.startswith("__"):
-            raise BridgeError("policy_denied", f"attribute {name!r} is not reachable under a module policy", module=None)
+    def check_instance(self, obj):
+        """Before a protocol action (len, item access, with...) runs the special methods of ``obj``'s
+        class: that class must be within the policy, unless it is a plain value type."""
+        if self.active and type(obj) not in _VALUE_TYPES:
+            self.check_object(type(obj))
 
-    def _permits(self, name):
-        if any(_within(name, root) for root in self.deny):
-            return False
-        return not self.allow or any(_within(name, root) for root in self.allow)
+    def check_attribute(self, owner, name):
+        """Refuses a name (``owner`` None) or an attribute step that leads around any policy: a ``_private`` or ``__dunder__``
+        name, an interpreter internal (``gi_frame``, ``f_globals``, ``tb_frame``...), or any
+        attribute of a frame, generator, coroutine, traceback or code object. ``__call__`` is how a
+        client calls an object it holds a ref to; it is judged as that object."""
+        if self.active and ((name.startswith("_") and name != "__call__") or name in _INTERNALS
+                            or isinstance(owner, _INTERNAL_TYPES)):
+            what = f"name {name!r}" if owner is None else f"attribute {name!r} of {_describe(owner)}"
+            raise BridgeError("policy_denied", f"{what} is not reachable under a module policy "
+                                               "(private names and interpreter internals lead around it)", module=None)
+
+    def check_mutable(self, owner):
+        """Refuses changing a module or a class: that would plant code behind an allowed name."""
+        if self.active and isinstance(owner, (ModuleType, type)):
+            raise BridgeError("policy_denied", f"{_describe(owner)} cannot be changed under a module policy",
+                              module=owner.__name__ if isinstance(owner, ModuleType) else owner.__module__)
+
+    def _refusal(self, homes):
+        """None if objects with these homes may be used, else the module name that refuses them:
+        a denied one, or (with an allow list that allows none of them) the defining one. Each home counts
+        under its own name and its alias, so a deny of ``os`` covers ``posix``."""
+        names = [form for home in homes for form in _forms(home)]
+        for name in names:
+            if any(_within(name, root) for root in self.deny):
+                return name
+        if self.allow and not any(_within(name, root) for name in names for root in self.allow):
+            return _forms(homes[0])[-1]
+        return None
+
+    def _denied(self, what, module):
+        return BridgeError("policy_denied", f"{what} is outside this session's module policy "
+                                            f"(allow {list(self.allow) or 'all'}, deny {list(self.deny)})", module=module)
 
 
 OPEN = ModulePolicy()
+
+
+def _homes(obj):
+    """The module names an object counts as: its defining module, plus ``builtins`` for what the
+    builtins module hands out. () for plain data and for a value type's method."""
+    if isinstance(obj, ModuleType):
+        return (obj.__name__,)
+    if isinstance(obj, type):
+        return (obj.__module__ or "?",)
+    if not callable(obj):
+        return ()
+    cls = type(obj)
+    if cls is MethodType:
+        return _homes(obj.__func__)
+    if cls is BuiltinFunctionType:  # a C function, or a C method bound to its object
+        owner = obj.__self__
+        if owner is None or isinstance(owner, ModuleType):
+            home = obj.__module__ or (owner.__name__ if owner is not None else "?")
+            return (home, "builtins") if id(obj) in _BUILTIN_IDS else (home,)
+        if isinstance(owner, type):
+            return _homes(owner)
+        return _method_homes(type(owner), obj.__name__)
+    if cls is MethodWrapperType:
+        if obj.__name__ == "__call__":
+            return _homes(obj.__self__)
+        return _method_homes(type(obj.__self__), obj.__name__)
+    if cls in (MethodDescriptorType, ClassMethodDescriptorType, WrapperDescriptorType):
+        return _method_homes(obj.__objclass__, obj.__name__)
+    if cls is FunctionType:
+        return (obj.__module__ or "?",)
+    return _homes(cls)  # a callable instance (functools.partial, a numpy ufunc...) counts as its class
+
+
+def _method_homes(owner_type, name):
+    if owner_type in _VALUE_TYPES and name not in _ATTRIBUTE_WALKING_METHODS:
+        return _HARMLESS
+    return _homes(owner_type)
+
+
+def _forms(name):
+    """A module's own name and the name of the module it is a C twin or alias of."""
+    alias = _ALIASES.get(name)
+    if alias is None:
+        head, dot, rest = name.partition(".")
+        if head.startswith("_") and head[1:] in _STDLIB:
+            alias = head[1:] + dot + rest  # _functools -> functools, _json -> json
+    return (name,) if alias is None else (name, alias)
+
+
+def _describe(obj):
+    if isinstance(obj, ModuleType):
+        return f"module {obj.__name__!r}"
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    return f"{type(obj).__name__} {name!r}" if type(name) is str else f"a {type(obj).__name__}"
 
 
 def _within(name, root):

@@ -144,11 +144,14 @@ class Worker:
         if attachments is None:
             attachments = self._requests[-1].attachments_out if self._requests else []
         return Encoder(self.registry, session_id, self.worker_id, self.limits["max_nesting_depth"], self.attachment_min,
-                       attachments, self.limits["max_string_length"])
+                       attachments, self.limits["max_string_length"], self.registry.policy(session_id))
 
     def encode_result(self, session_id, value, want):
         """An op's result as the response carries it, in the form ``want`` asks; remembers the
-        refs it made (``last_result_refs``) and, in a batch, the value itself for later promises."""
+        refs it made (``last_result_refs``) and, in a batch, the value itself for later promises.
+        Under a module policy the value must be within it however it travels: as a ref, or as a
+        promise that a later call of a batch passes on (POL-3)."""
+        self.registry.policy(session_id).check_object(value)
         if self._requests:
             self._requests[-1].value = value  # a later call of a batch may use it (promise)
         if want == "none":

@@ -38,6 +38,75 @@ class ModulePolicyTest {
         }
     }
 
+    /** The README's example policy, against each escape a security review reproduced through it. */
+    private static BridgeConfig.Builder readmeExample(String... more) {
+        List<String> allowed = new java.util.ArrayList<>(List.of("math", "statistics"));
+        allowed.addAll(List.of(more));
+        return Workers.config().allowModules(allowed.toArray(String[]::new));
+    }
+
+    @Test
+    void reexportedNamesAreJudgedByTheModuleThatDefinesThem() {
+        try (WorkerConnection py = Workers.connect(readmeExample())) {
+            assertRefused(() -> py.call("statistics.reduce", List.of(1, 2)), "functools");
+            assertRefused(() -> py.getAttr("statistics.mul"), "operator");
+            assertRefused(() -> py.callRef("statistics.Counter"), "collections");
+            assertRefused(() -> py.call("statistics._fail_neg", List.of(1)), null); // private names lead anywhere
+            assertThat(py.call("statistics.sqrt", 16.0).asDouble()).isEqualTo(4.0);  // math.sqrt: allowed
+            assertThat(py.call("statistics.median", List.of(3, 1, 2)).asLong()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aGeneratorCannotBeWalkedToItsFrameAndTheBuiltins() {
+        try (WorkerConnection py = Workers.connect(readmeExample("ast"));
+             RefHandle tree = py.callRef("ast.parse", "1");
+             RefHandle walk = py.callRef("ast.walk", tree)) {
+            assertRefused(() -> walk.getAttr("gi_frame"), null);
+            assertRefused(() -> walk.getAttr("gi_frame.f_builtins"), null);
+            assertRefused(() -> walk.callRef("gi_frame.f_builtins.get", "eval"), null);
+        }
+    }
+
+    @Test
+    void modulesAndClassesCannotBeChangedSoNoCodeIsPlantedBehindAnAllowedName() {
+        try (WorkerConnection py = Workers.connect(readmeExample());
+             RefHandle statistics = py.getAttr("statistics").asRef();
+             RefHandle normalDist = py.getAttr("statistics.NormalDist").asRef()) {
+            assertRefused(() -> statistics.setAttr("median", 0), "statistics");
+            assertRefused(() -> normalDist.setAttr("cdf", 0), "statistics");
+            assertThat(py.call("statistics.median", List.of(1, 2, 3)).asLong()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void theSameEscapesInsideOneBatchAreRefused() {
+        try (WorkerConnection py = Workers.connect(readmeExample("ast"))) {
+            Batch batch = py.batch();
+            Promise tree = batch.callRef("ast.parse", "1");
+            Promise walk = batch.callRef("ast.walk", tree);
+            Promise frame = batch.getAttr(walk, "gi_frame");
+            Promise reduce = batch.call("statistics.reduce", List.of(1, 2));
+            Promise median = batch.call("statistics.median", List.of(5, 1, 3));
+            batch.execute();
+            assertRefused(frame::get, null);
+            assertRefused(reduce::get, "functools");
+            assertThat(median.get().asLong()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aDenyListCoversCTwinsAndWhatTheBuiltinsHandOut() {
+        try (WorkerConnection py = Workers.connect(Workers.config().denyModules("os", "subprocess", "builtins"))) {
+            assertRefused(() -> py.call("posix.getcwd"), "posix");
+            assertRefused(() -> py.call("shutil.os.getcwd"), "os");
+            assertRefused(() -> py.callRef("io.open", "/dev/null"), "builtins");
+            assertRefused(() -> py.getAttr("asyncio.create_subprocess_shell"), "subprocess");
+            assertRefused(() -> py.getAttr("_posixsubprocess.fork_exec"), null);
+            assertThat(py.call("math.floor", 2.5).asLong()).isEqualTo(2);
+        }
+    }
+
     @Test
     void denyWinsOverAllowAndCoversSubmodules() {
         try (WorkerConnection py = Workers.connect(Workers.config().allowModules("xml", "math").denyModules("xml.dom"))) {

@@ -78,13 +78,71 @@ class SessionConformanceTest extends WorkerConformance {
         error(call(s1, "len", "x"), "policy_denied");
         error(call(s1, "json.codecs.lookup", "utf-8"), "policy_denied");
         error(call(s1, "json.decoder.JSONDecoder"), "policy_denied");
-        error(worker.request("get_attr", s1, fields("name", "json.dumps.__globals__")), "policy_denied");
         assertThat(ok(worker.request("call", s2, fields("function", "eval", "args", List.of("'tabnanny' in __import__('sys').modules"))))
                 .asBoolean()).as("refused before import").isFalse();
         ok(worker.request("reset_session", s1, Map.of("new_session_id", s1 + "-after")));
         error(call(s1 + "-after", "tabnanny.check", "x"), "policy_denied");
         error(worker.request("open_session", s1, Map.of("limits", Map.of(), "policy", Map.of("allow_modules", List.of("os; x")))),
                 "invalid_argument");
+    }
+
+    private void openWithPolicy(String session, List<String> allow, List<String> deny) {
+        ok(worker.request("open_session", session, Map.of("limits", Map.of(),
+                "policy", Map.of("allow_modules", allow, "deny_modules", deny))));
+    }
+
+    private JsonNode refTo(String session, String name) {
+        return ok(worker.request("get_attr", session, fields("name", name, "want", "ref")));
+    }
+
+    @Test
+    @Tag("optional")
+    @Requirement("POL-2")
+    void aModulePolicyRefusesPrivateNamesDundersAndInterpreterInternals() {
+        assumeCapability("module_policy");
+        openWithPolicy(s1, List.of("json", "ast"), List.of());
+        error(worker.request("get_attr", s1, fields("name", "json.dumps.__globals__")), "policy_denied");
+        error(worker.request("get_attr", s1, fields("name", "json._default_encoder")), "policy_denied");
+        JsonNode tree = ok(callWith(s1, "ast.parse", List.of("1"), Map.of(), "ref"));
+        JsonNode walk = ok(callWith(s1, "ast.walk", List.of(tree), Map.of(), "ref"));
+        for (String internal : List.of("gi_frame", "gi_frame.f_builtins", "gi_code")) {
+            error(worker.request("get_attr", s1, fields("object", walk, "name", internal)), "policy_denied");
+        }
+        JsonNode dumps = refTo(s1, "json.dumps");
+        assertThat(ok(worker.request("call_method", s1, fields("object", dumps, "method", "__call__", "args", List.of(List.of(1)))))
+                .asText()).as("__call__ calls an object held by a ref").isEqualTo("[1]");
+    }
+
+    @Test
+    @Tag("optional")
+    @Requirement("POL-3")
+    void aModulePolicyJudgesWhatARequestReachesByTheModuleThatDefinesIt() {
+        assumeCapability("module_policy");
+        openWithPolicy(s1, List.of("math", "statistics", "operator"), List.of());
+        assertThat(error(call(s1, "statistics.reduce", List.of(1, 2)), "policy_denied").path("details").path("module").asText())
+                .isEqualTo("functools");
+        error(worker.request("get_attr", s1, fields("name", "statistics.Counter")), "policy_denied");
+        assertThat(ok(call(s1, "statistics.sqrt", 9.0)).asDouble()).as("math.sqrt, re-exported: allowed").isEqualTo(3.0);
+        JsonNode getter = ok(callWith(s1, "operator.attrgetter", List.of("reduce"), Map.of(), "ref"));
+        error(worker.request("call_method", s1, fields("object", getter, "method", "__call__", "args",
+                List.of(refTo(s1, "statistics")))), "policy_denied"); // a result outside the policy makes no ref
+        assertThat(liveRefs(s1)).isEqualTo(2);
+        openWithPolicy(s2, List.of(), List.of("os", "subprocess", "builtins"));
+        error(call(s2, "posix.getcwd"), "policy_denied");
+        error(call(s2, "io.open", "/dev/null"), "policy_denied");
+        error(worker.request("get_attr", s2, fields("name", "asyncio.create_subprocess_shell")), "policy_denied");
+    }
+
+    @Test
+    @Tag("optional")
+    @Requirement("POL-4")
+    void aModulePolicyKeepsModulesAndClassesUnchanged() {
+        assumeCapability("module_policy");
+        openWithPolicy(s1, List.of("statistics"), List.of());
+        error(worker.request("set_attr", s1, fields("name", "statistics.median", "value", 0)), "policy_denied");
+        error(worker.request("set_attr", s1, fields("object", refTo(s1, "statistics"), "name", "mean", "value", 0)), "policy_denied");
+        error(worker.request("set_attr", s1, fields("name", "statistics.NormalDist.cdf", "value", 0)), "policy_denied");
+        assertThat(ok(call(s1, "statistics.median", List.of(1, 2, 3))).asInt()).isEqualTo(2);
     }
 
     @Test
