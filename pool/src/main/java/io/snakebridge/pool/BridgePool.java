@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A pool of workers over HikariCP. {@link #getConnection()} lends a {@link BridgeConnection}; its
  * {@code close()} resets the session (every ref released, a new session id, old handles fail fast)
- * and returns the worker. A connection whose worker broke is evicted and replaced.
+ * and returns the worker, or with {@link BorrowIsolation#PROCESS} retires it for a fresh one. A
+ * connection whose worker broke is evicted and replaced.
  *
  * <pre>{@code
  * try (BridgePool pool = new BridgePool(BridgePoolConfig.builder().poolSize(4).build())) {
@@ -34,8 +35,10 @@ public final class BridgePool implements AutoCloseable {
     private final AtomicLong evictions = new AtomicLong();
     /** The connections lent now, by the driver's connection under them: a request's failure finds its borrower here. */
     private final Map<BridgeConnection, PooledConnection> lent = new ConcurrentHashMap<>();
+    private final BorrowIsolation isolation;
 
     public BridgePool(BridgePoolConfig config) {
+        this.isolation = config.borrowIsolation();
         HikariConfig hc = new HikariConfig();
         hc.setPoolName(config.poolName());
         hc.setDataSource(new BridgeDataSource(withListener(config.bridge())));
@@ -140,6 +143,16 @@ public final class BridgePool implements AutoCloseable {
         evictions.incrementAndGet();
         metrics.eviction();
         hikari.evictConnection(proxy); // a borrowed connection is closed when it comes back
+    }
+
+    /** Whether a returned connection's worker is retired rather than reset ({@link BorrowIsolation#PROCESS}). */
+    boolean retiresOnReturn() {
+        return isolation == BorrowIsolation.PROCESS;
+    }
+
+    /** Retires a healthy worker on its return: not an eviction (nothing broke); HikariCP starts a replacement. */
+    void retire(Connection proxy) {
+        hikari.evictConnection(proxy);
     }
 
     /** The message of the driver's own exception in the chain (it names the interpreter), else the root cause's. */

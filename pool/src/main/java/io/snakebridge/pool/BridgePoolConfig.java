@@ -15,6 +15,7 @@ public final class BridgePoolConfig {
     static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(30);
     static final Duration DEFAULT_LEAK_DETECTION_THRESHOLD = Duration.ZERO;
     static final String DEFAULT_POOL_NAME = "snakebridge";
+    static final BorrowIsolation DEFAULT_BORROW_ISOLATION = BorrowIsolation.SESSION;
 
     private final int poolSize;
     private final int minimumIdle;
@@ -25,6 +26,7 @@ public final class BridgePoolConfig {
     private final String poolName;
     private final BridgeConfig bridge;
     private final Object metricRegistry;
+    private final BorrowIsolation borrowIsolation;
 
     private BridgePoolConfig(Builder b) {
         this.poolSize = b.poolSize;
@@ -36,6 +38,7 @@ public final class BridgePoolConfig {
         this.poolName = b.poolName;
         this.bridge = b.bridge;
         this.metricRegistry = b.metricRegistry;
+        this.borrowIsolation = b.borrowIsolation;
     }
 
     public static Builder builder() {
@@ -89,6 +92,11 @@ public final class BridgePoolConfig {
         return metricRegistry;
     }
 
+    /** What a borrower can leave behind for the next: a session reset, or a fresh process per borrow. */
+    public BorrowIsolation borrowIsolation() {
+        return borrowIsolation;
+    }
+
     public static final class Builder {
         private int poolSize = DEFAULT_POOL_SIZE;
         private int minimumIdle = -1;
@@ -99,6 +107,7 @@ public final class BridgePoolConfig {
         private String poolName = DEFAULT_POOL_NAME;
         private BridgeConfig bridge = BridgeConfig.defaults();
         private Object metricRegistry;
+        private BorrowIsolation borrowIsolation = DEFAULT_BORROW_ISOLATION;
 
         private Builder() {
         }
@@ -155,6 +164,12 @@ public final class BridgePoolConfig {
         /** A Micrometer {@code MeterRegistry}: HikariCP's pool meters plus SnakeBridge's (README "Metrics"). */
         public Builder metricRegistry(Object registry) {
             this.metricRegistry = registry;
+            return this;
+        }
+
+        /** {@link BorrowIsolation#SESSION} (the default) or {@link BorrowIsolation#PROCESS}. */
+        public Builder borrowIsolation(BorrowIsolation isolation) {
+            this.borrowIsolation = Objects.requireNonNull(isolation, "borrowIsolation");
             return this;
         }
 

@@ -159,7 +159,10 @@ final class PooledConnection implements BridgeConnection {
         }
     }
 
-    /** Resets the session (a broken worker is evicted instead) and returns the connection. Never throws. */
+    /**
+     * Resets the session (a broken worker is evicted instead; with process isolation the worker is
+     * retired) and returns the connection. Never throws.
+     */
     @Override
     public void close() {
         if (returned) {
@@ -170,6 +173,8 @@ final class PooledConnection implements BridgeConnection {
         try {
             if (bridge.isClosed()) {
                 evict();
+            } else if (pool.retiresOnReturn()) {
+                pool.retire(proxy); // the next borrower gets a process this one never touched
             } else {
                 pool.metrics().refsReleasedOnReturn(bridge.resetSession());
             }

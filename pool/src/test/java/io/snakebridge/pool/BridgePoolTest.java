@@ -49,6 +49,47 @@ class BridgePoolTest {
         }
     }
 
+    /** Sets {@code math.pi} to 3 in the borrowed worker: module state, which a session reset does not touch. */
+    private static void breakMathPi(BridgeConnection py) {
+        try (RefHandle math = py.getAttr("math").asRef()) {
+            math.setAttr("pi", 3);
+        }
+    }
+
+    @Test
+    void sessionIsolationResetsRefsButModuleStateSurvivesIntoTheNextBorrow() {
+        try (BridgePool pool = new BridgePool(Pools.config(1).build())) {
+            long pid;
+            try (BridgeConnection first = pool.getConnection()) {
+                pid = Pools.workerPid(first);
+                breakMathPi(first);
+            }
+            try (BridgeConnection second = pool.getConnection()) {
+                assertThat(Pools.workerPid(second)).isEqualTo(pid);
+                assertThat(second.getAttr("math.pi").asDouble()).as("documented: module state persists").isEqualTo(3.0);
+            }
+        }
+    }
+
+    @Test
+    void processIsolationGivesEveryBorrowAWorkerNoEarlierBorrowerTouched() {
+        try (BridgePool pool = new BridgePool(Pools.config(1).borrowIsolation(BorrowIsolation.PROCESS).build())) {
+            java.util.Set<Long> pids = new java.util.HashSet<>();
+            for (int borrow = 0; borrow < 3; borrow++) {
+                try (BridgeConnection py = pool.getConnection()) {
+                    assertThat(py.getAttr("math.pi").asDouble()).isEqualTo(Math.PI);
+                    assertThat(pids.add(Pools.workerPid(py))).as("a fresh worker for borrow %d", borrow).isTrue();
+                    breakMathPi(py);
+                }
+            }
+            assertThat(pool.evictions()).as("a retired worker is not a broken one").isZero();
+            for (long pid : pids) { // a retired worker is stopped, not left running beside its replacement
+                ProcessHandle.of(pid).ifPresent(worker -> assertThat(worker.onExit()
+                        .completeOnTimeout(null, 10, java.util.concurrent.TimeUnit.SECONDS).join()).as("worker %d exits", pid).isNotNull());
+            }
+        }
+    }
+
     @Test
     void aReturnedConnectionCannotBeUsedByItsFormerBorrower() {
         try (BridgePool pool = new BridgePool(Pools.config(1).build())) {
@@ -149,6 +190,7 @@ class BridgePoolTest {
         inCode.put("leakDetectionThreshold", d.leakDetectionThreshold().toString());
         inCode.put("poolName", d.poolName());
         inCode.put("metricRegistry", "none");
+        inCode.put("borrowIsolation", d.borrowIsolation().name());
         assertThat(d.minimumIdle()).isEqualTo(d.poolSize());
         assertThat(d.metricRegistry()).isNull();
 
