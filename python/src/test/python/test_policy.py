@@ -31,8 +31,8 @@ def promise(index):
     return {"__type__": "promise", "__schema__": 1, "index": index}
 
 
-class PolicyOverTheWireTest(unittest.TestCase):
-    """Each test opens a session with a policy on a real worker and tries one escape."""
+class _PolicySession(unittest.TestCase):
+    """A real worker; each test opens a session with a policy and tries escapes."""
 
     def setUp(self):
         self.worker = WorkerProcess()
@@ -53,6 +53,10 @@ class PolicyOverTheWireTest(unittest.TestCase):
         if module is not None:
             self.assertEqual(error["details"]["module"], module, error)
         return error
+
+
+class PolicyOverTheWireTest(_PolicySession):
+    """Every escape a security review found through the README's example, and what must keep working."""
 
     def test_allowed_functions_classes_and_value_methods_still_work(self):
         self.session(allow=README_EXAMPLE)
@@ -117,6 +121,32 @@ class PolicyOverTheWireTest(unittest.TestCase):
         ])["result"]
         self.assertEqual(result["errors"]["2"]["code"], "policy_denied")
 
+    def test_a_module_namespace_cannot_be_changed_even_when_a_call_hands_it_out(self):
+        self.session(allow=README_EXAMPLE + ["operator"])
+        getter = self.request("call", function="operator.attrgetter", args=["__globals__"], want="ref")["result"]
+        median = self.request("get_attr", name="statistics.median", want="ref")["result"]
+        # operator walks dunders itself: allowing it hands that power out (README), but the namespace
+        # it returns still cannot be changed, so nothing is planted behind statistics.median.
+        namespace = self.request("call_method", object=ref(getter), method="__call__", args=[ref(median)], want="ref")
+        self.assertIn("result", namespace, namespace)
+        self.assert_denied("apply", object=ref(namespace["result"]), action="setitem", args=["sorted", 1])
+        self.assert_denied("call_method", object=ref(namespace["result"]), method="update", args=[{"sorted": 1}])
+        self.assertEqual(self.request("call", function="statistics.median", args=[[3, 1, 2]])["result"], 2)
+
+    def test_a_list_result_can_be_iterated_without_allowing_builtins(self):
+        self.session(allow=README_EXAMPLE)
+        values = self.request("call", function="statistics.quantiles", args=[[1, 2, 3, 4, 5]], want="ref")["result"]
+        iterator = self.request("apply", object=ref(values), action="iter")["result"]
+        self.assertEqual(iterator["__type__"], "stream_ref")
+        batch = self.request("stream_next", object=ref(iterator), max_items=10)["result"]
+        self.assertEqual(batch["items"], [1.5, 3.0, 4.5])
+
+    def test_a_sessions_policy_cannot_be_relaxed_by_opening_it_again(self):
+        self.session(allow=README_EXAMPLE)
+        error = self.request("open_session", limits={}, policy={"allow_modules": [], "deny_modules": []})["error"]
+        self.assertEqual(error["code"], "invalid_argument")
+        self.assert_denied("call", "builtins", function="eval", args=["1"])
+
     def test_a_deny_list_covers_c_twins_and_what_the_builtins_hand_out(self):
         self.session(deny=["os", "subprocess", "builtins"])
         self.assert_denied("call", "posix", function="posix.getcwd", args=[])
@@ -127,6 +157,48 @@ class PolicyOverTheWireTest(unittest.TestCase):
         self.assert_denied("get_attr", "subprocess", name="asyncio.create_subprocess_shell")
         self.assert_denied("call", "builtins", function="eval", args=["1"])
         self.assertEqual(self.request("call", function="math.floor", args=[2.5])["result"], 2)
+
+
+class PolicyOverTheWireWithNumpyTest(_PolicySession):
+    """Escapes and false refusals found by an attacker's review of a numpy/scipy allow list."""
+
+    @classmethod
+    def setUpClass(cls):
+        try:
+            import numpy  # noqa: F401
+            import scipy  # noqa: F401
+        except ImportError:
+            raise unittest.SkipTest("numpy and scipy are not installed (the worker itself needs neither)")
+
+    def test_an_inherited_c_method_is_judged_by_the_class_that_defines_it(self):
+        self.session(allow=["numpy"])
+        text = self.request("call", function="numpy.str_", args=["{0.__globals__}"], want="ref")["result"]
+        load = self.request("get_attr", name="numpy.load", want="ref")["result"]
+        self.assert_denied("call_method", "builtins", object=ref(text), method="format", args=[ref(load)])  # str.format
+        self.assertEqual(self.request("call_method", object=ref(text), method="upper")["result"], "{0.__GLOBALS__}")
+        pointer = self.request("call", function="numpy.ctypeslib.ndpointer", want="ref")["result"]
+        self.assert_denied("call_method", "ctypes", object=ref(pointer), method="from_address", args=[4096])
+
+    def test_module_level_instances_and_dicts_cannot_be_changed(self):
+        self.session(allow=["numpy", "scipy"])
+        self.assert_denied("set_attr", name="scipy.stats.norm.pdf", value=None)
+        norm = self.request("get_attr", name="scipy.stats.norm", want="ref")["result"]
+        self.assert_denied("set_attr", object=ref(norm), name="pdf", value=None)
+        types_table = self.request("get_attr", name="numpy.sctypeDict", want="ref")["result"]
+        self.assert_denied("apply", object=ref(types_table), action="setitem", args=["float64", 1])
+        self.assert_denied("call_method", object=ref(types_table), method="update", args=[{"float64": 1}])
+        self.assert_denied("call", function="numpy.sctypeDict.clear", args=[])
+        self.assertTrue(self.request("call_method", object=ref(types_table), method="get", args=["float64"])["result"])
+        made = self.request("call", function="numpy.array", args=[[1, 2]], want="ref")["result"]
+        self.assertIsNone(self.request("apply", object=ref(made), action="setitem", args=[0, 5])["result"])
+
+    def test_cython_functions_and_lru_cached_wrappers_are_judged_by_their_module(self):
+        self.session(allow=["numpy", "scipy"])
+        rng = self.request("call", function="numpy.random.default_rng", args=[7], want="ref")["result"]
+        self.assertIsInstance(self.request("call_method", object=ref(rng), method="normal")["result"], float)
+        import scipy.fft
+        self.assertEqual(self.request("call", function="scipy.fft.next_fast_len", args=[1009])["result"],
+                         scipy.fft.next_fast_len(1009))
 
 
 class AttributeGraphTest(unittest.TestCase):
@@ -212,6 +284,8 @@ _TWINS = ["_statistics", "_bisect"]
 def _independent_home(obj):
     """Where ``obj`` comes from, by the plainest reading of its attributes; None for a method of a
     plain value (list.append) or anything with no module."""
+    if getattr(obj, "__name__", None) == "__call__" and getattr(obj, "__self__", None) is not None:
+        return _independent_home(obj.__self__)  # calling a thing is that thing
     owner = getattr(obj, "__objclass__", None) or getattr(obj, "__self__", None)
     if isinstance(owner, type) and owner.__module__ == "builtins":
         return None

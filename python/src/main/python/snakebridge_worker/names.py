@@ -46,6 +46,7 @@ def resolve(owner, dotted, policy):
             owner = _submodule(owner, part)
         if checked:
             policy.check_object(owner)
+            policy.note_reached(owner)
     return owner
 
 

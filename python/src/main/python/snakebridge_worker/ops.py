@@ -93,7 +93,9 @@ def call_method(worker, request, session_id):
 
 
 def _invoke(target, name, policy, args, kwargs):
-    return resolve(target, name, policy)(*args, **kwargs)
+    fn = resolve(target, name, policy)
+    policy.check_call(fn)
+    return fn(*args, **kwargs)
 
 
 @_op()
@@ -134,14 +136,14 @@ def _delitem(obj, key):
 _ACTIONS = {
     "len": (len, 0), "contains": (lambda obj, item: item in obj, 1), "repr": (repr, 0), "str": (str, 0),
     "getitem": (lambda obj, key: obj[key], 1), "setitem": (_setitem, 2), "delitem": (_delitem, 1),
-    "enter": (lambda obj: type(obj).__enter__(obj), 0), "exit": (_exit, None),
+    "enter": (lambda obj: type(obj).__enter__(obj), 0), "exit": (_exit, None), "iter": (iter, 0),
 }
 
 
 @_op()
 def apply(worker, request, session_id):
-    """A Python protocol on the object in ``object``: len, contains, item access, repr/str, and a
-    context manager's enter/exit. Special methods are looked up on the type, as Python does."""
+    """A Python protocol on the object in ``object``: len, contains, item access, repr/str, iter, and
+    a context manager's enter/exit. Special methods are looked up on the type, as Python does."""
     if request.get("object") is None:
         raise BridgeError("protocol", "apply needs an object (a ref)")
     action = request.get("action")

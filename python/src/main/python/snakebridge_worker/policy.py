@@ -8,13 +8,17 @@ What a policy promises, once a session has one (allow or deny list):
   module counts as its Python face (``posix`` is ``os``, ``_functools`` is ``functools``);
 - no ``_private`` or ``__dunder__`` name, and no interpreter internals (frames, generators'
   ``gi_frame``, tracebacks, code), can be walked: they lead around any policy;
-- modules and classes cannot be changed (``set_attr``, item assignment), so one request cannot
-  plant code that a later one calls through an allowed name.
+- modules, classes, module namespaces and every object reached by an attribute step (rather than
+  made by a call) cannot be changed through the protocol (``set_attr``, item assignment, the
+  mutating methods of a list, dict, set or bytearray), so one request cannot plant code or data that
+  a later one, of this session or the next borrower's, reaches through an allowed name.
 
-It does not promise a sandbox: an allowed function can do whatever Python can, and a deny list can
-only refuse the modules it names (``asyncio`` can spawn processes without ``subprocess``): confine
-with an allow list."""
+It does not promise a sandbox: an allowed function can do whatever Python can (``numpy.load`` with
+``allow_pickle`` runs a pickle; an allowed function may change its own module's state), and a deny
+list can only refuse the modules it names (``asyncio`` can spawn processes without ``subprocess``):
+confine with an allow list, and separate borrowers with process isolation."""
 import builtins
+import datetime
 import sys
 from types import (BuiltinFunctionType, ClassMethodDescriptorType, CodeType, FunctionType, FrameType,
                    GeneratorType, CoroutineType, AsyncGeneratorType, MethodDescriptorType, MethodType,
@@ -42,7 +46,11 @@ _STDLIB = getattr(sys, "stdlib_module_names", frozenset())
 # The plain value types: their methods (list.append, str.split...) are as harmless as the values,
 # except the two that walk attributes of their arguments ("{0.__globals__}".format(f)).
 _VALUE_TYPES = frozenset({str, bytes, bytearray, int, float, complex, bool, list, tuple, dict, set, frozenset,
-                          range, slice, memoryview})
+                          range, slice, memoryview, datetime.date, datetime.datetime, datetime.time,
+                          datetime.timedelta})
+# The methods of a mutable value type that leave it unchanged: those its immutable twin has too.
+_READ_ONLY_METHODS = {list: frozenset(dir(tuple)) | {"copy"}, dict: frozenset({"copy", "get", "items", "keys", "values"}),
+                      set: frozenset(dir(frozenset)), bytearray: frozenset(dir(bytes))}
 _ATTRIBUTE_WALKING_METHODS = frozenset({"format", "format_map"})
 _HARMLESS = ()  # the homes of a value type's method: judged by nothing
 
@@ -51,7 +59,7 @@ _BUILTIN_IDS = frozenset(id(v) for v in vars(builtins).values() if callable(v))
 
 
 class ModulePolicy:
-    __slots__ = ("allow", "deny", "active")
+    __slots__ = ("allow", "deny", "active", "_reached")
 
     def __init__(self, allow=(), deny=()):
         for names, field in ((allow, "allow_modules"), (deny, "deny_modules")):
@@ -60,6 +68,9 @@ class ModulePolicy:
         self.allow = tuple(allow)
         self.deny = tuple(deny)
         self.active = bool(self.allow or self.deny)
+        # ids of the objects this session reached by attribute steps: module state, never to be changed
+        # through the protocol (their ids stay valid: what a module holds lives as long as it does)
+        self._reached = set()
 
     @classmethod
     def from_wire(cls, fields):
@@ -101,11 +112,26 @@ class ModulePolicy:
             raise BridgeError("policy_denied", f"{what} is not reachable under a module policy "
                                                "(private names and interpreter internals lead around it)", module=None)
 
+    def note_reached(self, obj):
+        """``obj`` was reached by an attribute step: it is some module's (or object's) state."""
+        if self.active and not isinstance(obj, _IMMUTABLE):
+            self._reached.add(id(obj))
+
     def check_mutable(self, owner):
-        """Refuses changing a module or a class: that would plant code behind an allowed name."""
-        if self.active and isinstance(owner, (ModuleType, type)):
-            raise BridgeError("policy_denied", f"{_describe(owner)} cannot be changed under a module policy",
-                              module=owner.__name__ if isinstance(owner, ModuleType) else owner.__module__)
+        """Refuses changing a module, a class, a module's namespace or anything reached by an
+        attribute step: that would plant code or data behind an allowed name."""
+        if self.active and (isinstance(owner, (ModuleType, type)) or id(owner) in self._reached or _is_namespace(owner)):
+            raise BridgeError("policy_denied", f"{_describe(owner)} belongs to a module (it was reached by an attribute "
+                                               "step, not made by a call) and cannot be changed under a module policy",
+                              module=owner.__name__ if isinstance(owner, ModuleType) else getattr(owner, "__module__", None))
+
+    def check_call(self, fn):
+        """Before a call: a mutating method of a list, dict, set or bytearray counts as changing it."""
+        if self.active and type(fn) is BuiltinFunctionType:
+            owner = fn.__self__
+            read_only = _READ_ONLY_METHODS.get(type(owner))
+            if read_only is not None and fn.__name__ not in read_only:
+                self.check_mutable(owner)
 
     def _refusal(self, homes):
         """None if objects with these homes may be used, else the module name that refuses them:
@@ -144,9 +170,10 @@ def _homes(obj):
         if owner is None or isinstance(owner, ModuleType):
             home = obj.__module__ or (owner.__name__ if owner is not None else "?")
             return (home, "builtins") if id(obj) in _BUILTIN_IDS else (home,)
-        if isinstance(owner, type):
-            return _homes(owner)
-        return _method_homes(type(owner), obj.__name__)
+        if isinstance(owner, type):  # a C classmethod: defined by the class or by its metaclass
+            return _method_homes(_defining_class(owner, obj.__name__) or _defining_class(type(owner), obj.__name__)
+                                 or owner, obj.__name__)
+        return _method_homes(_defining_class(type(owner), obj.__name__) or type(owner), obj.__name__)
     if cls is MethodWrapperType:
         if obj.__name__ == "__call__":
             return _homes(obj.__self__)
@@ -155,7 +182,30 @@ def _homes(obj):
         return _method_homes(obj.__objclass__, obj.__name__)
     if cls is FunctionType:
         return (obj.__module__ or "?",)
-    return _homes(cls)  # a callable instance (functools.partial, a numpy ufunc...) counts as its class
+    # Cython functions, functools.wraps wrappers (lru_cache) and the like name their module, as
+    # functions do; any other callable instance (functools.partial...) counts as its class.
+    module = getattr(obj, "__module__", None)
+    return (module,) if type(module) is str else _homes(cls)
+
+
+def _defining_class(cls, name):
+    """The class in ``cls``'s MRO that defines ``name``: an inherited method is judged by it
+    (``numpy.str_.format`` is ``str.format``)."""
+    for base in getattr(cls, "__mro__", ()):
+        if name in base.__dict__:
+            return base
+    return None
+
+
+def _is_namespace(obj):
+    """A module's globals, the builtins or the module table: changing one plants code."""
+    if type(obj) is not dict:
+        return False
+    return obj is vars(builtins) or obj is sys.modules or any(
+        getattr(module, "__dict__", None) is obj for module in list(sys.modules.values()))
+
+
+_IMMUTABLE = (int, float, complex, bool, str, bytes, tuple, frozenset, type(None))
 
 
 def _method_homes(owner_type, name):

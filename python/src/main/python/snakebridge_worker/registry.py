@@ -79,8 +79,11 @@ class Registry:
                                   else self.default_limits)
         policy = ModulePolicy.from_wire(policy_fields) if policy_fields is not None else None
         session = self._session(session_id)
+        if policy is not None and session.policy.active and policy.to_wire() != session.policy.to_wire():
+            raise BridgeError("invalid_argument", f"session {session_id!r} already has a module policy; it cannot change "
+                                                  "(POL-1): open a new session instead")
         session.limits = limits
-        if policy is not None:
+        if policy is not None and not session.policy.active:
             session.policy = policy
         return session.limits.to_wire()
 

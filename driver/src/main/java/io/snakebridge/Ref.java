@@ -194,13 +194,21 @@ final class Ref implements RefHandle {
         return connection.invoke(Request.apply(wire(), action, connection.values().encode(Arrays.asList(args))));
     }
 
+    /** {@code iter(this)}: by the object protocol where the worker has it (a module policy need not allow builtins). */
+    private Ref iteratorOf() {
+        if (connection.hasCapability("object_protocol")) {
+            return (Ref) apply("iter").asRef();
+        }
+        return (Ref) connection.callRef("iter", this);
+    }
+
     @Override
     public PyCursor iterate(int fetchSize) {
         if (fetchSize < 1) {
             throw new IllegalArgumentException("fetchSize must be >= 1, got " + fetchSize);
         }
         checkUsable();
-        Ref iterator = "stream_ref".equals(tag) ? this : (Ref) connection.callRef("iter", this);
+        Ref iterator = "stream_ref".equals(tag) ? this : iteratorOf();
         return new PyCursor(iterator, fetchSize);
     }
 

@@ -103,6 +103,10 @@ final class WorkerConnection implements BridgeConnection {
         executor.execute(Request.batch(batch.encode()), batch::complete);
     }
 
+    boolean hasCapability(String capability) {
+        return executor.hello().has(capability);
+    }
+
     /** Refuses, without a round trip, what the worker did not declare it can do (PROTOCOL.md HS-4). */
     void requireCapability(String capability, String what) {
         executor.hello().require(capability, what);

@@ -96,6 +96,32 @@ class ModulePolicyTest {
     }
 
     @Test
+    void aResultIteratesUnderAPolicyThatDoesNotAllowBuiltins() {
+        try (WorkerConnection py = Workers.connect(readmeExample());
+             RefHandle cuts = py.callRef("statistics.quantiles", List.of(1, 2, 3, 4, 5));
+             PyCursor rows = cuts.iterate(2)) {
+            List<Double> seen = new java.util.ArrayList<>();
+            while (rows.hasNext()) {
+                seen.add(((Number) rows.next()).doubleValue());
+            }
+            assertThat(seen).containsExactly(1.5, 3.0, 4.5);
+        }
+    }
+
+    @Test
+    void moduleStateReachedByAnAttributeStepCannotBeChanged() {
+        try (WorkerConnection py = Workers.connect(Workers.config().allowModules("decimal"));
+             RefHandle defaults = py.getAttr("decimal.DefaultContext").asRef()) { // every new context copies it
+            assertRefused(() -> defaults.setAttr("prec", 3), "decimal");
+            assertThat(defaults.getAttr("prec").asLong()).isEqualTo(28);
+            try (RefHandle made = py.callRef("decimal.Context")) {
+                made.setAttr("prec", 3); // an object a call made is the session's own
+                assertThat(made.getAttr("prec").asLong()).isEqualTo(3);
+            }
+        }
+    }
+
+    @Test
     void aDenyListCoversCTwinsAndWhatTheBuiltinsHandOut() {
         try (WorkerConnection py = Workers.connect(Workers.config().denyModules("os", "subprocess", "builtins"))) {
             assertRefused(() -> py.call("posix.getcwd"), "posix");

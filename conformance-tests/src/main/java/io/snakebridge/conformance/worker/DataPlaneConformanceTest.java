@@ -140,6 +140,7 @@ class DataPlaneConformanceTest extends WorkerConformance {
         assertThat(ok(apply(table, "setitem", tupleKey, "v")).isNull()).isTrue();
         assertThat(ok(apply(table, "getitem", tupleKey)).asText()).isEqualTo("v");
         assertThat(ok(apply(table, "contains", "k")).asBoolean()).isTrue();
+        assertThat(ok(apply(table, "iter")).path("__type__").asText()).isEqualTo("stream_ref");
         ok(apply(table, "delitem", "k"));
         assertThat(ok(apply(table, "repr")).asText()).isEqualTo("{(1, 2): 'v'}");
         assertThat(error(apply(table, "getitem", "k"), "python_exception").path("type").asText()).isEqualTo("KeyError");

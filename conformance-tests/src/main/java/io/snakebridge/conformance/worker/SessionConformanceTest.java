@@ -84,6 +84,8 @@ class SessionConformanceTest extends WorkerConformance {
         error(call(s1 + "-after", "tabnanny.check", "x"), "policy_denied");
         error(worker.request("open_session", s1, Map.of("limits", Map.of(), "policy", Map.of("allow_modules", List.of("os; x")))),
                 "invalid_argument");
+        error(worker.request("open_session", s1 + "-after", Map.of("limits", Map.of(), "policy", Map.of("allow_modules", List.of()))),
+                "invalid_argument"); // a policy, once set, cannot be relaxed
     }
 
     private void openWithPolicy(String session, List<String> allow, List<String> deny) {
@@ -143,6 +145,12 @@ class SessionConformanceTest extends WorkerConformance {
         error(worker.request("set_attr", s1, fields("object", refTo(s1, "statistics"), "name", "mean", "value", 0)), "policy_denied");
         error(worker.request("set_attr", s1, fields("name", "statistics.NormalDist.cdf", "value", 0)), "policy_denied");
         assertThat(ok(call(s1, "statistics.median", List.of(1, 2, 3))).asInt()).isEqualTo(2);
+        openWithPolicy(s2, List.of("json"), List.of());
+        JsonNode moduleDict = ok(worker.request("get_attr", s2, fields("name", "json.decoder.BACKSLASH", "want", "ref")));
+        error(worker.request("apply", s2, fields("object", moduleDict, "action", "setitem", "args", List.of("n", "x"))), "policy_denied");
+        error(worker.request("call_method", s2, fields("object", moduleDict, "method", "clear")), "policy_denied");
+        assertThat(ok(worker.request("call_method", s2, fields("object", moduleDict, "method", "get", "args", List.of("n")))).asText())
+                .isEqualTo("\n");
     }
 
     @Test
