@@ -49,7 +49,8 @@ final class StderrPump implements Runnable {
 
     private static final long SECOND_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final Set<String> PYTHON_LOGGERS_NAMED = ConcurrentHashMap.newKeySet();
+    /** One for the JVM, as SLF4J's loggers are. */
+    private static final LoggerNames LOGGER_NAMES = new LoggerNames(MAX_PYTHON_LOGGERS);
 
     /** Where log lines go: SLF4J, or a test's recorder. */
     interface LogSink {
@@ -106,29 +107,38 @@ final class StderrPump implements Runnable {
     }
 
     private void take(String line) {
-        String logger = OUTPUT_LOGGER;
-        Level level = Level.INFO;
-        String message = line;
-        String remembered = line;
-        if (line.startsWith(recordPrefix)) {
-            int levelEnd = line.indexOf(' ', recordPrefix.length());
-            int nameEnd = levelEnd < 0 ? -1 : line.indexOf(' ', levelEnd + 1);
-            Integer pythonLevel = nameEnd < 0 ? null : parseLevel(line.substring(recordPrefix.length(), levelEnd));
-            if (pythonLevel != null) {
-                String pythonName = line.substring(levelEnd + 1, nameEnd);
-                level = levelOf(pythonLevel);
-                message = line.substring(nameEnd + 1);
-                remembered = level + " " + pythonName + ": " + message;
-                logger = loggerFor(pythonName);
-                if (logger.equals(PYTHON_LOGGER)) {
-                    message = pythonName + ": " + message; // the name is not in the logger's: keep it in the line
-                }
-            }
+        Entry entry = recordIn(line);
+        if (entry == null) {
+            entry = new Entry(OUTPUT_LOGGER, Level.INFO, line, line);
         }
-        remember(remembered);
+        remember(entry.remembered());
         if (admit()) {
-            sink.log(logger, level, workerTag + message);
+            sink.log(entry.logger(), entry.level(), workerTag + entry.message());
         }
+    }
+
+    /** What to log and what to keep in the tail for one line. */
+    private record Entry(String logger, Level level, String message, String remembered) {
+    }
+
+    /** The Python record a line carries, or null when it is plain output: no marker with this process's nonce, or a malformed one. */
+    private Entry recordIn(String line) {
+        if (!line.startsWith(recordPrefix)) {
+            return null;
+        }
+        int levelEnd = line.indexOf(' ', recordPrefix.length());
+        int nameEnd = levelEnd < 0 ? -1 : line.indexOf(' ', levelEnd + 1);
+        Integer pythonLevel = nameEnd < 0 ? null : parseLevel(line.substring(recordPrefix.length(), levelEnd));
+        if (pythonLevel == null) {
+            return null;
+        }
+        String pythonName = line.substring(levelEnd + 1, nameEnd);
+        Level level = levelOf(pythonLevel);
+        String message = line.substring(nameEnd + 1);
+        String logger = LOGGER_NAMES.loggerFor(pythonName);
+        String named = pythonName + ": " + message;
+        // Under the shared parent logger the name is not in the logger's: keep it in the line.
+        return new Entry(logger, level, logger.equals(PYTHON_LOGGER) ? named : message, level + " " + named);
     }
 
     private void remember(String line) {
@@ -187,24 +197,33 @@ final class StderrPump implements Runnable {
     }
 
     /**
-     * {@code io.snakebridge.worker.python.<name>}, the name kept to letters, digits and {@code . _ - $};
-     * past {@link #MAX_PYTHON_LOGGERS} distinct names (a worker inventing names would otherwise grow
-     * the JVM's logger cache without end) the parent {@code io.snakebridge.worker.python}.
+     * Python logger names as SLF4J logger names, {@code io.snakebridge.worker.python.<name>} with the
+     * name kept to letters, digits and {@code . _ - $}. SLF4J keeps every logger for the JVM's life, so
+     * a worker inventing names must not create them without end: past {@code capacity} distinct names
+     * the rest map to the parent, {@code io.snakebridge.worker.python}.
      */
-    static String loggerFor(String pythonName) {
-        if (pythonName.isEmpty()) {
+    static final class LoggerNames {
+        private final Set<String> named = ConcurrentHashMap.newKeySet();
+        private final int capacity;
+
+        LoggerNames(int capacity) {
+            this.capacity = capacity;
+        }
+
+        String loggerFor(String pythonName) {
+            if (pythonName.isEmpty()) {
+                return PYTHON_LOGGER;
+            }
+            StringBuilder name = new StringBuilder(PYTHON_LOGGER).append('.');
+            for (int i = 0; i < Math.min(pythonName.length(), MAX_LOGGER_NAME_CHARS); i++) {
+                char c = pythonName.charAt(i);
+                name.append(Character.isLetterOrDigit(c) || c == '.' || c == '_' || c == '-' || c == '$' ? c : '_');
+            }
+            String logger = name.toString();
+            if (named.contains(logger) || (named.size() < capacity && named.add(logger))) {
+                return logger;
+            }
             return PYTHON_LOGGER;
         }
-        StringBuilder name = new StringBuilder(PYTHON_LOGGER).append('.');
-        for (int i = 0; i < Math.min(pythonName.length(), MAX_LOGGER_NAME_CHARS); i++) {
-            char c = pythonName.charAt(i);
-            name.append(Character.isLetterOrDigit(c) || c == '.' || c == '_' || c == '-' || c == '$' ? c : '_');
-        }
-        String logger = name.toString();
-        if (PYTHON_LOGGERS_NAMED.contains(logger)
-                || (PYTHON_LOGGERS_NAMED.size() < MAX_PYTHON_LOGGERS && PYTHON_LOGGERS_NAMED.add(logger))) {
-            return logger;
-        }
-        return PYTHON_LOGGER;
     }
 }

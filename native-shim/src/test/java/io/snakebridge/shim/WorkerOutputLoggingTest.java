@@ -181,10 +181,20 @@ class WorkerOutputLoggingTest {
 
     @Test
     void pythonLoggerNamesAreSanitizedForSlf4j() {
-        assertThat(StderrPump.loggerFor("urllib3.connectionpool")).isEqualTo("io.snakebridge.worker.python.urllib3.connectionpool");
-        assertThat(StderrPump.loggerFor("a/b\\x1b[0m")).isEqualTo("io.snakebridge.worker.python.a_b_x1b_0m");
-        assertThat(StderrPump.loggerFor("")).isEqualTo("io.snakebridge.worker.python");
-        assertThat(StderrPump.loggerFor("n".repeat(1000))).hasSize((StderrPump.PYTHON_LOGGER + ".").length() + StderrPump.MAX_LOGGER_NAME_CHARS);
+        StderrPump.LoggerNames names = new StderrPump.LoggerNames(10);
+        assertThat(names.loggerFor("urllib3.connectionpool")).isEqualTo("io.snakebridge.worker.python.urllib3.connectionpool");
+        assertThat(names.loggerFor("a/b\\x1b[0m")).isEqualTo("io.snakebridge.worker.python.a_b_x1b_0m");
+        assertThat(names.loggerFor("")).isEqualTo("io.snakebridge.worker.python");
+        assertThat(names.loggerFor("n".repeat(1000))).hasSize((StderrPump.PYTHON_LOGGER + ".").length() + StderrPump.MAX_LOGGER_NAME_CHARS);
+    }
+
+    @Test
+    void pastItsCapacityOfDistinctNamesNewPythonLoggersShareTheParent() {
+        StderrPump.LoggerNames names = new StderrPump.LoggerNames(2);
+        assertThat(names.loggerFor("a")).isEqualTo("io.snakebridge.worker.python.a");
+        assertThat(names.loggerFor("b")).isEqualTo("io.snakebridge.worker.python.b");
+        assertThat(names.loggerFor("c")).isEqualTo("io.snakebridge.worker.python");
+        assertThat(names.loggerFor("a")).isEqualTo("io.snakebridge.worker.python.a");
     }
 
     @Test
