@@ -5,7 +5,7 @@ import signal
 import sys
 import uuid
 
-from . import DEFAULTS, MIN_PYTHON
+from . import DEFAULTS, MIN_PYTHON, logs
 from .registry import Registry
 from .server import Server
 from .worker import Worker
@@ -67,6 +67,7 @@ def main():
     faulthandler.enable()
     _die_with_parent()
     proto_in, proto_out = _claim_protocol_streams()
+    logs.install_from_environment()
     worker = Worker(Registry(DEFAULTS), uuid.uuid4().hex)
     worker.install_sigint_handler()
     return Server(proto_in, proto_out, worker).serve()

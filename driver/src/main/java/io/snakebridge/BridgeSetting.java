@@ -17,13 +17,15 @@ import java.util.stream.Collectors;
  * README's settings table, the JDBC driver's URL and {@code Properties} parsing, and its
  * {@code getPropertyInfo} all use. Values are written as in a JDBC URL: durations in ISO-8601
  * ({@code PT30S}), enums by name, paths separated by the platform's path separator.
+ * It is also the one place that says which settings {@linkplain #choosesCode() choose code to run}.
  */
 public enum BridgeSetting {
-    PYTHON("python", BridgeConfig::python, (b, v) -> b.python(v), "Interpreter command or path used to start the worker."),
+    PYTHON("python", BridgeConfig::python, (b, v) -> b.python(v), "Interpreter command or path used to start the worker.",
+            Trait.CHOOSES_CODE),
     PYTHON_PATH("pythonPath", c -> c.pythonPath().stream().map(Object::toString).collect(Collectors.joining(File.pathSeparator)),
             (b, v) -> b.pythonPath(v.isEmpty() ? new Path[0]
                     : Arrays.stream(v.split(File.pathSeparator)).map(Path::of).toArray(Path[]::new)),
-            "Directories put on the worker's sys.path, for the application's own modules."),
+            "Directories put on the worker's sys.path, for the application's own modules.", Trait.CHOOSES_CODE),
     MAX_REFS("maxRefs", BridgeConfig::maxRefs, (b, v) -> b.maxRefs(Integer.parseInt(v)), "Most refs one session may hold at once."),
     REF_LIMIT_POLICY("refLimitPolicy", BridgeConfig::refLimitPolicy,
             (b, v) -> b.refLimitPolicy(RefLimitPolicy.valueOf(v.toUpperCase(Locale.ROOT))),
@@ -55,12 +57,25 @@ public enum BridgeSetting {
     private final Function<BridgeConfig, Object> read;
     private final BiConsumer<BridgeConfig.Builder, String> write;
     private final String meaning;
+    private final boolean choosesCode;
 
     BridgeSetting(String key, Function<BridgeConfig, Object> read, BiConsumer<BridgeConfig.Builder, String> write, String meaning) {
+        this(key, read, write, meaning, null);
+    }
+
+    BridgeSetting(String key, Function<BridgeConfig, Object> read, BiConsumer<BridgeConfig.Builder, String> write, String meaning,
+            Trait trait) {
         this.key = key;
         this.read = read;
         this.write = write;
         this.meaning = meaning;
+        this.choosesCode = trait == Trait.CHOOSES_CODE;
+    }
+
+    /** A mark on a setting, named where the setting is declared (an enum: constants cannot name a static field of their own enum). */
+    private enum Trait {
+        /** The value decides what code the worker runs (an executable, a module path). */
+        CHOOSES_CODE
     }
 
     /** The name used in builders, JDBC URLs and {@code Properties}, e.g. {@code maxRefs}. */
@@ -70,6 +85,16 @@ public enum BridgeSetting {
 
     public String meaning() {
         return meaning;
+    }
+
+    /**
+     * Whether this setting decides what code the worker runs ({@code python} names an executable,
+     * {@code pythonPath} puts modules on its path). Whoever writes such a setting can run code on
+     * this machine, so the JDBC driver refuses it from a URL or {@code Properties} unless the JVM
+     * allows it; set in code ({@link BridgeConfig.Builder}) it is always allowed.
+     */
+    public boolean choosesCode() {
+        return choosesCode;
     }
 
     /** This setting's value in {@code config}, written as a URL would write it. */

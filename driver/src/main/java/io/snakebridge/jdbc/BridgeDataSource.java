@@ -27,7 +27,14 @@ public final class BridgeDataSource implements DataSource {
         this.config = config;
     }
 
-    /** Settings as a JDBC URL, e.g. {@code jdbc:snakebridge:?refTtl=PT30S}; replaces the whole config. */
+    /**
+     * Settings as a JDBC URL, e.g. {@code jdbc:snakebridge:?refTtl=PT30S}; replaces the whole config.
+     * A URL is a URL wherever it is written (containers set this one from configuration files), so
+     * settings that choose code to run are refused here as by the driver; construct the data source
+     * with a {@link BridgeConfig} to set them in code.
+     *
+     * @throws SQLException 28000 for a setting that chooses code (see {@link SnakeBridgeDriver}), 22023 for a bad value
+     */
     public void setUrl(String url) throws SQLException {
         if (!url.startsWith(SnakeBridgeDriver.URL_PREFIX)) {
             throw new SQLException("not a SnakeBridge URL (" + SnakeBridgeDriver.URL_PREFIX + "...): " + url, "08001");

@@ -10,19 +10,35 @@ import java.sql.DriverManager;
 import java.sql.DriverPropertyInfo;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.SQLInvalidAuthorizationSpecException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.logging.Logger;
+import java.util.stream.Collectors;
 
 /**
  * The {@code java.sql.Driver} for URLs {@code jdbc:snakebridge:} with settings as a query string,
  * e.g. {@code jdbc:snakebridge:?maxRefs=100&refTtl=PT30S}, or as {@code Properties}, by the names of
  * {@link BridgeSetting}. A connection's {@code unwrap(BridgeConnection.class)} is the session API.
+ *
+ * <p>Settings that {@linkplain BridgeSetting#choosesCode() choose code to run} ({@code python},
+ * {@code pythonPath}) are refused in a URL or {@code Properties}, which applications often take from
+ * configuration files or users (the class of pgjdbc's CVE-2022-21724), unless the JVM is started with
+ * {@code -D}{@value #ALLOW_CODE_SETTINGS_PROPERTY}{@code =true}. Set in code ({@code BridgeConfig},
+ * {@code new BridgeDataSource(config)}, a pool's config) they are always allowed.
  */
 public final class SnakeBridgeDriver implements Driver {
     public static final String URL_PREFIX = "jdbc:snakebridge:";
+    /** The JVM system property that, set to {@code true}, lets a URL or {@code Properties} choose code to run. */
+    public static final String ALLOW_CODE_SETTINGS_PROPERTY = "snakebridge.allowCodeSettingsInUrl";
+    /**
+     * Class 28 (invalid authorization specification): the connection is refused for who configured
+     * it, not for a bad value (22023) or an unreachable worker (08001, which pools retry as transient).
+     */
+    static final String CODE_SETTING_REFUSED_STATE = "28000";
 
     static {
         try {
@@ -45,8 +61,18 @@ public final class SnakeBridgeDriver implements Driver {
         return url != null && url.startsWith(URL_PREFIX);
     }
 
-    /** The config a URL and properties describe; properties override the URL's query string. */
+    /**
+     * The config a URL and properties describe; properties override the URL's query string.
+     *
+     * @throws SQLInvalidAuthorizationSpecException (28000) for a setting that chooses code, unless the JVM allows it
+     */
     static BridgeConfig configFor(String url, Properties info) throws SQLException {
+        Map<String, String> settings = settingsIn(url, info);
+        refuseCodeSettingsUnlessAllowed(settings);
+        return configFrom(settings);
+    }
+
+    private static Map<String, String> settingsIn(String url, Properties info) throws SQLException {
         Map<String, String> settings = new LinkedHashMap<>(parseQuery(url));
         if (info != null) {
             for (String name : info.stringPropertyNames()) {
@@ -55,6 +81,32 @@ public final class SnakeBridgeDriver implements Driver {
                 }
             }
         }
+        return settings;
+    }
+
+    /** The system property is read at each connection, not once at class load, so it holds whenever it is set. */
+    private static void refuseCodeSettingsUnlessAllowed(Map<String, String> settings) throws SQLException {
+        if (Boolean.getBoolean(ALLOW_CODE_SETTINGS_PROPERTY)) {
+            return;
+        }
+        List<String> refused = settings.keySet().stream()
+                .filter(key -> BridgeSetting.byKey(key).map(BridgeSetting::choosesCode).orElse(false))
+                .collect(Collectors.toList());
+        if (refused.isEmpty()) {
+            return;
+        }
+        boolean one = refused.size() == 1;
+        String names = refused.stream().map(key -> "'" + key + "'").collect(Collectors.joining(", "));
+        String builderCalls = refused.stream().map(key -> "." + key + "(...)").collect(Collectors.joining());
+        throw new SQLInvalidAuthorizationSpecException((one ? "setting " + names + " chooses" : "settings " + names + " choose")
+                + " the code the worker runs, so " + (one ? "it is" : "they are")
+                + " refused in a JDBC URL or connection Properties (which may come from users)."
+                + " Set " + (one ? "it" : "them") + " in code: BridgeConfig.builder()" + builderCalls
+                + ", used by SnakeBridge.connect, new BridgeDataSource(config) or BridgePoolConfig;"
+                + " or start the JVM with -D" + ALLOW_CODE_SETTINGS_PROPERTY + "=true", CODE_SETTING_REFUSED_STATE);
+    }
+
+    private static BridgeConfig configFrom(Map<String, String> settings) throws SQLException {
         try {
             return BridgeSetting.configFrom(settings);
         } catch (IllegalArgumentException e) {
@@ -93,12 +145,18 @@ public final class SnakeBridgeDriver implements Driver {
         return URLDecoder.decode(s, StandardCharsets.UTF_8);
     }
 
+    /**
+     * Every setting with its value in {@code url} and {@code info}, default and meaning. Describing
+     * runs nothing, so a setting that chooses code is listed (and marked) rather than refused here.
+     */
     @Override
     public DriverPropertyInfo[] getPropertyInfo(String url, Properties info) throws SQLException {
-        BridgeConfig current = configFor(url == null ? URL_PREFIX : url, info);
+        BridgeConfig current = configFrom(settingsIn(url == null ? URL_PREFIX : url, info));
         return Arrays.stream(BridgeSetting.values()).map(setting -> {
             DriverPropertyInfo property = new DriverPropertyInfo(setting.key(), setting.valueIn(current));
-            property.description = setting.meaning() + " Default: " + setting.defaultText() + ".";
+            property.description = setting.meaning() + " Default: " + setting.defaultText() + "."
+                    + (setting.choosesCode() ? " Chooses code to run: refused in a URL or Properties unless the JVM has -D"
+                            + ALLOW_CODE_SETTINGS_PROPERTY + "=true; always allowed in code." : "");
             property.required = false;
             return property;
         }).toArray(DriverPropertyInfo[]::new);

@@ -3,11 +3,14 @@ package io.snakebridge.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.snakebridge.BridgeConfig;
 import io.snakebridge.BridgeConnection;
 import io.snakebridge.BridgeSetting;
 import io.snakebridge.RefHandle;
 import io.snakebridge.RefLimitPolicy;
 import io.snakebridge.RefNotFoundException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.DriverPropertyInfo;
@@ -17,14 +20,33 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Properties;
 import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class SnakeBridgeDriverTest {
     private static final String PYTHON = System.getProperty("snakebridge.python", "python3");
+    /** The build may run the tests with another interpreter; a URL names it only then (it chooses code: allowed below). */
+    private static final String INTERPRETER_SETTING =
+            PYTHON.equals(BridgeConfig.defaults().python()) ? "" : "python=" + URLEncoder.encode(PYTHON, StandardCharsets.UTF_8);
+    private static String allowedBefore;
     private final SnakeBridgeDriver driver = new SnakeBridgeDriver();
 
+    @BeforeAll
+    static void allowTheBuildsOwnInterpreterInUrls() {
+        allowedBefore = System.getProperty(SnakeBridgeDriver.ALLOW_CODE_SETTINGS_PROPERTY);
+        if (!INTERPRETER_SETTING.isEmpty()) {
+            System.setProperty(SnakeBridgeDriver.ALLOW_CODE_SETTINGS_PROPERTY, "true");
+        }
+    }
+
+    @AfterAll
+    static void restoreTheJvmsRule() {
+        CodeSettingsInUrlTest.restore(allowedBefore);
+    }
+
     private static Connection open(String query) throws SQLException {
-        return DriverManager.getConnection("jdbc:snakebridge:?python=" + PYTHON + query);
+        return DriverManager.getConnection("jdbc:snakebridge:?" + INTERPRETER_SETTING + query);
     }
 
     @Test
@@ -139,7 +161,7 @@ class SnakeBridgeDriverTest {
     @Test
     void theDataSourceTakesAUrl() throws Exception {
         BridgeDataSource ds = new BridgeDataSource();
-        ds.setUrl("jdbc:snakebridge:?python=" + PYTHON + "&maxRefs=3");
+        ds.setUrl("jdbc:snakebridge:?" + INTERPRETER_SETTING + "&maxRefs=3");
         assertThat(ds.getConfig().maxRefs()).isEqualTo(3);
         try (Connection jdbc = ds.getConnection()) {
             assertThat(jdbc.unwrap(BridgeConnection.class).call("len", "four").asLong()).isEqualTo(4);

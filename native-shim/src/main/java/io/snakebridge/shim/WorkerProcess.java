@@ -1,14 +1,9 @@
 package io.snakebridge.shim;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
@@ -16,7 +11,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -25,9 +19,6 @@ import org.slf4j.LoggerFactory;
  * transport and by the conformance suite's protocol client.
  */
 public final class WorkerProcess implements AutoCloseable {
-    // One logger for all workers (the pid is in every line): a logger per pid would never be freed.
-    private static final Logger WORKER_LOG = LoggerFactory.getLogger("io.snakebridge.worker");
-    private static final int STDERR_TAIL_LINES = 40;
     private static final Duration STDERR_EOF_WAIT = Duration.ofSeconds(1);
     /**
      * Every worker is spawned from this one thread, which lives as long as the JVM: Linux delivers
@@ -42,28 +33,36 @@ public final class WorkerProcess implements AutoCloseable {
     private static volatile boolean memoryLimitWarned;
 
     private final Process process;
-    private final ArrayDeque<String> stderrTail = new ArrayDeque<>();
-    private final Thread stderrPump;
+    private final StderrPump stderr;
+    private final Thread stderrThread;
 
-    private WorkerProcess(Process process) {
+    private WorkerProcess(Process process, String logNonce, StderrPump.LogSink log) {
         this.process = process;
-        this.stderrPump = new Thread(this::pumpStderr, "snakebridge-stderr-" + process.pid());
-        stderrPump.setDaemon(true);
-        stderrPump.start();
+        this.stderr = new StderrPump(process.getErrorStream(), process.pid(), logNonce, log);
+        this.stderrThread = new Thread(stderr, "snakebridge-stderr-" + process.pid());
+        stderrThread.setDaemon(true);
+        stderrThread.start();
     }
 
     /**
      * Starts {@code command} with {@code environment} added to this JVM's environment, plus
      * {@code SNAKEBRIDGE_PARENT_PID} so the worker can tell whether its parent died before it could
-     * arrange to die with it.
+     * arrange to die with it, and {@code SNAKEBRIDGE_LOG_NONCE}, with which it marks its log records.
+     * Its stderr is logged through SLF4J under {@code io.snakebridge.worker} (README: Supervision).
      */
     public static WorkerProcess start(List<String> command, Map<String, String> environment) throws IOException {
+        return start(command, environment, StderrPump.LogSink.SLF4J);
+    }
+
+    static WorkerProcess start(List<String> command, Map<String, String> environment, StderrPump.LogSink log) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command);
         Map<String, String> env = new HashMap<>(environment);
         env.put("SNAKEBRIDGE_PARENT_PID", Long.toString(ProcessHandle.current().pid()));
+        String logNonce = StderrPump.newNonce();
+        env.put(StderrPump.NONCE_VARIABLE, logNonce);
         builder.environment().putAll(env);
         try {
-            return new WorkerProcess(SPAWNER.submit(builder::start).get());
+            return new WorkerProcess(SPAWNER.submit(builder::start).get(), logNonce, log);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException) {
                 throw (IOException) e.getCause();
@@ -143,17 +142,15 @@ public final class WorkerProcess implements AutoCloseable {
         return status > 128 ? "killed by " + Signal.nameOf(status - 128) : "exit code " + status;
     }
 
-    /** The last lines the worker wrote to stderr (a bounded tail, for diagnosis). */
+    /** The last lines the worker wrote to stderr (a bounded tail, escaped and capped as they are logged, for diagnosis). */
     public List<String> recentStderr() {
-        synchronized (stderrTail) {
-            return new ArrayList<>(stderrTail);
-        }
+        return stderr.tail();
     }
 
     /** Waits briefly for the stderr pump to drain what a dead process left in the pipe. */
     public void drainStderr(Duration timeout) {
         try {
-            stderrPump.join(timeout.toMillis());
+            stderrThread.join(timeout.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -214,24 +211,6 @@ public final class WorkerProcess implements AutoCloseable {
     @Override
     public void close() {
         shutdown(Duration.ofSeconds(2));
-    }
-
-    private void pumpStderr() {
-        try (BufferedReader reader = new BufferedReader(
-                new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                WORKER_LOG.info("[worker {}] {}", process.pid(), line);
-                synchronized (stderrTail) {
-                    if (stderrTail.size() == STDERR_TAIL_LINES) {
-                        stderrTail.removeFirst();
-                    }
-                    stderrTail.addLast(line);
-                }
-            }
-        } catch (IOException e) {
-            WORKER_LOG.debug("[worker {}] stderr closed: {}", process.pid(), e.toString());
-        }
     }
 
     private static void closeQuietly(AutoCloseable closeable) {
