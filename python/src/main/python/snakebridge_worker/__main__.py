@@ -16,8 +16,8 @@ def _claim_protocol_streams():
     fd 1 at stderr, so that print(), input() or a C extension writing to fd 1 can never touch it."""
     _widen_pipe(0)
     _widen_pipe(1)
-    proto_in = os.fdopen(os.dup(0), "rb", buffering=65536)
-    proto_out = os.fdopen(os.dup(1), "wb", buffering=65536)
+    proto_in = os.fdopen(os.dup(0), "rb", buffering=_BUFFER_BYTES)
+    proto_out = os.fdopen(os.dup(1), "wb", buffering=_BUFFER_BYTES)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
@@ -38,12 +38,14 @@ def _widen_pipe(fd):
 
 
 _PIPE_BYTES = 1 << 20
+_BUFFER_BYTES = 65536  # the protocol streams' buffers
 
 
-def _die_with_parent():
+def _die_with_parent(expected_parent=None):
     """Linux: the kernel kills this worker when the thread that spawned it dies, even by SIGKILL
-    (the driver spawns from one thread that lives as long as the JVM). If the parent died before
-    prctl took effect, exit now rather than run as an orphan."""
+    (the driver spawns from one thread that lives as long as the JVM; a worker server is
+    single-threaded). If the parent died before prctl took effect, exit now rather than run as an
+    orphan. ``expected_parent``: the parent's pid, by default the driver's SNAKEBRIDGE_PARENT_PID."""
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -53,25 +55,62 @@ def _die_with_parent():
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass  # EOF on stdin still ends the worker
-    expected_parent = os.environ.get("SNAKEBRIDGE_PARENT_PID")
-    if expected_parent and expected_parent.isdigit() and os.getppid() != int(expected_parent):
+    if expected_parent is None:
+        expected_parent = os.environ.get("SNAKEBRIDGE_PARENT_PID")
+    if expected_parent and str(expected_parent).isdigit() and os.getppid() != int(expected_parent):
         sys.stderr.write("snakebridge_worker: parent process already gone; exiting\n")
         sys.exit(4)
 
 
-def main():
+def main(argv=()):
+    """A worker on stdin/stdout; or, with ``serve ...``, a worker server (forkserver.py)."""
     if sys.version_info < MIN_PYTHON:
         sys.stderr.write(f"snakebridge_worker needs Python >= {'.'.join(map(str, MIN_PYTHON))}, "
                          f"this is {sys.version.split()[0]}\n")
         return 3
     faulthandler.enable()
     _die_with_parent()
+    logs.install_from_environment()  # before a server forks: its workers inherit the handler
+    if argv and argv[0] == "serve":
+        from . import forkserver
+        return forkserver.main(list(argv[1:]))
     proto_in, proto_out = _claim_protocol_streams()
-    logs.install_from_environment()
+    return _serve(proto_in, proto_out)
+
+
+def _serve(proto_in, proto_out):
     worker = Worker(Registry(DEFAULTS), uuid.uuid4().hex)
     worker.install_sigint_handler()
     return Server(proto_in, proto_out, worker).serve()
 
 
+def serve_forked(conn, stderr_conn, memory_limit_bytes):
+    """In a worker a server forked (forkserver.py): the protocol on ``conn``, stdout and stderr on
+    ``stderr_conn``, stdin on /dev/null, dying with the server. Returns the exit status."""
+    server_pid = os.getppid()
+    os.dup2(stderr_conn.fileno(), 2)
+    os.dup2(2, 1)
+    stderr_conn.close()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    sys.stdin = open(os.devnull, "r")
+    sys.stdout = sys.stderr
+    _die_with_parent(server_pid)
+    if memory_limit_bytes:
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
+    _reseed_forked_state()
+    return _serve(conn.makefile("rb", buffering=_BUFFER_BYTES), conn.makefile("wb", buffering=_BUFFER_BYTES))
+
+
+def _reseed_forked_state():
+    """A fork copies random state: every worker would draw the same numbers. The standard library's
+    random reseeds itself after a fork; numpy's legacy global generator does not."""
+    numpy_random = sys.modules.get("numpy.random")
+    if numpy_random is not None:
+        numpy_random.seed()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
