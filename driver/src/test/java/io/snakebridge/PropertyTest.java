@@ -1,120 +1,197 @@
 package io.snakebridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.booleans;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.strings;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.snakebridge.internal.WireJson;
 import java.math.BigInteger;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
+import org.quicktheories.generators.SourceDSL;
 
 /**
- * Properties (jqwik): random Java values survive a real worker exactly, and whatever bytes or JSON
- * a worker sends, the driver's decoder gives a value or a clean protocol error, never another
- * exception.
+ * Properties (QuickTheories): random Java values survive a real worker exactly, and whatever bytes or
+ * JSON a worker sends, the driver's decoder gives a value or a clean protocol error, never another
+ * exception. A failure prints its smallest input and "Seed was N"; {@code -DQT_SEED=N} replays it.
  */
 class PropertyTest {
     private static WorkerConnection py;
     private static final ObjectMapper JSON = WireJson.mapper(Defaults.MAX_FRAME_BYTES, Defaults.MAX_NESTING_DEPTH, Defaults.MAX_INT_DIGITS);
     private static final List<String> TAGS = List.of("tuple", "set", "frozenset", "bytes", "ndarray", "complex", "datetime",
             "date", "time", "special_float", "dict", "atom", "ref", "stream_ref", "callback", "stop_iteration", "promise", "mystery");
+    private static final List<String> FIELDS = List.of("elements", "pairs", "value", "data", "real", "imag", "dtype", "shape",
+            "attachment", "id", "session_id", "index");
+    private static final BigInteger PAST_LONG = BigInteger.valueOf(Long.MAX_VALUE).add(BigInteger.ONE);
 
-    @BeforeContainer
+    @BeforeAll
     static void start() {
         py = Workers.connect();
     }
 
-    @AfterContainer
+    @AfterAll
     static void stop() {
         py.close();
     }
 
     // -- random values round trip ------------------------------------------------------------------
 
-    @Property(tries = 300)
-    void randomValuesRoundTripThroughPythonExactly(@ForAll("values") Object value) {
-        try (PyValue back = py.call("sb_fixtures.echo", value)) {
-            assertThat(back.raw()).isEqualTo(value);
+    @Test
+    void randomValuesRoundTripThroughPythonExactly() {
+        qt().withExamples(350).forAll(values(3)).checkAssert(value -> {
+            try (PyValue back = py.call("sb_fixtures.echo", value)) {
+                assertThat(back.raw()).isEqualTo(value);
+            }
+        });
+    }
+
+    @Test
+    void randomBytesRoundTripThroughPythonExactly() {
+        qt().withExamples(100).forAll(bytes()).checkAssert(
+                bytes -> assertThat(py.call("sb_fixtures.echo", (Object) bytes).as(byte[].class)).isEqualTo(bytes));
+    }
+
+    @Test
+    void randomDoubleArraysRoundTripThroughNumpyBitForBit() {
+        qt().withExamples(100).forAll(doubleArrays()).checkAssert(values -> {
+            double[] back = py.callArray("numpy.asarray", (Object) values).toDoubleArray();
+            assertThat(rawBits(back)).isEqualTo(rawBits(values));
+        });
+    }
+
+    /** Scalars, or containers of values nested up to {@code depth} deep. */
+    private static Gen<Object> values(int depth) {
+        Gen<Object> scalars = anyOf(
+                Generate.constant((Object) null),
+                booleans().all().map(b -> (Object) b),
+                longs().map(l -> (Object) l),
+                bigIntegersPastLong().map(b -> (Object) b),
+                doubles().map(d -> (Object) d),
+                text().map(s -> (Object) s));
+        if (depth == 0) {
+            return scalars;
         }
+        Gen<Object> inner = values(depth - 1);
+        Gen<Object> hashable = anyOf(longs().map(l -> (Object) l), text().map(s -> (Object) s));
+        return anyOf(
+                scalars,
+                lists().of(inner).ofSizeBetween(0, 4).map(l -> (Object) l),
+                lists().of(inner).ofSizeBetween(0, 4).map(l -> (Object) PyTuple.copyOf(l)),
+                lists().of(hashable).ofSizeBetween(0, 4).map(l -> (Object) new LinkedHashSet<>(l)),
+                lists().of(hashable).ofSizeBetween(0, 4).map(l -> (Object) PyFrozenSet.copyOf(l)),
+                maps(text(), inner, 4).map(m -> (Object) m),
+                maps(longs(), inner, 4).map(m -> (Object) m));
     }
 
-    @Property(tries = 100)
-    void randomBytesRoundTripThroughPythonExactly(@ForAll byte[] bytes) {
-        assertThat(py.call("sb_fixtures.echo", (Object) bytes).as(byte[].class)).isEqualTo(bytes);
+    /** Ints just past a long and up to 100 bits, both signs: a smaller one would come back as a Long. */
+    private static Gen<BigInteger> bigIntegersPastLong() {
+        return SourceDSL.longs().between(0, Long.MAX_VALUE).zip(integers().between(0, 36), booleans().all(),
+                (magnitude, shift, negative) -> {
+                    BigInteger b = PAST_LONG.add(BigInteger.valueOf(magnitude).shiftLeft(shift));
+                    return negative ? b.negate().subtract(BigInteger.ONE) : b;
+                });
     }
 
-    @Property(tries = 100)
-    void randomDoubleArraysRoundTripThroughNumpyBitForBit(@ForAll double[] values) {
-        assertThat(py.callArray("numpy.asarray", (Object) values).toDoubleArray()).isEqualTo(values);
+    /** Unicode without lone surrogates (Python cannot encode those either): ASCII, the rest of the BMP, astral planes. */
+    private static Gen<String> text() {
+        Gen<Integer> codePoints = anyOf(integers().between(0, 0x7F), integers().between(0x80, 0xD7FF),
+                integers().between(0xE000, 0xFFFF), integers().between(0x10000, Character.MAX_CODE_POINT));
+        return lists().of(codePoints).ofSizeBetween(0, 12)
+                .map(cps -> new String(cps.stream().mapToInt(Integer::intValue).toArray(), 0, cps.size()));
     }
 
-    @Provide
-    Arbitrary<Object> values() {
-        Arbitrary<Object> scalars = Arbitraries.oneOf(
-                Arbitraries.just(null),
-                Arbitraries.of(true, false),
-                Arbitraries.longs(),
-                Arbitraries.bigIntegers().between(BigInteger.TEN.pow(30).negate(), BigInteger.TEN.pow(30))
-                        .filter(b -> b.bitLength() > 63),
-                Arbitraries.doubles().withSpecialValue(Double.NaN).withSpecialValue(Double.POSITIVE_INFINITY)
-                        .withSpecialValue(-0.0),
-                text());
-        return Arbitraries.recursive(() -> scalars, this::container, 3);
+    /** Longs of every size, and small ones as often. */
+    private static Gen<Long> longs() {
+        return anyOf(SourceDSL.longs().between(-1000, 1000), SourceDSL.longs().all());
     }
 
-    /** Unicode without lone surrogates (Python cannot encode those either), astral characters included. */
-    private static Arbitrary<String> text() {
-        Arbitrary<String> bmp = Arbitraries.strings().withCharRange('\u0000', '\uD7FF').withCharRange('\uE000', '\uFFFF').ofMaxLength(12);
-        return Arbitraries.oneOf(bmp, bmp.map(s -> s + "\uD83D\uDE00")); // an emoji: a surrogate pair
+    /** Doubles of every bit pattern but NaN, and now and then an infinity, -0.0 or a NaN (negative and signalling too). */
+    private static Gen<Double> doubles() {
+        return Generate.frequency(Pair.of(9, SourceDSL.doubles().any()), Pair.of(1, Generate.pick(List.of(
+                Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -0.0, Double.NaN,
+                Double.longBitsToDouble(0xfff8000000000000L), Double.longBitsToDouble(0x7ff0000000000001L)))));
     }
 
-    private Arbitrary<Object> container(Arbitrary<Object> inner) {
-        Arbitrary<Object> hashable = Arbitraries.oneOf(Arbitraries.longs(), text());
-        return Arbitraries.oneOf(
-                inner.list().ofMaxSize(4).map(l -> (Object) l),
-                inner.list().ofMaxSize(4).map(l -> (Object) PyTuple.copyOf(l)),
-                hashable.set().ofMaxSize(4).map(s -> (Object) new java.util.LinkedHashSet<>(s)),
-                hashable.set().ofMaxSize(4).map(s -> (Object) PyFrozenSet.copyOf(s)),
-                Arbitraries.maps(text(), inner).ofMaxSize(4).map(m -> (Object) new LinkedHashMap<>(m)),
-                Arbitraries.maps(Arbitraries.longs(), inner).ofMaxSize(4).map(m -> (Object) new LinkedHashMap<>(m)));
+    private static Gen<byte[]> bytes() {
+        return Generate.byteArrays(integers().between(0, 255), Generate.bytes(Byte.MIN_VALUE, Byte.MAX_VALUE, (byte) 0))
+                .describedAs(Arrays::toString);
+    }
+
+    private static Gen<double[]> doubleArrays() {
+        return lists().of(doubles()).ofSizeBetween(0, 255)
+                .map(l -> l.stream().mapToDouble(Double::doubleValue).toArray())
+                .describedAs(Arrays::toString);
+    }
+
+    /** Maps of up to {@code maxSize} entries in generated order; null values allowed (QuickTheories' maps refuse them). */
+    private static Gen<Map<Object, Object>> maps(Gen<?> keys, Gen<Object> values, int maxSize) {
+        return lists().of(keys.zip(values, Pair::<Object, Object>of)).ofSizeBetween(0, maxSize).map(entries -> {
+            Map<Object, Object> map = new LinkedHashMap<>();
+            entries.forEach(entry -> map.put(entry._1, entry._2));
+            return map;
+        });
+    }
+
+    /** One of the generators, each as likely; shrinks toward the first. */
+    @SafeVarargs
+    private static <T> Gen<T> anyOf(Gen<T>... choices) {
+        return Generate.frequency(Arrays.stream(choices).map(choice -> Pair.of(1, choice)).collect(Collectors.toList()));
+    }
+
+    private static long[] rawBits(double[] values) {
+        return Arrays.stream(values).mapToLong(Double::doubleToRawLongBits).toArray();
     }
 
     // -- whatever a worker sends, a value or a clean error -------------------------------------------
 
-    @Property(tries = 1000)
-    void randomBytesFromAWorkerDecodeToAValueOrACleanError(@ForAll byte[] frame) {
-        decodeOrCleanError(frame);
+    @Test
+    void randomBytesFromAWorkerDecodeToAValueOrACleanError() {
+        qt().withExamples(1000).forAll(bytes()).checkAssert(PropertyTest::decodeOrCleanError);
     }
 
-    @Property(tries = 1000)
-    void randomTaggedJsonFromAWorkerDecodesToAValueOrACleanError(@ForAll("taggedJson") Object wire) throws JsonProcessingException {
-        decodeOrCleanError(JSON.writeValueAsBytes(wire));
+    @Test
+    void randomTaggedJsonFromAWorkerDecodesToAValueOrACleanError() {
+        qt().withExamples(1200).forAll(taggedJson(3)).checkAssert(wire -> decodeOrCleanError(toJson(wire)));
     }
 
-    @Provide
-    Arbitrary<Object> taggedJson() {
-        Arbitrary<Object> leaves = Arbitraries.oneOf(Arbitraries.just(null), Arbitraries.integers().map(i -> (Object) i),
-                Arbitraries.strings().ofMaxLength(6).map(s -> (Object) s), Arbitraries.doubles().map(d -> (Object) d));
-        return Arbitraries.recursive(() -> leaves, inner -> Arbitraries.oneOf(
-                inner.list().ofMaxSize(3).map(l -> (Object) l),
-                Arbitraries.of(TAGS).flatMap(tag -> Arbitraries.maps(
-                        Arbitraries.of("elements", "pairs", "value", "data", "real", "imag", "dtype", "shape", "attachment", "id",
-                                "session_id", "index"), inner).ofMaxSize(3).map(fields -> {
-                                    Map<String, Object> tagged = new LinkedHashMap<>(fields);
-                                    tagged.put("__type__", tag);
-                                    tagged.put("__schema__", 1);
-                                    return (Object) tagged;
-                                }))), 3);
+    /** Lists and tag-shaped objects (a known or unknown tag, random fields) nested {@code depth} deep, JSON leaves below. */
+    private static Gen<Object> taggedJson(int depth) {
+        Gen<Object> leaves = anyOf(Generate.constant((Object) null), integers().all().map(i -> (Object) i),
+                strings().allPossible().ofLengthBetween(0, 6).map(s -> (Object) s), SourceDSL.doubles().any().map(d -> (Object) d));
+        if (depth == 0) {
+            return leaves;
+        }
+        Gen<Object> inner = taggedJson(depth - 1);
+        Gen<Object> tagged = Generate.pick(TAGS).zip(maps(Generate.pick(FIELDS), inner, 3), (tag, fields) -> {
+            fields.put("__type__", tag);
+            fields.put("__schema__", 1);
+            return (Object) fields;
+        });
+        return anyOf(lists().of(inner).ofSizeBetween(0, 3).map(l -> (Object) l), tagged);
+    }
+
+    private static byte[] toJson(Object wire) {
+        try {
+            return JSON.writeValueAsBytes(wire);
+        } catch (JsonProcessingException e) {
+            throw new AssertionError(e);
+        }
     }
 
     /** What the connection does with a frame: parse it, then decode it as a value. */
