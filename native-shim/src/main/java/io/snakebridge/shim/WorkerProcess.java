@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -59,19 +58,34 @@ public final class WorkerProcess implements AutoCloseable {
      */
     public static WorkerProcess start(List<String> command, Map<String, String> environment) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command);
-        Map<String, String> env = new HashMap<>(environment);
-        env.put("SNAKEBRIDGE_PARENT_PID", Long.toString(ProcessHandle.current().pid()));
-        builder.environment().putAll(env);
+        builder.environment().putAll(environment);
+        return spawn(builder);
+    }
+
+    /**
+     * Starts {@code command} with exactly {@code environment}, plus {@code SNAKEBRIDGE_PARENT_PID}:
+     * nothing of this JVM's own environment (its secrets, its interpreter settings) reaches the
+     * process. The command is still looked up on this JVM's {@code PATH}.
+     */
+    public static WorkerProcess startWithExactEnvironment(List<String> command, Map<String, String> environment) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().clear();
+        builder.environment().putAll(environment);
+        return spawn(builder);
+    }
+
+    private static WorkerProcess spawn(ProcessBuilder builder) throws IOException {
+        builder.environment().put("SNAKEBRIDGE_PARENT_PID", Long.toString(ProcessHandle.current().pid()));
         try {
             return new WorkerProcess(SPAWNER.submit(builder::start).get());
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException) {
                 throw (IOException) e.getCause();
             }
-            throw new IOException("cannot start " + command, e.getCause());
+            throw new IOException("cannot start " + builder.command(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while starting " + command, e);
+            throw new IOException("interrupted while starting " + builder.command(), e);
         }
     }
 
