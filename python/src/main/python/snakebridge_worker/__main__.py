@@ -64,6 +64,8 @@ def main():
         sys.stderr.write(f"snakebridge_worker needs Python >= {'.'.join(map(str, MIN_PYTHON))}, "
                          f"this is {sys.version.split()[0]}\n")
         return 3
+    # The driver reads stderr as UTF-8 whatever the locale; PYTHONIOENCODING would not reach an isolated (-I) worker.
+    sys.stderr.reconfigure(encoding="utf-8", errors="backslashreplace")
     faulthandler.enable()
     _die_with_parent()
     proto_in, proto_out = _claim_protocol_streams()
