@@ -91,10 +91,6 @@ final class WorkerCache {
         return Path.of(properties.getProperty("java.io.tmpdir"), "snakebridge-" + ownership.userTag());
     }
 
-    Path root() {
-        return root;
-    }
-
     /**
      * A directory holding exactly {@code worker}'s files, owned and writable by this user alone:
      * the cached copy if it checks out, else a fresh one.

@@ -5,12 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import io.snakebridge.WorkerStartException;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -18,6 +24,7 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -150,6 +157,39 @@ class WorkerCacheTest {
     }
 
     @Test
+    void aParentWritableByItsGroupIsRefusedUnlessThatIsTheOwnersPrivateGroup() throws Exception {
+        Path grouped = Files.createDirectories(dir.resolve("grouped"));
+        WorkerCache cache = new WorkerCache(grouped.resolve("snakebridge"), me);
+        Files.setPosixFilePermissions(grouped, PosixFilePermissions.fromString("rwxrwx---"));
+        PosixFileAttributes attributes = Files.readAttributes(grouped, PosixFileAttributes.class);
+        assumeThat(attributes.group().getName()).as("a user private group (as root:root)").isEqualTo(attributes.owner().getName());
+        assertThat(cache.verifiedCopyOf(worker("print('v1')"))).isDirectory();
+
+        try {
+            GroupPrincipal another = grouped.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName("daemon");
+            Files.setAttribute(grouped, "posix:group", another);
+        } catch (IOException e) {
+            Assumptions.abort("this user cannot give a directory to the group daemon: " + e);
+        }
+        assertThatThrownBy(() -> cache.verifiedCopyOf(worker("print('v1')"))).isInstanceOf(WorkerStartException.class)
+                .hasMessageContaining(grouped.toRealPath() + ", a parent of the worker cache").hasMessageContaining("its group daemon");
+    }
+
+    @Test
+    void stagingAndSetAsideDirectoriesLeftByADeadJvmAreDeletedOnceOld() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("cache"), me.privateDirectory());
+        Path old = Files.createDirectories(root.resolve("extracting-123/snakebridge_worker"));
+        Files.setLastModifiedTime(old.getParent(), FileTime.from(Instant.now().minus(Duration.ofHours(2))));
+        Path oldAside = Files.createDirectories(root.resolve("replaced-456"));
+        Files.setLastModifiedTime(oldAside, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
+        Path recent = Files.createDirectories(root.resolve("extracting-789")); // another JVM may be writing it now
+        cache().verifiedCopyOf(worker("print('v1')"));
+        assertThat(old.getParent()).doesNotExist();
+        assertThat(oldAside).doesNotExist();
+        assertThat(recent).exists();
+    }
+
+    @Test
     void aParentOwnedBySomeoneOtherThanThisUserOrRootIsRefused() throws Exception {
         Path theirs = Files.createDirectories(dir.resolve("theirs"));
         Path root = Files.createDirectories(theirs.resolve("snakebridge"), me.privateDirectory());
@@ -195,9 +235,11 @@ class WorkerCacheTest {
     }
 
     @Test
-    void withoutAUsableHomeTheCacheIsPerUserInTheTempDirectory() {
+    void withoutAUsableHomeTheCacheIsPerUserInTheTempDirectory() throws Exception {
         Path expected = dir.resolve("tmp").resolve("snakebridge-" + me.userTag());
-        for (String home : new String[] {"?", "", "relative", dir.resolve("no-such-home").toString()}) {
+        Path cannotHoldACache = Files.createDirectories(dir.resolve("home"));
+        Files.writeString(cannotHoldACache.resolve(".cache"), "a file, not a directory");
+        for (String home : new String[] {"?", "", "relative", dir.resolve("no-such-home").toString(), cannotHoldACache.toString()}) {
             assertThat(WorkerCache.root(properties(home), Map.of(), me)).as("user.home=%s", home).isEqualTo(expected);
         }
         assertThat(dir.resolve("no-such-home")).doesNotExist();
