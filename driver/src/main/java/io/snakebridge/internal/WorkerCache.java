@@ -79,16 +79,19 @@ final class WorkerCache {
             return xdg.resolve("snakebridge");
         }
         Path home = absolutePath(properties.getProperty("user.home"));
+        String unusable = "user.home=" + properties.getProperty("user.home");
         if (home != null && Files.isDirectory(home)) {
             Path root = home.resolve(".cache").resolve("snakebridge");
             try {
                 ownership.createPrivateDirectories(root);
                 return root;
             } catch (IOException e) {
-                LOG.info("SnakeBridge: cannot create the worker cache in the home directory ({}); using the temp directory", e.toString());
+                unusable = e.toString();
             }
         }
-        return Path.of(properties.getProperty("java.io.tmpdir"), "snakebridge-" + ownership.userTag());
+        Path root = Path.of(properties.getProperty("java.io.tmpdir"), "snakebridge-" + ownership.userTag());
+        LOG.info("SnakeBridge: no home directory to hold the worker cache ({}); it is {}", unusable, root);
+        return root;
     }
 
     /**
