@@ -28,6 +28,14 @@ class WorkerProcessTest(unittest.TestCase):
         self.assertEqual(self.worker.close(), 0)
         self.assertIn("noise on stdout", self.worker.stderr)
 
+    def test_stderr_is_utf8_whatever_the_locale_or_environment_says(self):
+        worker = WorkerProcess(environment={"PYTHONIOENCODING": "latin-1"})  # the Java side reads stderr as UTF-8
+        try:
+            self.assertTrue(worker.request("call", session_id="s", function="print", args=["snake \N{SNAKE} \u20ac"])["ok"])
+        finally:
+            worker.close()
+        self.assertIn("snake \N{SNAKE} \u20ac", worker.stderr)
+
     def test_worker_exits_cleanly_on_eof(self):
         self.assertEqual(self.worker.close(), 0)
 

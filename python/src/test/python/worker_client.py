@@ -13,9 +13,9 @@ _WITHOUT_NUMPY = "import sys, runpy; sys.modules['numpy'] = None; runpy.run_modu
 
 
 class WorkerProcess:
-    def __init__(self, handshake=True, attachments=False, numpy=True, environment=None):
+    def __init__(self, handshake=True, attachments=False, numpy=True, environment=()):
         """``numpy=False`` runs the worker as if numpy were not installed; ``environment`` adds variables."""
-        env = dict(os.environ, PYTHONPATH=SOURCE_DIR, **(environment or {}))
+        env = dict(os.environ, PYTHONPATH=SOURCE_DIR, **dict(environment))
         command = [sys.executable, "-m", "snakebridge_worker"] if numpy else [sys.executable, "-c", _WITHOUT_NUMPY]
         self.proc = subprocess.Popen(command, env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

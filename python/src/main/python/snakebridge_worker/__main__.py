@@ -68,6 +68,8 @@ def main(argv=()):
         sys.stderr.write(f"snakebridge_worker needs Python >= {'.'.join(map(str, MIN_PYTHON))}, "
                          f"this is {sys.version.split()[0]}\n")
         return 3
+    # The driver reads stderr as UTF-8 whatever the locale; PYTHONIOENCODING would not reach an isolated (-I) worker.
+    sys.stderr.reconfigure(encoding="utf-8", errors="backslashreplace")
     faulthandler.enable()
     _die_with_parent()
     logs.install_from_environment()  # before a server forks: its workers inherit the handler

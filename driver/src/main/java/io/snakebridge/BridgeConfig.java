@@ -3,6 +3,7 @@ package io.snakebridge;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -13,6 +14,7 @@ import java.util.Objects;
  * BridgeConfig config = BridgeConfig.builder()
  *         .python("/usr/bin/python3.11")
  *         .pythonPath(Path.of("src/main/python"))
+ *         .workerEnvironment(Map.of("OMP_NUM_THREADS", "1"))
  *         .maxRefs(1_000)
  *         .refTtl(Duration.ofMinutes(5))
  *         .build();
@@ -23,6 +25,8 @@ public final class BridgeConfig {
 
     private final String python;
     private final List<Path> pythonPath;
+    private final List<String> inheritEnvironment;
+    private final Map<String, String> workerEnvironment;
     private final int maxRefs;
     private final RefLimitPolicy refLimitPolicy;
     private final Duration refTtl;
@@ -41,6 +45,8 @@ public final class BridgeConfig {
     private BridgeConfig(Builder b) {
         this.python = b.python;
         this.pythonPath = List.copyOf(b.pythonPath);
+        this.inheritEnvironment = b.inheritEnvironment;
+        this.workerEnvironment = b.workerEnvironment;
         this.maxRefs = b.maxRefs;
         this.refLimitPolicy = b.refLimitPolicy;
         this.refTtl = b.refTtl;
@@ -88,6 +94,19 @@ public final class BridgeConfig {
     /** Directories added to the worker's {@code sys.path} (the user's own modules). */
     public List<Path> pythonPath() {
         return pythonPath;
+    }
+
+    /**
+     * Names of the variables a worker gets from this JVM's environment besides the ones every worker
+     * gets (README "Worker environment").
+     */
+    public List<String> inheritEnvironment() {
+        return inheritEnvironment;
+    }
+
+    /** Variables set in the worker's environment, over those it inherits. */
+    public Map<String, String> workerEnvironment() {
+        return workerEnvironment;
     }
 
     /** The most refs one session may hold. */
@@ -143,7 +162,8 @@ public final class BridgeConfig {
     }
 
     public Builder toBuilder() {
-        return new Builder().python(python).pythonPath(pythonPath.toArray(new Path[0])).maxRefs(maxRefs)
+        return new Builder().python(python).pythonPath(pythonPath.toArray(new Path[0]))
+                .inheritEnvironment(inheritEnvironment.toArray(new String[0])).workerEnvironment(workerEnvironment).maxRefs(maxRefs)
                 .refLimitPolicy(refLimitPolicy).refTtl(refTtl).leakDetection(leakDetection).startTimeout(startTimeout)
                 .callTimeout(callTimeout).cancelGrace(cancelGrace).memoryLimitBytes(memoryLimitBytes)
                 .allowModules(allowModules.toArray(new String[0])).denyModules(denyModules.toArray(new String[0]))
@@ -155,6 +175,8 @@ public final class BridgeConfig {
     public static final class Builder {
         private String python = Defaults.PYTHON;
         private List<Path> pythonPath = List.of();
+        private List<String> inheritEnvironment = Defaults.INHERIT_ENVIRONMENT;
+        private Map<String, String> workerEnvironment = Defaults.WORKER_ENVIRONMENT;
         private int maxRefs = Defaults.MAX_REFS;
         private RefLimitPolicy refLimitPolicy = Defaults.REF_LIMIT_POLICY;
         private Duration refTtl = Defaults.REF_TTL;
@@ -206,6 +228,48 @@ public final class BridgeConfig {
         public Builder pythonPath(Path... directories) {
             this.pythonPath = List.of(directories);
             return this;
+        }
+
+        /**
+         * Passes these variables from this JVM's environment to the worker (when set), besides the
+         * few every worker gets: PATH, HOME, the locale, the time zone, the temp directory and the
+         * BLAS/OpenMP thread counts (README "Worker environment"). Nothing else of the JVM's
+         * environment reaches a worker, so its secrets stay in the JVM unless named here.
+         * {@code PYTHON*} variables are refused: the worker runs isolated ({@code python -I}), which
+         * ignores them; use {@link #pythonPath} for module directories.
+         */
+        public Builder inheritEnvironment(String... names) {
+            for (String name : names) {
+                environmentName(name, "inheritEnvironment");
+            }
+            this.inheritEnvironment = List.of(names);
+            return this;
+        }
+
+        /**
+         * Sets these variables in the worker's environment (over any it inherits), e.g.
+         * {@code Map.of("OMP_NUM_THREADS", "1")} for one BLAS thread per worker. {@code PYTHON*}
+         * variables are refused, as for {@link #inheritEnvironment}.
+         */
+        public Builder workerEnvironment(Map<String, String> variables) {
+            variables.forEach((name, value) -> {
+                environmentName(name, "workerEnvironment");
+                if (Objects.requireNonNull(value, name).indexOf('\0') >= 0) {
+                    throw new IllegalArgumentException("workerEnvironment: the value of " + name + " holds a NUL character");
+                }
+            });
+            this.workerEnvironment = Map.copyOf(variables);
+            return this;
+        }
+
+        private static void environmentName(String name, String setting) {
+            if (name == null || !name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                throw new IllegalArgumentException(setting + " takes environment variable names (letters, digits, _), got '" + name + "'");
+            }
+            if (name.startsWith("PYTHON")) {
+                throw new IllegalArgumentException(setting + ": " + name + " would have no effect: workers run isolated (python -I),"
+                        + " which ignores PYTHON* variables; use pythonPath for module directories");
+            }
         }
 
         public Builder maxRefs(int maxRefs) {

@@ -5,9 +5,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -26,6 +28,16 @@ public enum BridgeSetting {
             (b, v) -> b.pythonPath(v.isEmpty() ? new Path[0]
                     : Arrays.stream(v.split(File.pathSeparator)).map(Path::of).toArray(Path[]::new)),
             "Directories put on the worker's sys.path, for the application's own modules.", Trait.CHOOSES_CODE),
+    // Both environment settings choose code too: LD_PRELOAD or a BLAS plugin path runs a library in the worker.
+    INHERIT_ENVIRONMENT("inheritEnvironment", c -> String.join(",", c.inheritEnvironment()),
+            (b, v) -> b.inheritEnvironment(commaList(v)),
+            "Comma-separated names of variables the worker gets from the JVM's environment besides the allow-list (Worker environment).",
+            Trait.CHOOSES_CODE),
+    WORKER_ENVIRONMENT("workerEnvironment", c -> new TreeMap<>(c.workerEnvironment()).entrySet().stream()
+                    .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(",")),
+            (b, v) -> b.workerEnvironment(assignments(v)),
+            "Comma-separated NAME=value variables set in the worker's environment (in a URL, values cannot hold commas).",
+            Trait.CHOOSES_CODE),
     MAX_REFS("maxRefs", BridgeConfig::maxRefs, (b, v) -> b.maxRefs(Integer.parseInt(v)), "Most refs one session may hold at once."),
     REF_LIMIT_POLICY("refLimitPolicy", BridgeConfig::refLimitPolicy,
             (b, v) -> b.refLimitPolicy(RefLimitPolicy.valueOf(v.toUpperCase(Locale.ROOT))),
@@ -133,6 +145,18 @@ public enum BridgeSetting {
 
     private static String[] commaList(String v) {
         return v.isEmpty() ? new String[0] : Arrays.stream(v.split(",")).map(String::trim).toArray(String[]::new);
+    }
+
+    private static Map<String, String> assignments(String v) {
+        Map<String, String> variables = new LinkedHashMap<>();
+        for (String assignment : commaList(v)) {
+            int equals = assignment.indexOf('=');
+            if (equals < 1) {
+                throw new IllegalArgumentException("expected NAME=value, got '" + assignment + "'");
+            }
+            variables.put(assignment.substring(0, equals), assignment.substring(equals + 1));
+        }
+        return variables;
     }
 
     private static boolean parseBoolean(String v) {

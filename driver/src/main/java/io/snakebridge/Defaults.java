@@ -24,6 +24,9 @@ final class Defaults {
     static final Duration CANCEL_GRACE = Duration.ofSeconds(3);
     /** No address-space cap. */
     static final long MEMORY_LIMIT_BYTES = 0;
+    /** Workers get only the allow-listed variables (internal.WorkerLaunch) of the JVM's environment, and none set. */
+    static final java.util.List<String> INHERIT_ENVIRONMENT = java.util.List.of();
+    static final java.util.Map<String, String> WORKER_ENVIRONMENT = java.util.Map.of();
     /** No module policy: every module may be reached. */
     static final java.util.List<String> ALLOW_MODULES = java.util.List.of();
     static final java.util.List<String> DENY_MODULES = java.util.List.of();

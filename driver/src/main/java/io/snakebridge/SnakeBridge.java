@@ -10,7 +10,9 @@ public final class SnakeBridge {
 
     /**
      * The directory holding this release's worker package ({@code snakebridge_worker}), for running
-     * it standalone: {@code PYTHONPATH=<dir> python3 -m snakebridge_worker}.
+     * it standalone: {@code PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=<dir> python3 -m snakebridge_worker}
+     * (bytecode written next to the driver's private copy would fail its check before the next
+     * start, which then extracts the copy again).
      */
     public static java.nio.file.Path referenceWorkerPath() {
         return io.snakebridge.internal.WorkerSources.directory();

@@ -145,8 +145,9 @@ class SupervisionTest extends SharedWorkerTest {
 
     @Test
     void aPythonThatIsTooOldIsAWorkerStartErrorShowingWhy(@TempDir Path dir) throws Exception {
-        Path old = ConnectionTest.fakeInterpreter(dir, "python3.8", "exec " + System.getProperty("snakebridge.python", "python3")
-                + " -c 'import sys, runpy; sys.version_info = (3, 8, 0); runpy.run_module(\"snakebridge_worker\", run_name=\"__main__\")'");
+        // Called as "python3.8 -I -c BOOTSTRAP paths...": runs the bootstrap after one line that makes Python look old.
+        Path old = ConnectionTest.fakeInterpreter(dir, "python3.8", "bootstrap=$3; shift 3\nexec "
+                + System.getProperty("snakebridge.python", "python3") + " -I -c \"import sys; sys.version_info = (3, 8, 0)\n$bootstrap\" \"$@\"");
         assertThatThrownBy(() -> SnakeBridge.connect(BridgeConfig.builder().python(old.toString()).build()))
                 .isInstanceOf(WorkerStartException.class)
                 .hasMessageContaining("needs Python >= 3.10")

@@ -31,6 +31,7 @@ public final class WorkerUnderTest {
         if (System.getProperty(COMMAND_PROPERTY) == null) {
             String source = System.getProperty("snakebridge.worker.source");
             env.put("PYTHONPATH", source != null ? source : SnakeBridge.referenceWorkerPath().toString());
+            env.put("PYTHONDONTWRITEBYTECODE", "1"); // bytecode next to the driver's checked copy would fail its next check
         }
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith(ENV_PREFIX))
                 .forEach(k -> env.put(k.substring(ENV_PREFIX.length()), System.getProperty(k)));

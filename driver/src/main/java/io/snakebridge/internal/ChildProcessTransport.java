@@ -4,14 +4,12 @@ import io.snakebridge.BridgeConfig;
 import io.snakebridge.WorkerStartException;
 import io.snakebridge.shim.Signal;
 import io.snakebridge.shim.WorkerProcess;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /** A worker that is a child process of this JVM: a fresh interpreter spawned through the JNA shim. */
 final class ChildProcessTransport implements Transport {
@@ -21,19 +19,13 @@ final class ChildProcessTransport implements Transport {
         this.process = process;
     }
 
-    /** {@code python -m snakebridge_worker} with the worker sources and the configured paths on PYTHONPATH. */
+    /** An isolated interpreter running the worker (see {@link WorkerLaunch}), from a verified copy of its sources. */
     static ChildProcessTransport spawn(BridgeConfig config) {
-        List<String> pythonPath = new ArrayList<>();
-        pythonPath.add(WorkerSources.directory().toString());
-        config.pythonPath().forEach(p -> pythonPath.add(p.toAbsolutePath().toString()));
-        String inherited = System.getenv("PYTHONPATH");
-        if (inherited != null && !inherited.isEmpty()) {
-            pythonPath.add(inherited);
-        }
+        Path sources = WorkerSources.directory();
         WorkerProcess process;
         try {
-            process = WorkerProcess.start(List.of(config.python(), "-m", WorkerSources.PACKAGE),
-                    Map.of("PYTHONPATH", String.join(File.pathSeparator, pythonPath), "PYTHONIOENCODING", "utf-8"));
+            process = WorkerProcess.startWithExactEnvironment(WorkerLaunch.command(config, sources),
+                    WorkerLaunch.environment(config, System.getenv()));
         } catch (IOException e) {
             throw new WorkerStartException("cannot start the Python interpreter '" + config.python() + "': " + e.getMessage(), e);
         }

@@ -43,7 +43,7 @@ public final class WorkerStarter {
             transport.kill();
             List<String> output = transport.recentOutput(Duration.ofMillis(500));
             String why = timedOut.get() ? "did not answer the handshake within startTimeout=" + config.startTimeout() : e.getMessage();
-            throw new WorkerStartException("worker '" + config.python() + " -m " + WorkerSources.PACKAGE + "' failed to start: "
+            throw new WorkerStartException("worker " + WorkerSources.PACKAGE + " on '" + config.python() + "' failed to start: "
                     + why + " (" + transport.exitDescription() + ")" + RequestExecutor.outputExcerpt(output), e);
         } finally {
             deadline.cancel(false);

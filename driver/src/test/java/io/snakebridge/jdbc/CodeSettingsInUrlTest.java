@@ -60,9 +60,10 @@ class CodeSettingsInUrlTest {
     }
 
     @Test
-    void theSettingsThatChooseCodeAreThePythonExecutableAndItsModulePath() {
+    void theSettingsThatChooseCodeAreTheExecutableItsModulePathAndTheWorkersEnvironment() {
         assertThat(Arrays.stream(BridgeSetting.values()).filter(BridgeSetting::choosesCode))
-                .containsExactly(BridgeSetting.PYTHON, BridgeSetting.PYTHON_PATH);
+                .containsExactly(BridgeSetting.PYTHON, BridgeSetting.PYTHON_PATH, BridgeSetting.INHERIT_ENVIRONMENT,
+                        BridgeSetting.WORKER_ENVIRONMENT);
     }
 
     @Test

@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.List;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -56,21 +55,36 @@ public final class WorkerProcess implements AutoCloseable {
 
     static WorkerProcess start(List<String> command, Map<String, String> environment, StderrPump.LogSink log) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command);
-        Map<String, String> env = new HashMap<>(environment);
-        env.put("SNAKEBRIDGE_PARENT_PID", Long.toString(ProcessHandle.current().pid()));
+        builder.environment().putAll(environment);
+        return spawn(builder, log);
+    }
+
+    /**
+     * Starts {@code command} with exactly {@code environment}, plus {@code SNAKEBRIDGE_PARENT_PID}
+     * and {@code SNAKEBRIDGE_LOG_NONCE}: nothing of this JVM's own environment (its secrets, its
+     * interpreter settings) reaches the process. The command is still looked up on this JVM's {@code PATH}.
+     */
+    public static WorkerProcess startWithExactEnvironment(List<String> command, Map<String, String> environment) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().clear();
+        builder.environment().putAll(environment);
+        return spawn(builder, StderrPump.LogSink.SLF4J);
+    }
+
+    private static WorkerProcess spawn(ProcessBuilder builder, StderrPump.LogSink log) throws IOException {
+        builder.environment().put("SNAKEBRIDGE_PARENT_PID", Long.toString(ProcessHandle.current().pid()));
         String logNonce = StderrPump.newNonce();
-        env.put(StderrPump.NONCE_VARIABLE, logNonce);
-        builder.environment().putAll(env);
+        builder.environment().put(StderrPump.NONCE_VARIABLE, logNonce);
         try {
             return new WorkerProcess(SPAWNER.submit(builder::start).get(), logNonce, log);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException) {
                 throw (IOException) e.getCause();
             }
-            throw new IOException("cannot start " + command, e.getCause());
+            throw new IOException("cannot start " + builder.command(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while starting " + command, e);
+            throw new IOException("interrupted while starting " + builder.command(), e);
         }
     }
 

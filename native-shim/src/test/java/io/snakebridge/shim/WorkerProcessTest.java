@@ -14,6 +14,23 @@ class WorkerProcessTest {
     }
 
     @Test
+    void startWithExactEnvironmentPassesOnlyTheGivenVariablesAndTheParentPid() throws Exception {
+        // No PATH given: the command is still found on this JVM's PATH, and the child sees none of it.
+        WorkerProcess p = WorkerProcess.startWithExactEnvironment(List.of("env"), Map.of("ONLY_THIS", "1"));
+        String printed = new String(p.protocolInput().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.close();
+        assertThat(printed.lines()).containsExactlyInAnyOrder("ONLY_THIS=1", "SNAKEBRIDGE_PARENT_PID=" + ProcessHandle.current().pid());
+    }
+
+    @Test
+    void startAddsTheGivenVariablesToThisJvmsEnvironment() throws Exception {
+        WorkerProcess p = WorkerProcess.start(List.of("env"), Map.of("ADDED", "1"));
+        String printed = new String(p.protocolInput().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.close();
+        assertThat(printed.lines()).contains("ADDED=1", "PATH=" + System.getenv("PATH"));
+    }
+
+    @Test
     void stderrLinesAreKeptAsABoundedTail() throws Exception {
         WorkerProcess p = sh("for i in $(seq 1 100); do echo line$i >&2; done");
         assertThat(p.awaitExit(Duration.ofSeconds(10))).isTrue();
