@@ -14,12 +14,14 @@ class WorkerProcessTest {
     }
 
     @Test
-    void startWithExactEnvironmentPassesOnlyTheGivenVariablesAndTheParentPid() throws Exception {
+    void startWithExactEnvironmentPassesOnlyTheGivenVariablesTheParentPidAndTheLogNonce() throws Exception {
         // No PATH given: the command is still found on this JVM's PATH, and the child sees none of it.
         WorkerProcess p = WorkerProcess.startWithExactEnvironment(List.of("env"), Map.of("ONLY_THIS", "1"));
         String printed = new String(p.protocolInput().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         p.close();
-        assertThat(printed.lines()).containsExactlyInAnyOrder("ONLY_THIS=1", "SNAKEBRIDGE_PARENT_PID=" + ProcessHandle.current().pid());
+        assertThat(printed.lines().filter(line -> !line.startsWith(StderrPump.NONCE_VARIABLE + "=")))
+                .containsExactlyInAnyOrder("ONLY_THIS=1", "SNAKEBRIDGE_PARENT_PID=" + ProcessHandle.current().pid());
+        assertThat(printed.lines().filter(line -> line.startsWith(StderrPump.NONCE_VARIABLE + "="))).hasSize(1);
     }
 
     @Test
