@@ -74,7 +74,9 @@ def main(argv=()):
     _die_with_parent()
     logs.install_from_environment()  # before a server forks: its workers inherit the handler
     if argv and argv[0] == "serve":
+        no_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # the cache holds only the sources
         from . import forkserver
+        sys.dont_write_bytecode = no_bytecode
         return forkserver.main(list(argv[1:]))
     proto_in, proto_out = _claim_protocol_streams()
     return _serve(proto_in, proto_out)

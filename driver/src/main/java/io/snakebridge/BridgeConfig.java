@@ -27,6 +27,8 @@ public final class BridgeConfig {
     private final List<Path> pythonPath;
     private final List<String> inheritEnvironment;
     private final Map<String, String> workerEnvironment;
+    private final WorkerStart workerStart;
+    private final List<String> preload;
     private final int maxRefs;
     private final RefLimitPolicy refLimitPolicy;
     private final Duration refTtl;
@@ -47,6 +49,8 @@ public final class BridgeConfig {
         this.pythonPath = List.copyOf(b.pythonPath);
         this.inheritEnvironment = b.inheritEnvironment;
         this.workerEnvironment = b.workerEnvironment;
+        this.workerStart = b.workerStart;
+        this.preload = b.preload;
         this.maxRefs = b.maxRefs;
         this.refLimitPolicy = b.refLimitPolicy;
         this.refTtl = b.refTtl;
@@ -109,6 +113,16 @@ public final class BridgeConfig {
         return workerEnvironment;
     }
 
+    /** Whether a connection's worker is forked by a worker server or spawned as a fresh interpreter. */
+    public WorkerStart workerStart() {
+        return workerStart;
+    }
+
+    /** Modules a worker server imports once, before it forks any worker ({@link WorkerStart#FORK} only). */
+    public List<String> preload() {
+        return preload;
+    }
+
     /** The most refs one session may hold. */
     public int maxRefs() {
         return maxRefs;
@@ -163,7 +177,8 @@ public final class BridgeConfig {
 
     public Builder toBuilder() {
         return new Builder().python(python).pythonPath(pythonPath.toArray(new Path[0]))
-                .inheritEnvironment(inheritEnvironment.toArray(new String[0])).workerEnvironment(workerEnvironment).maxRefs(maxRefs)
+                .inheritEnvironment(inheritEnvironment.toArray(new String[0])).workerEnvironment(workerEnvironment)
+                .workerStart(workerStart).preload(preload.toArray(new String[0])).maxRefs(maxRefs)
                 .refLimitPolicy(refLimitPolicy).refTtl(refTtl).leakDetection(leakDetection).startTimeout(startTimeout)
                 .callTimeout(callTimeout).cancelGrace(cancelGrace).memoryLimitBytes(memoryLimitBytes)
                 .allowModules(allowModules.toArray(new String[0])).denyModules(denyModules.toArray(new String[0]))
@@ -177,6 +192,8 @@ public final class BridgeConfig {
         private List<Path> pythonPath = List.of();
         private List<String> inheritEnvironment = Defaults.INHERIT_ENVIRONMENT;
         private Map<String, String> workerEnvironment = Defaults.WORKER_ENVIRONMENT;
+        private WorkerStart workerStart = Defaults.WORKER_START;
+        private List<String> preload = Defaults.PRELOAD;
         private int maxRefs = Defaults.MAX_REFS;
         private RefLimitPolicy refLimitPolicy = Defaults.REF_LIMIT_POLICY;
         private Duration refTtl = Defaults.REF_TTL;
@@ -259,6 +276,21 @@ public final class BridgeConfig {
                 }
             });
             this.workerEnvironment = Map.copyOf(variables);
+            return this;
+        }
+
+        /** {@link WorkerStart#FORK} (the default where it is supported) or {@link WorkerStart#SPAWN}. */
+        public Builder workerStart(WorkerStart start) {
+            this.workerStart = Objects.requireNonNull(start, "workerStart");
+            return this;
+        }
+
+        /**
+         * Modules the worker server imports once, so each forked worker has them already ({@code "numpy"}).
+         * They run at the server's start, before any fork: see README "Worker start" for what they may not do.
+         */
+        public Builder preload(String... modules) {
+            this.preload = dottedNames(modules, "preload");
             return this;
         }
 

@@ -38,6 +38,11 @@ public enum BridgeSetting {
             (b, v) -> b.workerEnvironment(assignments(v)),
             "Comma-separated NAME=value variables set in the worker's environment (in a URL, values cannot hold commas).",
             Trait.CHOOSES_CODE),
+    WORKER_START("workerStart", BridgeConfig::workerStart, (b, v) -> b.workerStart(WorkerStart.valueOf(v.toUpperCase(Locale.ROOT))),
+            "FORK: a worker server that preloaded modules forks each worker (milliseconds); SPAWN: a fresh interpreter each."),
+    // Choosing modules to import runs their code at the server's start, whatever a module policy allows.
+    PRELOAD("preload", c -> String.join(",", c.preload()), (b, v) -> b.preload(commaList(v)),
+            "Comma-separated modules the worker server imports once, before forking workers (FORK only).", Trait.CHOOSES_CODE),
     MAX_REFS("maxRefs", BridgeConfig::maxRefs, (b, v) -> b.maxRefs(Integer.parseInt(v)), "Most refs one session may hold at once."),
     REF_LIMIT_POLICY("refLimitPolicy", BridgeConfig::refLimitPolicy,
             (b, v) -> b.refLimitPolicy(RefLimitPolicy.valueOf(v.toUpperCase(Locale.ROOT))),

@@ -16,6 +16,10 @@ final class Defaults {
 
     static final String PYTHON = "python3";
     static final Duration START_TIMEOUT = Duration.ofSeconds(10);
+    /** Fork where a worker server can run (Linux, macOS: Unix sockets and signals); spawn elsewhere. */
+    static final WorkerStart WORKER_START = io.snakebridge.shim.WorkerProcess.signalsSupported() ? WorkerStart.FORK : WorkerStart.SPAWN;
+    /** No module preloaded. */
+    static final java.util.List<String> PRELOAD = java.util.List.of();
     static final boolean LEAK_DETECTION = false;
     /** How long a closing worker gets after EOF before SIGTERM, and again before SIGKILL. */
     static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(2);

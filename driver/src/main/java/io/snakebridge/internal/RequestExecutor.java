@@ -255,8 +255,18 @@ public final class RequestExecutor {
         if (lines.isEmpty()) {
             return "";
         }
-        return "; its last stderr lines:\n  " + lines.stream().skip(Math.max(0, lines.size() - 15)).collect(Collectors.joining("\n  "));
+        // A crash's own report (faulthandler's, innermost frame first) says more than the frames under it.
+        int start = Math.max(0, lines.size() - EXCERPT_LINES);
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains("Fatal Python error")) {
+                start = Math.min(i, start);
+                break;
+            }
+        }
+        return "; its last stderr lines:\n  " + lines.stream().skip(start).limit(EXCERPT_LINES).collect(Collectors.joining("\n  "));
     }
+
+    private static final int EXCERPT_LINES = 15;
 
     /** The connection was closed by its user (not broken). */
     public boolean isClosedByUser() {

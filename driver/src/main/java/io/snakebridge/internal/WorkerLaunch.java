@@ -24,18 +24,20 @@ final class WorkerLaunch {
             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS");
 
     /**
-     * Run as {@code python -I -c BOOTSTRAP <sources> <pythonPath>...}. The worker's own modules are
-     * imported without writing bytecode next to them: the cache holds exactly the verified sources.
+     * Run as {@code python -I -c BOOTSTRAP <sources> <pythonPath>... [-- <worker arguments>]}. The
+     * worker's own modules are imported without writing bytecode next to them: the cache holds
+     * exactly the verified sources.
      */
     static final String BOOTSTRAP = String.join("\n",
             "import sys",
-            "sys.path[0:0] = sys.argv[1:]",
+            "end = sys.argv.index('--') if '--' in sys.argv else len(sys.argv)",
+            "sys.path[0:0], arguments = sys.argv[1:end], sys.argv[end + 1:]",
             "del sys.argv[1:]",
             "no_bytecode = sys.dont_write_bytecode",
             "sys.dont_write_bytecode = True",
             "from " + WorkerSources.PACKAGE + ".__main__ import main",
             "sys.dont_write_bytecode = no_bytecode",
-            "sys.exit(main())");
+            "sys.exit(main(arguments))");
 
     private WorkerLaunch() {
     }
@@ -43,6 +45,16 @@ final class WorkerLaunch {
     static List<String> command(BridgeConfig config, Path workerSources) {
         List<String> command = new ArrayList<>(List.of(config.python(), "-I", "-c", BOOTSTRAP, workerSources.toString()));
         config.pythonPath().forEach(p -> command.add(p.toAbsolutePath().toString()));
+        return command;
+    }
+
+    /** The same isolated start, running a worker server (PROTOCOL.md SRV-1) that listens at {@code socket}. */
+    static List<String> serverCommand(BridgeConfig config, Path workerSources, Path socket) {
+        List<String> command = command(config, workerSources);
+        command.addAll(List.of("--", "serve", "--listen", "unix:" + socket));
+        if (!config.preload().isEmpty()) {
+            command.addAll(List.of("--preload", String.join(",", config.preload())));
+        }
         return command;
     }
 

@@ -26,7 +26,7 @@ public final class WorkerStarter {
      * @throws WorkerStartException if the worker cannot be started or does not complete the handshake in time
      */
     public static RequestExecutor start(BridgeConfig config, Request openSession, ApiCodec codec, int maxIntDigits) {
-        Transport transport = ChildProcessTransport.spawn(config);
+        Transport transport = WorkerServers.open(config);
         MessageChannel channel = new MessageChannel(transport, config.maxFrameBytes(), config.maxNestingDepth(), maxIntDigits);
         RequestExecutor executor = new RequestExecutor(config, transport, channel, codec);
         AtomicBoolean timedOut = new AtomicBoolean();

@@ -32,11 +32,13 @@ public final class WorkerProcess implements AutoCloseable {
     private static volatile boolean memoryLimitWarned;
 
     private final Process process;
+    private final String logNonce;
     private final StderrPump stderr;
     private final Thread stderrThread;
 
     private WorkerProcess(Process process, String logNonce, StderrPump.LogSink log) {
         this.process = process;
+        this.logNonce = logNonce;
         this.stderr = new StderrPump(process.getErrorStream(), process.pid(), logNonce, log);
         this.stderrThread = new Thread(stderr, "snakebridge-stderr-" + process.pid());
         stderrThread.setDaemon(true);
@@ -120,6 +122,11 @@ public final class WorkerProcess implements AutoCloseable {
 
     public long pid() {
         return process.pid();
+    }
+
+    /** The nonce this process marks its log records with; a worker server's forked workers inherit it. */
+    String logNonce() {
+        return logNonce;
     }
 
     /** The worker's protocol output (its stdout). */

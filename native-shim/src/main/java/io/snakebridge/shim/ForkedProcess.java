@@ -1,0 +1,84 @@
+package io.snakebridge.shim;
+
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A worker that a worker server forked: not this JVM's child, so it is signalled by pid and its end
+ * is learned from the server (which reaps it) rather than from {@code waitpid}. Its stderr arrives
+ * on a stream of its own and is logged like a spawned worker's, under its pid.
+ */
+public final class ForkedProcess {
+    private final long pid;
+    private final StderrPump stderr;
+    private final Thread stderrThread;
+    private final CountDownLatch ended = new CountDownLatch(1);
+    private volatile String exitDescription = "running";
+
+    private ForkedProcess(long pid, InputStream stderrStream, String logNonce) {
+        this.pid = pid;
+        this.stderr = new StderrPump(stderrStream, pid, logNonce, StderrPump.LogSink.SLF4J);
+        this.stderrThread = new Thread(stderr, "snakebridge-stderr-" + pid);
+        stderrThread.setDaemon(true);
+        stderrThread.start();
+    }
+
+    /** The worker {@code pid} that {@code server} forked, whose stderr is {@code stderrStream}. */
+    public static ForkedProcess of(WorkerProcess server, long pid, InputStream stderrStream) {
+        return new ForkedProcess(pid, stderrStream, server.logNonce());
+    }
+
+    public long pid() {
+        return pid;
+    }
+
+    /** The server reaped it ("exit code 0", "killed by SIGKILL") or the server itself is gone. */
+    public void ended(String description) {
+        exitDescription = description;
+        ended.countDown();
+    }
+
+    public boolean isAlive() {
+        return ended.getCount() > 0;
+    }
+
+    /** {@code kill(2)} while it has not been reported ended (after that its pid may be another process's). */
+    public boolean signal(Signal signal) {
+        if (!isAlive()) {
+            return true;
+        }
+        return Posix.LIBC != null && Posix.LIBC.kill((int) pid, signal.number()) == 0;
+    }
+
+    public boolean awaitExit(Duration timeout) {
+        try {
+            return ended.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return !isAlive();
+        }
+    }
+
+    /** How it ended, or "running". */
+    public String exitDescription() {
+        return exitDescription;
+    }
+
+    /** The last lines it wrote to stderr, after waiting up to {@code drain} for what is still in flight. */
+    public List<String> recentStderr(Duration drain) {
+        try {
+            stderrThread.join(drain.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return stderr.tail();
+    }
+
+    /** "exit code 3" or "killed by SIGKILL", from a {@code waitpid} status the server reported. */
+    public static String describeExit(Integer exitCode, Integer signal) {
+        return signal != null ? "killed by " + Signal.nameOf(signal) : "exit code " + exitCode;
+    }
+}
