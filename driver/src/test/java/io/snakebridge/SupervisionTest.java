@@ -18,14 +18,36 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** Every supervision rule, for a forked worker; {@link SpawnedSupervisionTest} runs them all for a spawned one. */
 class SupervisionTest extends SharedWorkerTest {
+    /** How this class's workers start. */
+    WorkerStart mode() {
+        return WorkerStart.FORK;
+    }
+
+    BridgeConfig.Builder config() {
+        return Workers.config().workerStart(mode());
+    }
+
+    WorkerConnection connect() {
+        return Workers.connect(config());
+    }
+
+    WorkerConnection connect(BridgeConfig.Builder config) {
+        return Workers.connect(config);
+    }
+
     /** The shared worker, which must keep working while other workers fail. */
     private static WorkerConnection bystander() {
         return SharedWorkerTest.py;
     }
 
-    static ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    static ScheduledExecutorService timer;
 
+    @org.junit.jupiter.api.BeforeAll
+    static void startTimer() { // per class: the spawned run follows the forked one
+        timer = Executors.newSingleThreadScheduledExecutor();
+    }
 
     @AfterAll
     static void stopTimer() {
@@ -38,7 +60,7 @@ class SupervisionTest extends SharedWorkerTest {
 
     @Test
     void cancelInterruptsASleepingCallAndTheSessionAndItsRefsSurvive() {
-        try (WorkerConnection py = Workers.connect()) {
+        try (WorkerConnection py = connect()) {
             RefHandle counter = py.callRef("sb_fixtures.Counter", 41);
             timer.schedule(py::cancel, 300, TimeUnit.MILLISECONDS);
             long start = System.nanoTime();
@@ -55,7 +77,7 @@ class SupervisionTest extends SharedWorkerTest {
 
     @Test
     void cancelWithNoCallRunningDoesNothing() {
-        try (WorkerConnection py = Workers.connect()) {
+        try (WorkerConnection py = connect()) {
             py.cancel();
             assertThat(py.call("len", "abc").asLong()).isEqualTo(3);
         }
@@ -63,7 +85,7 @@ class SupervisionTest extends SharedWorkerTest {
 
     @Test
     void callTimeoutInterruptsAPurePythonBusyLoopAndTheNextCallWorks() {
-        try (WorkerConnection py = Workers.connect(Workers.config().callTimeout(Duration.ofMillis(500)))) {
+        try (WorkerConnection py = connect(config().callTimeout(Duration.ofMillis(500)))) {
             RefHandle counter = py.callRef("sb_fixtures.Counter", 1);
             assertThatThrownBy(() -> py.call("sb_fixtures.busy_forever")).isInstanceOfSatisfying(CallTimeoutException.class, e -> {
                 assertThat(e.workerKilled()).isFalse();
@@ -76,7 +98,7 @@ class SupervisionTest extends SharedWorkerTest {
 
     @Test
     void aPerCallTimeoutOverridesTheConfiguredOne() {
-        try (WorkerConnection py = Workers.connect()) {
+        try (WorkerConnection py = connect()) {
             assertThatThrownBy(() -> py.withCallTimeout(Duration.ofMillis(300), c -> c.call("time.sleep", 60)))
                     .isInstanceOf(CallTimeoutException.class);
             assertThat(py.call("time.sleep", 0.5).isNone()).isTrue(); // outside the override: no timeout
@@ -86,16 +108,16 @@ class SupervisionTest extends SharedWorkerTest {
     @Test
     void callTimeoutDoesNotApplyWhileTheWorkerStarts(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         java.nio.file.Path slow = dir.resolve("python-slow-start");
-        java.nio.file.Files.writeString(slow, "#!/bin/sh\nsleep 1\nexec " + Workers.config().build().python() + " \"$@\"\n");
+        java.nio.file.Files.writeString(slow, "#!/bin/sh\nsleep 1\nexec " + config().build().python() + " \"$@\"\n");
         assertThat(slow.toFile().setExecutable(true)).isTrue();
-        try (WorkerConnection py = Workers.connect(Workers.config().python(slow.toString()).callTimeout(Duration.ofMillis(200)))) {
+        try (WorkerConnection py = connect(config().python(slow.toString()).callTimeout(Duration.ofMillis(200)))) {
             assertThat(py.call("abs", -1).asLong()).isEqualTo(1);
         }
     }
 
     @Test
     void aWorkerThatIgnoresSigintIsKilledAfterTheGraceAndTheConnectionIsBroken() {
-        try (WorkerConnection py = Workers.connect(Workers.config().callTimeout(Duration.ofMillis(300)).cancelGrace(Duration.ofMillis(500)))) {
+        try (WorkerConnection py = connect(config().callTimeout(Duration.ofMillis(300)).cancelGrace(Duration.ofMillis(500)))) {
             assertThatThrownBy(() -> py.call("sb_fixtures.block_sigint_and_sleep", 60))
                     .isInstanceOfSatisfying(CallTimeoutException.class, e -> {
                         assertThat(e.workerKilled()).isTrue();
@@ -109,7 +131,7 @@ class SupervisionTest extends SharedWorkerTest {
 
     @Test
     void aSegfaultMidCallIsAWorkerCrashWithSignalAndFaulthandlerTraceback() {
-        try (WorkerConnection py = Workers.connect()) {
+        try (WorkerConnection py = connect()) {
             RefHandle counter = py.callRef("sb_fixtures.Counter");
             assertThatThrownBy(() -> py.call("sb_fixtures.crash_with_segfault")).isInstanceOfSatisfying(WorkerCrashedException.class, e -> {
                 assertThat(e.exitDescription()).isEqualTo("killed by SIGSEGV");
@@ -125,7 +147,7 @@ class SupervisionTest extends SharedWorkerTest {
 
     @Test
     void sigkillMidCallIsAWorkerCrashWithTheSignal() throws Exception {
-        try (WorkerConnection py = Workers.connect()) {
+        try (WorkerConnection py = connect()) {
             long pid = py.call("os.getpid").asLong();
             timer.schedule(() -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly), 300, TimeUnit.MILLISECONDS);
             assertThatThrownBy(() -> py.call("time.sleep", 60)).isInstanceOfSatisfying(WorkerCrashedException.class,
@@ -136,7 +158,7 @@ class SupervisionTest extends SharedWorkerTest {
 
     @Test
     void aMemoryLimitTurnsAHugeAllocationIntoMemoryErrorAndTheSessionSurvives() {
-        try (WorkerConnection py = Workers.connect(Workers.config().memoryLimitBytes(256L << 20))) {
+        try (WorkerConnection py = connect(config().memoryLimitBytes(256L << 20))) {
             assertThatThrownBy(() -> py.call("bytearray", 1L << 30)).isInstanceOfSatisfying(PythonException.class,
                     e -> assertThat(e.pythonType()).isEqualTo("MemoryError"));
             assertThat(py.call("len", "still alive").asLong()).isEqualTo(11);
@@ -148,7 +170,7 @@ class SupervisionTest extends SharedWorkerTest {
         // Called as "python3.8 -I -c BOOTSTRAP paths...": runs the bootstrap after one line that makes Python look old.
         Path old = ConnectionTest.fakeInterpreter(dir, "python3.8", "bootstrap=$3; shift 3\nexec "
                 + System.getProperty("snakebridge.python", "python3") + " -I -c \"import sys; sys.version_info = (3, 8, 0)\n$bootstrap\" \"$@\"");
-        assertThatThrownBy(() -> SnakeBridge.connect(BridgeConfig.builder().python(old.toString()).build()))
+        assertThatThrownBy(() -> SnakeBridge.connect(BridgeConfig.builder().python(old.toString()).workerStart(mode()).build()))
                 .isInstanceOf(WorkerStartException.class)
                 .hasMessageContaining("needs Python >= 3.10")
                 .hasMessageContaining(old.toString());
@@ -158,27 +180,35 @@ class SupervisionTest extends SharedWorkerTest {
     void workersDieWithAJvmKilledBySigkill() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), OrphanProbe.class.getName(),
-                System.getProperty("snakebridge.python", "python3")).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                System.getProperty("snakebridge.python", "python3"), mode().name()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         long workerPid;
+        long parentPid; // the JVM, or the worker server that forked the worker
         try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            workerPid = Long.parseLong(out.readLine().trim());
+            String[] pids = out.readLine().trim().split(" ");
+            workerPid = Long.parseLong(pids[0]);
+            parentPid = Long.parseLong(pids[1]);
             assertThat(ProcessHandle.of(workerPid)).hasValueSatisfying(p -> assertThat(p.isAlive()).isTrue());
             child.destroyForcibly(); // SIGKILL: no shutdown hook runs
             child.waitFor(10, TimeUnit.SECONDS);
         }
         long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-        while (ProcessHandle.of(workerPid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+        while ((alive(workerPid) || alive(parentPid)) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertThat(ProcessHandle.of(workerPid).map(ProcessHandle::isAlive).orElse(false)).as("worker %d alive", workerPid).isFalse();
+        assertThat(alive(workerPid)).as("worker %d alive", workerPid).isFalse();
+        assertThat(alive(parentPid)).as("its parent %d (the JVM or its worker server) alive", parentPid).isFalse();
+    }
+
+    private static boolean alive(long pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 
     @Test
     void twoHundredConnectCloseCyclesLeaveNoProcessesThreadsOrFileDescriptors() throws Exception {
-        Workers.connect().close(); // warm up the driver's shared threads (spawner, watchdog, cleaner)
+        connect().close(); // warm up the driver's shared threads (spawner, watchdog, cleaner)
         Resources before = Resources.now();
         for (int i = 0; i < 200; i++) {
-            try (BridgeConnection py = Workers.connect()) {
+            try (BridgeConnection py = connect()) {
                 py.ping();
             }
         }

@@ -60,10 +60,10 @@ class CodeSettingsInUrlTest {
     }
 
     @Test
-    void theSettingsThatChooseCodeAreTheExecutableItsModulePathAndTheWorkersEnvironment() {
+    void theSettingsThatChooseCodeAreTheExecutableItsModulePathTheWorkersEnvironmentAndItsPreloads() {
         assertThat(Arrays.stream(BridgeSetting.values()).filter(BridgeSetting::choosesCode))
                 .containsExactly(BridgeSetting.PYTHON, BridgeSetting.PYTHON_PATH, BridgeSetting.INHERIT_ENVIRONMENT,
-                        BridgeSetting.WORKER_ENVIRONMENT);
+                        BridgeSetting.WORKER_ENVIRONMENT, BridgeSetting.PRELOAD);
     }
 
     @Test
