@@ -1,4 +1,4 @@
-"""The worker server (PROTOCOL.md SRV-*), driven as the driver drives it: a real server process,
+"""The worker server (PROTOCOL.md SRV-1..5), driven as the driver drives it: a real server process,
 real forked workers over a Unix socket."""
 import json
 import os

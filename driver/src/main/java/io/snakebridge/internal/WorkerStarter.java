@@ -50,6 +50,17 @@ public final class WorkerStarter {
         }
     }
 
+    /**
+     * A worker server (PROTOCOL.md SRV-1) for {@code config}, listening at {@code socket}, ready to be
+     * started: isolated as every worker is, with the worker environment. For {@code snakebridge serve}.
+     */
+    public static ProcessBuilder serverProcess(BridgeConfig config, java.nio.file.Path socket) {
+        ProcessBuilder builder = new ProcessBuilder(WorkerLaunch.serverCommand(config, WorkerSources.directory(), socket));
+        builder.environment().clear();
+        builder.environment().putAll(WorkerLaunch.environment(config, System.getenv()));
+        return builder;
+    }
+
     private static void handshake(RequestExecutor executor, BridgeConfig config) {
         Map<String, Integer> limits = new LinkedHashMap<>();
         limits.put("max_frame_bytes", config.maxFrameBytes());

@@ -1,0 +1,69 @@
+package io.snakebridge.cli;
+
+import io.snakebridge.BridgeConfig;
+import io.snakebridge.internal.WorkerStarter;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code snakebridge serve --listen unix:PATH --preload numpy}: a worker server in the foreground, for
+ * whoever manages it themselves (systemd, a container). It runs until this command is stopped.
+ */
+@Command(name = "serve", description = "Run a worker server (PROTOCOL.md SRV-*) in the foreground: it preloads modules once "
+        + "and forks a worker per connection. Its events (ready, each worker's end) are printed as JSON lines.")
+final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--listen", required = true, paramLabel = "unix:PATH", description = "Where to listen: unix:PATH")
+    String listen;
+
+    @Option(names = "--preload", split = ",", paramLabel = "MODULE", description = "Modules to import once, before any fork")
+    List<String> preload = new ArrayList<>();
+
+    @Option(names = "--python", description = "Interpreter to run the server with (default: ${DEFAULT-VALUE})")
+    String python = BridgeConfig.defaults().python();
+
+    @Option(names = "--python-path", split = ",", paramLabel = "DIR", description = "Directories for the application's modules")
+    List<Path> pythonPath = new ArrayList<>();
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        if (!listen.startsWith("unix:") || listen.length() == "unix:".length()) {
+            spec.commandLine().getErr().println("--listen takes unix:PATH, got " + listen);
+            return CallCommand.USAGE_ERROR;
+        }
+        BridgeConfig config = BridgeConfig.builder().python(python).pythonPath(pythonPath.toArray(new Path[0]))
+                .preload(preload.toArray(new String[0])).build();
+        Process server = WorkerStarter.serverProcess(config, Path.of(listen.substring("unix:".length())))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        // Its stdin stays open: the server ends when this command does (end-of-file), as it would with its JVM.
+        Thread stopWithUs = new Thread(server::destroy, "snakebridge-serve-stop");
+        Runtime.getRuntime().addShutdownHook(stopWithUs);
+        try (BufferedReader events = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = events.readLine()) != null) {
+                out.println(line);
+            }
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopWithUs);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it stops the server
+            }
+        }
+        return server.waitFor();
+    }
+}
