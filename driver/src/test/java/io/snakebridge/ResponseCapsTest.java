@@ -121,6 +121,17 @@ class ResponseCapsTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Enforcer.class)
+    void aCursorsFetchPastACapFailsItsItemsAreGoneFromTheIteratorAndTheCursorReadsOn(Enforcer enforcer) throws Exception {
+        try (WorkerConnection py = connect(enforcer, Workers.config().maxResponseElements(1000));
+                PyCursor cursor = py.callRef("eval", "iter([[0] * 2000, 'next'])").iterate(1)) {
+            assertThatThrownBy(cursor::hasNext).satisfies(e -> assertRefusedNaming(e, "maxResponseElements"));
+            assertThat(cursor.next()).isEqualTo("next");
+            assertThat(cursor.hasNext()).isFalse();
+        }
+    }
+
     @Test
     void theRefsOfAResultTheWorkerRefusedAreDropped() throws Exception {
         try (WorkerConnection py = connect(Enforcer.WORKER, Workers.config().maxResponseElements(1000))) {
