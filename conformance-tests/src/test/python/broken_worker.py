@@ -7,7 +7,7 @@ import os
 import sys
 
 from snakebridge_worker import __main__ as worker_main
-from snakebridge_worker import decoder, registry, worker
+from snakebridge_worker import decoder, ops, registry, worker
 
 
 def release_session_by_prefix():
@@ -65,13 +65,27 @@ def refs_visible_across_sessions():
     decoder.Decoder.ref_id = without_session_check
 
 
+def ignores_response_caps():
+    """Reports the client's max_response_bytes and max_response_elements as adopted (HS-5), then sends
+    whatever it makes: a client that trusted it would have to hold all of it."""
+    handshake = ops.OPS["handshake"]
+
+    def adopt_then_ignore(worker_, request):
+        hello = handshake(worker_, request)
+        worker_.adopt_limits({"max_response_bytes": sys.maxsize, "max_response_elements": sys.maxsize})
+        return hello
+    adopt_then_ignore.session_scoped = False
+    ops.OPS["handshake"] = adopt_then_ignore
+
+
 def no_parent_death_signal():
     """The worker outlives a parent that died (only the optional FRAME-7 covers this)."""
     worker_main._die_with_parent = lambda: None
 
 
 DEFECTS = {f.__name__: f for f in (release_session_by_prefix, bare_key_error, ttl_never_expires, top_level_int_as_float,
-                                    print_corrupts_protocol, refs_visible_across_sessions, no_parent_death_signal)}
+                                    print_corrupts_protocol, refs_visible_across_sessions, ignores_response_caps,
+                                    no_parent_death_signal)}
 
 if __name__ == "__main__":
     DEFECTS[sys.argv[1]]()

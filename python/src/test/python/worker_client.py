@@ -13,8 +13,9 @@ _WITHOUT_NUMPY = "import sys, runpy; sys.modules['numpy'] = None; runpy.run_modu
 
 
 class WorkerProcess:
-    def __init__(self, handshake=True, attachments=False, numpy=True, environment=()):
-        """``numpy=False`` runs the worker as if numpy were not installed; ``environment`` adds variables."""
+    def __init__(self, handshake=True, attachments=False, numpy=True, environment=(), limits=None):
+        """``numpy=False`` runs the worker as if numpy were not installed; ``environment`` adds variables;
+        ``limits`` go in the handshake (HS-5)."""
         env = dict(os.environ, PYTHONPATH=SOURCE_DIR, **dict(environment))
         command = [sys.executable, "-m", "snakebridge_worker"] if numpy else [sys.executable, "-c", _WITHOUT_NUMPY]
         self.proc = subprocess.Popen(command, env=env,
@@ -23,7 +24,7 @@ class WorkerProcess:
         if handshake:
             capabilities = ["attachments"] if attachments else []
             self.hello = self.request("handshake", protocol_version=1, min_supported_version=1,
-                                      client_capabilities=capabilities)["result"]
+                                      client_capabilities=capabilities, limits=limits or {})["result"]
         self.attachments = []  # those of the last message read
 
     def send_raw(self, data):

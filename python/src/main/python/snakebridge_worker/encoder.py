@@ -7,7 +7,7 @@ import types
 
 from . import DEFAULTS, SCHEMA_VERSION, arrays
 from .policy import OPEN
-from .values import SCHEMA, STOP_ITERATION, TYPE, Atom, invalid_value, too_long
+from .values import SCHEMA, STOP_ITERATION, TYPE, Atom, invalid_value, too_long, too_many_values
 
 
 def _tag(name, **fields):
@@ -21,13 +21,15 @@ class Encoder:
     them back if the result as a whole cannot be sent."""
 
     __slots__ = ("_registry", "_session_id", "_worker_id", "_max_depth", "_memo", "_active", "new_ref_ids",
-                 "attachments", "_attachment_min", "_max_string", "_policy")
+                 "attachments", "_attachment_min", "_max_string", "_max_values", "_values_left", "_policy")
 
     def __init__(self, registry, session_id, worker_id, max_depth, attachment_min=None, attachments=None,
-                 max_string_length=DEFAULTS["max_string_length"], policy=OPEN):
+                 max_string_length=DEFAULTS["max_string_length"], max_values=DEFAULTS["max_response_elements"],
+                 policy=OPEN):
         """``attachment_min``: binary payloads of at least this many bytes travel as attachments
         (ATT-*); None where the client cannot read attachments, so everything is inline base64.
-        ``policy``: the session's module policy, which every object it makes a ref to must be within."""
+        ``max_values``: the client's max_response_elements (RESP-2). ``policy``: the session's module
+        policy, which every object it makes a ref to must be within."""
         self._registry = registry
         self._session_id = session_id
         self._worker_id = worker_id
@@ -39,6 +41,11 @@ class Encoder:
         self.attachments = [] if attachments is None else attachments
         self._attachment_min = attachment_min
         self._max_string = max_string_length
+        # Containers' elements encoded so far count against it: a list of twenty million items is refused
+        # before its first item is encoded. A guard that never counts more than there is, not the rule:
+        # the server counts the whole message exactly before it writes it.
+        self._max_values = max_values
+        self._values_left = max_values
         self._policy = policy
 
     def encode(self, obj, depth=0):
@@ -84,6 +91,9 @@ class Encoder:
         return self.ref(obj)
 
     def _container(self, obj, cls, depth):
+        self._values_left -= len(obj)
+        if self._values_left < 0:
+            raise too_many_values(self._max_values)
         key = id(obj)
         if key in self._active:
             raise invalid_value(f"the {cls.__name__} contains itself; request it as a ref")

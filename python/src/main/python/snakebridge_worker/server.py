@@ -7,7 +7,7 @@ import threading
 from .callbacks import CallbackError
 from .errors import BridgeError, to_wire
 from .framing import FrameError, read_attachment, read_frame, write_frame
-from .values import longest_string, too_long
+from .values import count_values, longest_string, over_cap, too_long, too_many_values
 
 
 class StreamBroken(BaseException):
@@ -103,23 +103,28 @@ class Server:
         return failure, ()
 
     def send(self, message, attachments=()):
-        if attachments:
-            message["attachments"] = len(attachments)
+        """Writes an answer. One that cannot be sent (past the client's caps, or a str holding a lone
+        surrogate, an int past max_int_digits) is replaced by an invalid_value error saying why, the
+        refs its result made are dropped, and the session goes on."""
         try:
-            data = _dumps(message)
-            if attachments or len(data) > self.worker.limits["max_frame_bytes"]:
-                _check_frames(data, attachments, self.worker.limits["max_frame_bytes"])
-        except (ValueError, TypeError, UnicodeEncodeError, RecursionError) as exc:
-            # e.g. a str holding a lone surrogate, or an int past max_int_digits: the refs this result
-            # made are dropped, the error says why, and the session goes on.
+            data = self._serialize(message, attachments)
+        except _UNSENDABLE as exc:
             self.worker.rollback_last_result()
             attachments = ()
-            failure = _failure(message.get("id"), BridgeError(
-                "invalid_value", f"result cannot be sent: {type(exc).__name__}: {exc!r}"))
-            if "cid" in message:
-                failure = {"cid": message["cid"], "ok": False, "error": failure["error"]}
-            data = json.dumps(failure, ensure_ascii=True, default=repr).encode("ascii")
+            error = exc if type(exc) is BridgeError else BridgeError(
+                "invalid_value", f"result cannot be sent: {type(exc).__name__}: {exc!r}")
+            data = json.dumps(_failure(message.get("id"), error), ensure_ascii=True, default=repr).encode("ascii")
         write_frame(self._out, data, attachments)
+
+    def _serialize(self, message, attachments):
+        """The message's JSON frame, checked with its attachments against the client's caps (FRAME-3,
+        RESP-1, RESP-2): past one it is an error here, not a broken stream there."""
+        if attachments:
+            message["attachments"] = len(attachments)
+        data = _dumps(message)
+        if attachments or len(data) > self.worker.surely_fits:
+            _check_caps(message, data, attachments, self.worker.limits)
+        return data
 
     def call_back(self, callback, args, kwargs):
         """Runs a Java callback: sends the client a callback request, answers whatever the client
@@ -129,10 +134,15 @@ class Server:
         worker = self.worker
         encoder = worker.encoder(callback.session_id, attachments=[])  # the callback request's own
         cid = next(self._cids)
-        request = {"op": "callback", "cid": cid, "session_id": callback.session_id, "callback_id": callback.callback_id,
-                   "args": encoder.encode(list(args)), "kwargs": encoder.encode(kwargs)}
+        try:
+            request = {"op": "callback", "cid": cid, "session_id": callback.session_id, "callback_id": callback.callback_id,
+                       "args": encoder.encode(list(args)), "kwargs": encoder.encode(kwargs)}
+            data = self._serialize(request, encoder.attachments)  # past the client's caps: raises here (RESP-3)
+        except BaseException:
+            worker.registry.discard(callback.session_id, encoder.new_ref_ids)  # never sent: the client cannot release them
+            raise
         with worker.uninterruptible():
-            self.send(request, encoder.attachments)
+            write_frame(self._out, data, encoder.attachments)
             while True:
                 message = self._next_message()
                 if message is None:
@@ -164,16 +174,25 @@ def _values_of(message):
     return values
 
 
-class _FrameTooLarge(ValueError):
-    pass
+# What makes a message unsendable: a cap (a BridgeError saying which), or what JSON cannot express.
+_UNSENDABLE = (BridgeError, ValueError, TypeError, UnicodeEncodeError, RecursionError)
 
 
-def _check_frames(data, attachments, limit):
-    """A result must fit the client's frames too: over the limit it is an error, not a broken stream."""
+def _check_caps(message, data, attachments, limits):
+    """Raises the invalid_value error of the first cap the message (its JSON ``data`` and its attachment
+    frames) exceeds: the client's frame size, total bytes, or JSON values."""
+    total = 0
     for frame in (data, *attachments):
         size = frame.nbytes if type(frame) is memoryview else len(frame)
-        if size > limit:
-            raise _FrameTooLarge(f"a frame of {size} bytes exceeds max_frame_bytes={limit}; request it as a ref")
+        if size > limits["max_frame_bytes"]:
+            raise over_cap(f"a frame of {size} bytes", "max_frame_bytes", limits["max_frame_bytes"])
+        total += size
+    if total > limits["max_response_bytes"]:
+        raise over_cap(f"a message of {total} bytes (its JSON and attachments)", "max_response_bytes",
+                       limits["max_response_bytes"])
+    max_values = limits["max_response_elements"]
+    if len(data) > max_values and count_values(message, max_values) > max_values:
+        raise too_many_values(max_values)
 
 
 def _is_callback_reply(message):

@@ -13,7 +13,8 @@ from .errors import BridgeError
 from .fields import ref_ids
 from .ops import OPS
 
-_LIMITS = ("max_frame_bytes", "max_nesting_depth", "max_int_digits", "max_string_length", "max_attachments")
+_LIMITS = ("max_frame_bytes", "max_nesting_depth", "max_int_digits", "max_string_length", "max_attachments",
+           "max_response_bytes", "max_response_elements")
 
 
 class Worker:
@@ -24,6 +25,7 @@ class Worker:
         self.worker_id = worker_id
         self.defaults = defaults
         self.limits = {}
+        self.surely_fits = 0  # set with the limits
         self.adopt_limits({k: defaults[k] for k in _LIMITS})
         self.attachment_min = None  # set at the handshake if the client reads attachments (ATT-1)
         self._requests = []  # the requests being handled, innermost last (callbacks nest them)
@@ -87,6 +89,10 @@ class Worker:
         """Limits for the rest of the connection: the defaults, then the client's (HS-5). Python's own
         guard on int/str conversions follows max_int_digits."""
         self.limits.update(limits)
+        # A message shorter than this and without attachments is within every size cap (a JSON value takes
+        # at least one byte), so the server checks only longer ones: small responses pay one comparison.
+        self.surely_fits = min(self.limits["max_frame_bytes"], self.limits["max_response_bytes"],
+                               self.limits["max_response_elements"])
         if hasattr(sys, "set_int_max_str_digits"):
             sys.set_int_max_str_digits(self.limits["max_int_digits"])
 
@@ -144,7 +150,8 @@ class Worker:
         if attachments is None:
             attachments = self._requests[-1].attachments_out if self._requests else []
         return Encoder(self.registry, session_id, self.worker_id, self.limits["max_nesting_depth"], self.attachment_min,
-                       attachments, self.limits["max_string_length"], self.registry.policy(session_id))
+                       attachments, self.limits["max_string_length"], self.limits["max_response_elements"],
+                       self.registry.policy(session_id))
 
     def encode_result(self, session_id, value, want):
         """An op's result as the response carries it, in the form ``want`` asks; remembers the

@@ -83,7 +83,8 @@ public final class Batch {
 
     /**
      * Sends every call in one request and completes every promise. Throws only for what ends the
-     * whole batch (a broken connection, a cancel or timeout); a call's own error is in its promise.
+     * whole batch (a broken connection, a cancel or timeout, a response past maxResponseBytes or
+     * maxResponseElements: the results share one response); a call's own error is in its promise.
      */
     public List<Promise> execute() {
         checkNotExecuted();

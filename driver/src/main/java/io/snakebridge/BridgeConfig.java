@@ -42,6 +42,8 @@ public final class BridgeConfig {
     private final int maxFrameBytes;
     private final int maxNestingDepth;
     private final int maxStringLength;
+    private final long maxResponseBytes;
+    private final int maxResponseElements;
     private final RequestListener requestListener;
 
     private BridgeConfig(Builder b) {
@@ -64,6 +66,8 @@ public final class BridgeConfig {
         this.maxFrameBytes = b.maxFrameBytes;
         this.maxNestingDepth = b.maxNestingDepth;
         this.maxStringLength = b.maxStringLength;
+        this.maxResponseBytes = b.maxResponseBytes;
+        this.maxResponseElements = b.maxResponseElements;
         this.requestListener = b.requestListener;
     }
 
@@ -80,6 +84,16 @@ public final class BridgeConfig {
     /** The longest str (characters) or bytes (bytes) value either side sends or accepts (VAL-LIM-3). */
     public int maxStringLength() {
         return maxStringLength;
+    }
+
+    /** The most bytes one response may carry, its JSON and binary values together (PROTOCOL.md RESP-1). */
+    public long maxResponseBytes() {
+        return maxResponseBytes;
+    }
+
+    /** The most JSON values one response may hold (PROTOCOL.md RESP-2). */
+    public int maxResponseElements() {
+        return maxResponseElements;
     }
 
     public static BridgeConfig defaults() {
@@ -183,7 +197,7 @@ public final class BridgeConfig {
                 .callTimeout(callTimeout).cancelGrace(cancelGrace).memoryLimitBytes(memoryLimitBytes)
                 .allowModules(allowModules.toArray(new String[0])).denyModules(denyModules.toArray(new String[0]))
                 .maxFrameBytes(maxFrameBytes).maxNestingDepth(maxNestingDepth).maxStringLength(maxStringLength)
-                .requestListener(requestListener);
+                .maxResponseBytes(maxResponseBytes).maxResponseElements(maxResponseElements).requestListener(requestListener);
     }
 
     /** Validates each setting as it is set, so a bad value fails where it is written. */
@@ -208,6 +222,8 @@ public final class BridgeConfig {
         private int maxFrameBytes = Defaults.MAX_FRAME_BYTES;
         private int maxNestingDepth = Defaults.MAX_NESTING_DEPTH;
         private int maxStringLength = Defaults.MAX_STRING_LENGTH;
+        private long maxResponseBytes = Defaults.MAX_RESPONSE_BYTES;
+        private int maxResponseElements = Defaults.MAX_RESPONSE_ELEMENTS;
 
         private Builder() {
         }
@@ -231,6 +247,32 @@ public final class BridgeConfig {
         /** The longest str (in characters) or bytes value either side may send. */
         public Builder maxStringLength(int length) {
             this.maxStringLength = Defaults.checkLimit("max_string_length", "maxStringLength", length);
+            return this;
+        }
+
+        /**
+         * The most bytes one response may carry: its JSON and all its binary values (bytes, arrays)
+         * together, so that the responses one call can bring into this JVM's heap are bounded, not only
+         * each frame. The worker refuses a result past it before sending anything, and the call fails
+         * with {@link InvalidValueException}; the connection goes on. The default, 128 MiB, is two full
+         * frames at the default {@link #maxFrameBytes}; larger data belongs in Python as a ref, fetched in
+         * parts, or in a cursor.
+         */
+        public Builder maxResponseBytes(long bytes) {
+            this.maxResponseBytes = Defaults.checkLimit("max_response_bytes", "maxResponseBytes", bytes);
+            return this;
+        }
+
+        /**
+         * The most JSON values (each number, string, list, dict, and the fields of tagged values) one
+         * response may hold. Each costs this JVM some 50 to 160 bytes of heap while it is parsed and
+         * decoded, whatever its few bytes on the wire: a 60 MB frame of twenty million empty lists would
+         * take over a gigabyte. The default, two million, lets a list of two million floats through (some
+         * 115 MB of heap at its peak); numbers in bulk travel far cheaper as arrays ({@code callArray},
+         * {@link NDArray}). Past it the call fails with {@link InvalidValueException}; the connection goes on.
+         */
+        public Builder maxResponseElements(int values) {
+            this.maxResponseElements = Defaults.checkLimit("max_response_elements", "maxResponseElements", values);
             return this;
         }
 

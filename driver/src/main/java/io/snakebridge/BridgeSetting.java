@@ -68,7 +68,12 @@ public enum BridgeSetting {
     MAX_NESTING_DEPTH("maxNestingDepth", BridgeConfig::maxNestingDepth, (b, v) -> b.maxNestingDepth(Integer.parseInt(v)),
             "Deepest nesting of containers either side sends or accepts."),
     MAX_STRING_LENGTH("maxStringLength", BridgeConfig::maxStringLength, (b, v) -> b.maxStringLength(Integer.parseInt(v)),
-            "Longest str (characters) or bytes value either side sends or accepts.");
+            "Longest str (characters) or bytes value either side sends or accepts."),
+    MAX_RESPONSE_BYTES("maxResponseBytes", BridgeConfig::maxResponseBytes, (b, v) -> b.maxResponseBytes(Long.parseLong(v)),
+            "Most bytes one response may carry, its JSON and binary values together; past it the call fails, the connection goes on."),
+    MAX_RESPONSE_ELEMENTS("maxResponseElements", BridgeConfig::maxResponseElements,
+            (b, v) -> b.maxResponseElements(Integer.parseInt(v)),
+            "Most JSON values (numbers, strings, lists, dicts) one response may hold: bounds the heap a response takes to decode.");
 
     private final String key;
     private final Function<BridgeConfig, Object> read;

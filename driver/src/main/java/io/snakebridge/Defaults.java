@@ -42,6 +42,8 @@ final class Defaults {
     static final int MAX_NESTING_DEPTH = WORKER.get("max_nesting_depth").intValue();
     static final int MAX_INT_DIGITS = WORKER.get("max_int_digits").intValue();
     static final int MAX_STRING_LENGTH = WORKER.get("max_string_length").intValue();
+    static final long MAX_RESPONSE_BYTES = WORKER.get("max_response_bytes").longValue();
+    static final int MAX_RESPONSE_ELEMENTS = WORKER.get("max_response_elements").intValue();
     /** Binary payloads at least this large travel as attachments rather than inline base64 (ATT-1). */
     static final int ATTACHMENT_MIN_BYTES = WORKER.get("attachment_min_bytes").intValue();
 
@@ -50,6 +52,11 @@ final class Defaults {
 
     /** Throws unless {@code value} is within the range the protocol allows for a negotiable limit (HS-5). */
     static int checkLimit(String wireName, String setting, int value) {
+        checkLimit(wireName, setting, (long) value);
+        return value;
+    }
+
+    static long checkLimit(String wireName, String setting, long value) {
         JsonNode range = WORKER.get("negotiable_limits").get(wireName);
         long low = range.get(0).longValue();
         long high = range.get(1).longValue();

@@ -33,7 +33,7 @@ final class Errors {
                         message.replace("max_refs", "maxRefs (BridgeConfig)"));
             case "invalid_value":
             case "invalid_argument":
-                return new InvalidValueException(message);
+                return new InvalidValueException(message + settingThatRaises(details));
             case "policy_denied":
                 return new ModuleNotAllowedException(details.path("module").asText(null), message);
             case "dependency_failed":
@@ -47,6 +47,18 @@ final class Errors {
             default:
                 return new BridgeException(code.isEmpty() ? "unknown" : code, "HY000", "worker error " + code + ": " + message, null);
         }
+    }
+
+    /**
+     * For a cap the worker enforced, named by its wire name in {@code details.setting} (RESP-3), the
+     * sentence naming the {@link BridgeSetting} that raises it: the worker knows only wire names.
+     */
+    private static String settingThatRaises(JsonNode details) {
+        StringBuilder key = new StringBuilder();
+        for (String word : details.path("setting").asText("").split("_")) { // max_response_bytes -> maxResponseBytes
+            key.append(key.length() == 0 || word.isEmpty() ? word : Character.toUpperCase(word.charAt(0)) + word.substring(1));
+        }
+        return BridgeSetting.byKey(key.toString()).map(s -> " (the BridgeConfig setting is " + s.key() + ")").orElse("");
     }
 
     private static PythonException python(JsonNode error, int depth, java.util.function.LongFunction<Throwable> callbackErrors) {

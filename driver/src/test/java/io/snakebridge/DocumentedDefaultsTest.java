@@ -76,5 +76,7 @@ class DocumentedDefaultsTest {
         assertThat(limits.get("max_frame_bytes").asInt()).isEqualTo(Defaults.MAX_FRAME_BYTES);
         assertThat(limits.get("max_nesting_depth").asInt()).isEqualTo(Defaults.MAX_NESTING_DEPTH);
         assertThat(limits.get("max_string_length").asInt()).isEqualTo(d.maxStringLength());
+        assertThat(limits.get("max_response_bytes").asLong()).isEqualTo(d.maxResponseBytes());
+        assertThat(limits.get("max_response_elements").asInt()).isEqualTo(d.maxResponseElements());
     }
 }

@@ -55,6 +55,7 @@ class ConformanceSuiteTest {
         "top_level_int_as_float;         VAL-INT-1 BATCH-1",
         "print_corrupts_protocol;        FRAME-6",
         "refs_visible_across_sessions;   REF-2",
+        "ignores_response_caps;          RESP-1 RESP-2 RESP-3",
         "no_parent_death_signal;         FRAME-7",
     })
     void eachBrokenWorkerFailsExactlyTheRulesItBreaks(String defect, String expected) throws Exception {

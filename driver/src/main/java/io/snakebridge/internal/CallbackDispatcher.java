@@ -68,8 +68,9 @@ public final class CallbackDispatcher {
     /**
      * Runs the callback the worker asked for, on this (the calling) thread, and writes its reply.
      * The callback may call Python on this connection: the request lock is reentrant and the
-     * exchange nests. A result that cannot be sent (too large for a frame, say) is replied as the
-     * callback's error, so the Python call unwinds instead of waiting for a reply forever.
+     * exchange nests. A result that cannot be sent (too large for a frame, say), or a request whose
+     * arguments were past a response cap, is replied as the callback's error, so the Python call
+     * unwinds instead of waiting for a reply forever.
      */
     void answer(Message request, MessageChannel channel) throws IOException {
         JsonNode body = request.body();
@@ -79,6 +80,9 @@ public final class CallbackDispatcher {
         long cid = body.get("cid").asLong();
         MessageChannel.Outgoing reply;
         try {
+            if (request.refusal() != null) { // its arguments were dropped: Python gets this as the callback's error
+                throw new InvalidValueException(request.refusal());
+            }
             Object result = Callbacks.invoke(function(body.path("callback_id").asText()),
                     asList(codec.decode(body.path("args"), request)), asKwargs(codec.decode(body.path("kwargs"), request)));
             Map<String, Object> ok = reply(cid, true);

@@ -13,6 +13,8 @@ import java.util.List;
  * Public: the conformance suite's protocol client speaks the protocol through it too. Not thread-safe: the connection serializes its requests.
  */
 public final class FrameChannel {
+    /** The size of the buffer that a frame being dropped passes through, a piece at a time. */
+    private static final int DISCARD_CHUNK = 64 * 1024;
     private final InputStream in;
     private final OutputStream out;
     private final int maxFrameBytes;
@@ -63,26 +65,80 @@ public final class FrameChannel {
 
     /** The next payload; {@link EOFException} when the stream ends. */
     public byte[] read() throws IOException {
+        return readPayload(readLength());
+    }
+
+    /** The next frame's length, checked against the frame limit before anything is allocated for it. */
+    int readLength() throws IOException {
         readFully(header, 4);
         long n = ((header[0] & 0xffL) << 24) | ((header[1] & 0xff) << 16) | ((header[2] & 0xff) << 8) | (header[3] & 0xff);
         if (n > maxFrameBytes) {
             throw new FrameException("response frame of " + n + " bytes exceeds maxFrameBytes=" + maxFrameBytes);
         }
-        byte[] payload = new byte[(int) n];
-        readFully(payload, payload.length);
+        return (int) n;
+    }
+
+    /** The payload of the frame whose length {@link #readLength()} returned. */
+    byte[] readPayload(int length) throws IOException {
+        byte[] payload = new byte[length];
+        readFully(payload, length);
         return payload;
     }
 
-    private void readFully(byte[] buffer, int length) throws IOException {
-        int offset = 0;
-        while (offset < length) {
-            int read = in.read(buffer, offset, length - offset);
-            if (read < 0) {
-                throw new EOFException(offset == 0 && buffer == header
-                        ? "worker closed the protocol stream"
-                        : "worker stream ended inside a frame (" + offset + " of " + length + " bytes)");
+    /** Reads and drops {@code length} payload bytes, a buffer at a time: the stream stays in step, the heap untouched. */
+    void discard(long length) throws IOException {
+        byte[] scratch = new byte[(int) Math.min(length, DISCARD_CHUNK)];
+        for (long left = length; left > 0; left -= scratch.length) {
+            readFully(scratch, (int) Math.min(left, scratch.length));
+        }
+    }
+
+    /**
+     * The payload of the frame whose length {@link #readLength()} returned, as a stream, for reading
+     * a frame without holding it. Closing it drops what was not read, so the next frame can be read.
+     */
+    InputStream payloadStream(int length) {
+        return new InputStream() {
+            private int left = length;
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
             }
-            offset += read;
+
+            @Override
+            public int read(byte[] buffer, int offset, int wanted) throws IOException {
+                if (left == 0) {
+                    return -1;
+                }
+                int n = Math.min(wanted, left);
+                readFully(buffer, offset, n);
+                left -= n;
+                return n;
+            }
+
+            @Override
+            public void close() throws IOException {
+                discard(left);
+                left = 0;
+            }
+        };
+    }
+
+    private void readFully(byte[] buffer, int length) throws IOException {
+        readFully(buffer, 0, length);
+    }
+
+    private void readFully(byte[] buffer, int start, int length) throws IOException {
+        for (int done = 0; done < length; ) {
+            int read = in.read(buffer, start + done, length - done);
+            if (read < 0) {
+                throw new EOFException(done == 0 && buffer == header
+                        ? "worker closed the protocol stream"
+                        : "worker stream ended inside a frame (" + done + " of " + length + " bytes)");
+            }
+            done += read;
         }
     }
 

@@ -11,10 +11,29 @@ import java.util.List;
 public final class Message {
     private final JsonNode body;
     private final List<byte[]> attachments;
+    private final String refusal;
 
     Message(JsonNode body, List<byte[]> attachments) {
+        this(body, attachments, null);
+    }
+
+    private Message(JsonNode body, List<byte[]> attachments, String refusal) {
         this.body = body;
         this.attachments = attachments;
+        this.refusal = refusal;
+    }
+
+    /**
+     * A message past a response cap, read to its end and dropped (PROTOCOL.md CLIENT-5): only its
+     * routing fields are kept, to tell which request it answers, and {@code why}.
+     */
+    static Message refused(JsonNode routing, String why) {
+        return new Message(routing, List.of(), why);
+    }
+
+    /** Why this message was dropped, or null for a message read whole. */
+    String refusal() {
+        return refusal;
     }
 
     public JsonNode body() {

@@ -109,7 +109,7 @@ public final class Request {
         return of(Op.RESET_SESSION).with("new_session_id", newSessionId);
     }
 
-    static Request handshake(int protocolVersion, int minSupportedVersion, List<String> capabilities, Map<String, Integer> limits) {
+    static Request handshake(int protocolVersion, int minSupportedVersion, List<String> capabilities, Map<String, Number> limits) {
         return new Request(Op.HANDSHAKE, false, new LinkedHashMap<>()).with("protocol_version", protocolVersion)
                 .with("min_supported_version", minSupportedVersion).with("client_capabilities", capabilities).with("limits", limits);
     }

@@ -199,6 +199,9 @@ public final class RequestExecutor {
             }
             throw breakWith(new ProtocolException("response id " + response.get("id") + " does not answer request " + id));
         }
+        if (message.refusal() != null) {
+            throw new InvalidValueException(message.refusal()); // past a response cap, dropped whole: the stream is in step
+        }
         if (response.path("ok").asBoolean(false)) {
             return message;
         }

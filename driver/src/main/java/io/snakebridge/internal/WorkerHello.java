@@ -32,7 +32,7 @@ public final class WorkerHello {
     }
 
     /** Checks that the worker adopted every limit we asked for (HS-5) and speaks a version we do. */
-    static WorkerHello verify(JsonNode raw, Map<String, Integer> requestedLimits, String workerName) {
+    static WorkerHello verify(JsonNode raw, Map<String, Number> requestedLimits, String workerName) {
         requestedLimits.forEach((name, value) -> {
             if (raw.path("limits").path(name).asLong(-1) != value.longValue()) {
                 throw new ProtocolException("worker did not adopt " + name + "=" + value + " (HS-5); it reports " + raw.path("limits"));

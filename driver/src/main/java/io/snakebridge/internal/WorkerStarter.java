@@ -27,7 +27,7 @@ public final class WorkerStarter {
      */
     public static RequestExecutor start(BridgeConfig config, Request openSession, ApiCodec codec, int maxIntDigits) {
         Transport transport = WorkerServers.open(config);
-        MessageChannel channel = new MessageChannel(transport, config.maxFrameBytes(), config.maxNestingDepth(), maxIntDigits);
+        MessageChannel channel = new MessageChannel(transport, config, maxIntDigits);
         RequestExecutor executor = new RequestExecutor(config, transport, channel, codec);
         AtomicBoolean timedOut = new AtomicBoolean();
         ScheduledFuture<?> deadline = Interrupter.WATCHDOG.schedule(() -> {
@@ -62,10 +62,12 @@ public final class WorkerStarter {
     }
 
     private static void handshake(RequestExecutor executor, BridgeConfig config) {
-        Map<String, Integer> limits = new LinkedHashMap<>();
+        Map<String, Number> limits = new LinkedHashMap<>();
         limits.put("max_frame_bytes", config.maxFrameBytes());
         limits.put("max_nesting_depth", config.maxNestingDepth());
         limits.put("max_string_length", config.maxStringLength());
+        limits.put("max_response_bytes", config.maxResponseBytes()); // the worker refuses what we would (RESP-*)
+        limits.put("max_response_elements", config.maxResponseElements());
         Request hello = Request.handshake(WorkerHello.PROTOCOL_VERSION, WorkerHello.MIN_SUPPORTED_VERSION, List.of("attachments"), limits);
         executor.adopt(WorkerHello.verify(executor.request(hello), limits, executor.workerName()));
     }

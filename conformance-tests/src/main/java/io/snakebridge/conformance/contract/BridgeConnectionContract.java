@@ -99,4 +99,18 @@ public abstract class BridgeConnectionContract {
                     e -> assertThat(e.code()).isEqualTo("ref_not_found"));
         }
     }
+
+    @Test
+    @Tag("client")
+    @Requirement("CLIENT-5")
+    void responsesThatWouldExhaustASmallHeapFailOnlyTheirOwnCall() {
+        try (BridgeConnection py = connect()) {
+            // 60 MB of JSON that parses into twenty million objects; twenty 60 MB attachments, each within a frame
+            assertThatThrownBy(() -> py.call("eval", "[[]] * 20_000_000")).isInstanceOfSatisfying(BridgeException.class,
+                    e -> assertThat(e.code()).isEqualTo("invalid_value"));
+            assertThatThrownBy(() -> py.call("eval", "[bytes(60_000_000)] * 20")).isInstanceOfSatisfying(BridgeException.class,
+                    e -> assertThat(e.code()).isEqualTo("invalid_value"));
+            assertThat(py.call("len", "four").asLong()).isEqualTo(4);
+        }
+    }
 }

@@ -51,7 +51,8 @@ class HandshakeConformanceTest extends WorkerConformance {
         for (String limit : new String[] {"max_refs", "ref_limit_policy", "ref_ttl_seconds"}) {
             assertThat(hello.path("defaults").has(limit)).as("defaults.%s", limit).isTrue();
         }
-        for (String limit : new String[] {"max_frame_bytes", "max_nesting_depth", "max_int_digits"}) {
+        for (String limit : new String[] {"max_frame_bytes", "max_nesting_depth", "max_int_digits", "max_response_bytes",
+                "max_response_elements"}) {
             assertThat(hello.path("limits").path(limit).isIntegralNumber()).as("limits.%s", limit).isTrue();
         }
     }
@@ -76,8 +77,11 @@ class HandshakeConformanceTest extends WorkerConformance {
         try (ProtocolClient fresh = ProtocolClient.start()) {
             error(handshakeWithLimits(fresh, fields("max_frame_bytes", 10)), "invalid_argument");
             error(handshakeWithLimits(fresh, fields("max_open_files", 10)), "invalid_argument");
+            error(handshakeWithLimits(fresh, fields("max_response_elements", 10)), "invalid_argument");
             JsonNode hello = ok(handshakeWithLimits(fresh, fields("max_frame_bytes", 4096, "max_nesting_depth", 4,
-                    "max_string_length", 100)));
+                    "max_string_length", 100, "max_response_bytes", 5_000_000_000L, "max_response_elements", 100_000)));
+            assertThat(hello.path("limits").path("max_response_bytes").asLong()).isEqualTo(5_000_000_000L);
+            assertThat(hello.path("limits").path("max_response_elements").asInt()).isEqualTo(100_000);
             assertThat(hello.path("limits").path("max_frame_bytes").asInt()).isEqualTo(4096);
             assertThat(hello.path("limits").path("max_nesting_depth").asInt()).isEqualTo(4);
             assertThat(hello.path("limits").path("max_string_length").asInt()).isEqualTo(100);
