@@ -16,8 +16,12 @@ final class Defaults {
 
     static final String PYTHON = "python3";
     static final Duration START_TIMEOUT = Duration.ofSeconds(10);
-    /** Fork where a worker server can run (Linux, macOS: Unix sockets and signals); spawn elsewhere. */
-    static final WorkerStart WORKER_START = io.snakebridge.shim.WorkerProcess.signalsSupported() ? WorkerStart.FORK : WorkerStart.SPAWN;
+    /**
+     * Fork where a worker server can run (Linux, macOS: Unix sockets, fork and signals); spawn
+     * elsewhere. Read from the OS name, not by loading libc: a default must not load native code.
+     */
+    static final WorkerStart WORKER_START = System.getProperty("os.name", "").matches("(?i)(linux|mac).*")
+            ? WorkerStart.FORK : WorkerStart.SPAWN;
     /** No module preloaded. */
     static final java.util.List<String> PRELOAD = java.util.List.of();
     static final boolean LEAK_DETECTION = false;

@@ -27,7 +27,8 @@ class HostileWorkerTest extends SharedWorkerTest {
     private BridgeConfig.Builder fake(String mode) throws Exception {
         Path interpreter = ConnectionTest.fakeInterpreter(dir, "python-" + mode,
                 "exec " + System.getProperty("snakebridge.python", "python3") + " " + FAKE + " " + mode);
-        return BridgeConfig.builder().python(interpreter.toString());
+        // Spawned: the fake interpreter is a hostile worker itself, not a Python that can run a worker server.
+        return BridgeConfig.builder().python(interpreter.toString()).workerStart(WorkerStart.SPAWN);
     }
 
     @Test

@@ -35,14 +35,15 @@ class ResponseCapsTest {
 
     private WorkerConnection connect(Enforcer enforcer, BridgeConfig.Builder config) throws Exception {
         if (enforcer == Enforcer.DRIVER) {
-            config.python(uncappedWorker(dir).toString());
+            config.python(uncappedWorker(dir).toString()).workerStart(WorkerStart.SPAWN); // a worker script, not a server
         }
         return Workers.connect(config);
     }
 
     /** An interpreter command that runs the worker which ignores the response caps. */
     static Path uncappedWorker(Path dir) throws Exception {
-        return ConnectionTest.fakeInterpreter(dir, "uncapped-python", "exec " + PYTHON + " " + UNCAPPED_WORKER);
+        // Called as "python -I -c BOOTSTRAP <sources> <pythonPath>...": runs the script instead, with those paths.
+        return ConnectionTest.fakeInterpreter(dir, "uncapped-python", "shift 3\nexec " + PYTHON + " -I " + UNCAPPED_WORKER + " \"$@\"");
     }
 
     private static void assertRefusedNaming(Throwable e, String setting) {
@@ -186,12 +187,24 @@ class ResponseCapsTest {
 
     @Test
     void theCapsCanBeSetInAJdbcUrl() throws Exception {
-        try (Connection jdbc = DriverManager.getConnection("jdbc:snakebridge:?python=" + PYTHON
-                + "&maxResponseElements=1000&maxResponseBytes=100000")) {
+        // The URL names the build's interpreter only when it is not the default (python chooses code: allowed then).
+        boolean otherInterpreter = !PYTHON.equals(BridgeConfig.defaults().python());
+        String allowedBefore = System.getProperty(io.snakebridge.jdbc.SnakeBridgeDriver.ALLOW_CODE_SETTINGS_PROPERTY);
+        if (otherInterpreter) {
+            System.setProperty(io.snakebridge.jdbc.SnakeBridgeDriver.ALLOW_CODE_SETTINGS_PROPERTY, "true");
+        }
+        try (Connection jdbc = DriverManager.getConnection("jdbc:snakebridge:?" + (otherInterpreter ? "python=" + PYTHON + "&" : "")
+                + "maxResponseElements=1000&maxResponseBytes=100000")) {
             BridgeConnection py = jdbc.unwrap(BridgeConnection.class);
             assertThat(py.call("eval", "[0] * 996").asList()).hasSize(996);
             assertThatThrownBy(() -> py.call("eval", "[0] * 997")).satisfies(e -> assertRefusedNaming(e, "maxResponseElements"));
             assertThatThrownBy(() -> py.call("eval", "bytes(100_001)")).satisfies(e -> assertRefusedNaming(e, "maxResponseBytes"));
+        } finally {
+            if (allowedBefore == null) {
+                System.clearProperty(io.snakebridge.jdbc.SnakeBridgeDriver.ALLOW_CODE_SETTINGS_PROPERTY);
+            } else {
+                System.setProperty(io.snakebridge.jdbc.SnakeBridgeDriver.ALLOW_CODE_SETTINGS_PROPERTY, allowedBefore);
+            }
         }
     }
 

@@ -6,7 +6,7 @@ package io.snakebridge;
  */
 public final class SmallHeapProbe {
     public static void main(String[] args) {
-        try (BridgeConnection py = SnakeBridge.connect(BridgeConfig.builder().python(args[0]).build())) {
+        try (BridgeConnection py = SnakeBridge.connect(BridgeConfig.builder().python(args[0]).workerStart(WorkerStart.SPAWN).build())) {
             for (String expression : new String[] {"[bytes(60_000_000)] * 20", "['a'] * 15_000_000"}) {
                 try {
                     System.out.println(expression + ": " + py.call("eval", expression).raw().getClass().getName());

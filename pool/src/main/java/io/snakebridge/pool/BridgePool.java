@@ -62,27 +62,49 @@ public final class BridgePool implements AutoCloseable {
     }
 
     /**
-     * Borrows a connection; waits up to {@code connectionTimeout} for a free worker.
+     * Borrows a connection; waits up to {@code connectionTimeout} for a free worker. A worker known
+     * to have died while idle (its process ended) is evicted here, never lent.
      *
      * @throws BridgeException with SQLState 08001 when no worker is free or one cannot be started in time
      */
     public BridgeConnection getConnection() {
-        Connection proxy;
+        while (true) {
+            Connection proxy = borrow();
+            BridgeConnection bridge;
+            try {
+                bridge = proxy.unwrap(BridgeConnection.class);
+            } catch (SQLException e) {
+                throw new IllegalStateException("the pool's connections are not SnakeBridge connections", e);
+            }
+            if (bridge.isClosed()) {
+                // Its worker is known dead (process exit, or its server's report): no round trip needed
+                // to tell, so it is evicted here instead of failing the borrower's first call.
+                evict(proxy);
+                closeQuietly(proxy);
+                continue;
+            }
+            PooledConnection pooled = new PooledConnection(this, proxy, bridge);
+            lent.put(bridge, pooled);
+            return pooled;
+        }
+    }
+
+    private Connection borrow() {
         try {
-            proxy = hikari.getConnection();
+            return hikari.getConnection();
         } catch (SQLException e) {
             if (e.getCause() instanceof BridgeException) {
                 throw (BridgeException) e.getCause();
             }
             throw new BridgeException("pool_timeout", "08001", "no worker available: " + e.getMessage(), e);
         }
+    }
+
+    private static void closeQuietly(Connection proxy) {
         try {
-            BridgeConnection bridge = proxy.unwrap(BridgeConnection.class);
-            PooledConnection pooled = new PooledConnection(this, proxy, bridge);
-            lent.put(bridge, pooled);
-            return pooled;
+            proxy.close();
         } catch (SQLException e) {
-            throw new IllegalStateException("the pool's connections are not SnakeBridge connections", e);
+            // it is being evicted: HikariCP closes it
         }
     }
 

@@ -91,6 +91,25 @@ class BridgePoolTest {
     }
 
     @Test
+    void aWorkerThatDiedWhileIdleIsEvictedAtBorrowInsteadOfFailingTheBorrowersFirstCall() throws Exception {
+        try (BridgePool pool = new BridgePool(Pools.config(2).build())) {
+            java.util.Set<Long> killed = new java.util.HashSet<>();
+            try (BridgeConnection a = pool.getConnection(); BridgeConnection b = pool.getConnection()) {
+                killed.add(Pools.workerPid(a));
+                killed.add(Pools.workerPid(b));
+            }
+            // Idle, and used a moment ago: HikariCP lends a connection idle for less than 500 ms unchecked.
+            killed.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+            Thread.sleep(50); // a forked worker's end reaches the driver from its server, a millisecond after the exit
+            for (int borrow = 0; borrow < 2; borrow++) {
+                try (BridgeConnection py = pool.getConnection()) {
+                    assertThat(killed).doesNotContain(Pools.workerPid(py)); // the call works: never a dead worker
+                }
+            }
+        }
+    }
+
+    @Test
     void aReturnedConnectionCannotBeUsedByItsFormerBorrower() {
         try (BridgePool pool = new BridgePool(Pools.config(1).build())) {
             BridgeConnection py = pool.getConnection();
