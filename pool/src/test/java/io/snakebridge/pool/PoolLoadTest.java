@@ -48,7 +48,8 @@ class PoolLoadTest {
                     } catch (InterruptedException e) {
                         return;
                     }
-                    List<ProcessHandle> workers = ProcessHandle.current().children().filter(ProcessHandle::isAlive)
+                    // descendants: a forked worker is the child of this JVM's worker server
+                    List<ProcessHandle> workers = ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
                             .filter(p -> served.contains(p.pid())).toList();
                     if (!workers.isEmpty() && running.get()) {
                         workers.get(ThreadLocalRandom.current().nextInt(workers.size())).destroyForcibly();
