@@ -65,12 +65,16 @@ class ForkedWorker:
 
 
 class ForkServerTest(unittest.TestCase):
-    def start_server(self, *extra):
+    def start_server(self, *extra, modules=None, stdin=subprocess.PIPE):
+        """``modules``: {name: source} of modules put on the server's path (for --preload)."""
         self.dir = tempfile.TemporaryDirectory()
         self.path = os.path.join(self.dir.name, "server.sock")
-        env = dict(os.environ, PYTHONPATH=SOURCE_DIR)
+        for name, source in (modules or {}).items():
+            with open(os.path.join(self.dir.name, name + ".py"), "w") as module:
+                module.write(source)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([SOURCE_DIR, self.dir.name]))
         self.server = subprocess.Popen([sys.executable, "-m", "snakebridge_worker", "serve", "--listen", f"unix:{self.path}",
-                                        *extra], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        *extra], env=env, stdin=stdin, stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE, text=True)
         self.addCleanup(self.stop_server)
         return self.server
@@ -80,7 +84,8 @@ class ForkServerTest(unittest.TestCase):
             self.server.kill()
         self.server.wait()
         for stream in (self.server.stdin, self.server.stdout, self.server.stderr):
-            stream.close()
+            if stream is not None:
+                stream.close()
         self.dir.cleanup()
 
     def ready(self):
@@ -156,6 +161,70 @@ class ForkServerTest(unittest.TestCase):
         worker = ForkedWorker(self.path)  # the server goes on
         self.assertEqual(worker.handshake()["pid"], worker.pid)
         worker.close()
+
+    def test_no_client_can_end_the_server_by_leaving_early_or_sending_garbage(self):
+        self.start_server()
+        self.ready()
+        bystander = ForkedWorker(self.path)
+        bystander.handshake()
+        left_after_asking = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        left_after_asking.connect(self.path)
+        left_after_asking.sendall(b'{"op": "fork"}\n')
+        left_after_asking.close()  # the token has nowhere to go
+        asked = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        asked.connect(self.path)
+        asked.sendall(b'{"op": "fork"}\n')
+        token = _line(asked)["token"]
+        asked.close()  # the pid will have nowhere to go: that worker must not outlive it
+        orphan_stderr = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        orphan_stderr.connect(self.path)
+        orphan_stderr.sendall(json.dumps({"op": "stderr", "token": token}).encode() + b"\n")
+        deep = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        deep.connect(self.path)
+        deep.sendall(b"[" * 5000 + b"\n")
+        self.assertIn("error", _line(deep))
+        deep.close()
+        unwanted = self.event()  # the worker whose client left is killed and reaped
+        self.assertEqual(unwanted["signal"], signal.SIGKILL)
+        orphan_stderr.close()
+        self.assertIsNone(self.server.poll(), "the server is still running")
+        self.assertEqual(bystander.request("ping")["result"], "pong")
+        worker = ForkedWorker(self.path)
+        self.assertEqual(worker.handshake()["pid"], worker.pid)
+        worker.close()
+        bystander.close()
+
+    def test_output_of_a_preload_or_an_at_fork_hook_cannot_corrupt_the_event_stream(self):
+        chatty = "import os\nprint('hello from chatty')\nos.register_at_fork(after_in_child=lambda: print('child hook'))\n"
+        self.start_server("--preload", "chatty", modules={"chatty": chatty})
+        self.assertEqual(self.ready()["preloaded"], ["chatty"])
+        worker = ForkedWorker(self.path)
+        worker.handshake()
+        worker.conn.close()
+        self.assertEqual(self.event(), {"pid": worker.pid, "exit_code": 0})
+        worker.stderr.close()
+
+    def test_a_path_that_is_not_a_socket_is_left_alone(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+        precious = os.path.join(self.dir.name, "precious.txt")
+        with open(precious, "w") as f:
+            f.write("keep me")
+        server = subprocess.run([sys.executable, "-m", "snakebridge_worker", "serve", "--listen", f"unix:{precious}"],
+                                env=dict(os.environ, PYTHONPATH=SOURCE_DIR), capture_output=True, text=True, timeout=30)
+        self.assertEqual(server.returncode, 2)
+        self.assertIn("not a socket", server.stderr)
+        with open(precious) as f:
+            self.assertEqual(f.read(), "keep me")
+
+    def test_a_server_whose_stdin_cannot_be_watched_serves_until_sigterm(self):
+        self.start_server(stdin=subprocess.DEVNULL)  # as under a service manager
+        self.ready()
+        worker = ForkedWorker(self.path)
+        self.assertEqual(worker.handshake()["pid"], worker.pid)
+        worker.close()
+        self.server.terminate()
+        self.assertEqual(self.server.wait(timeout=10), 0)
 
     @unittest.skipUnless(sys.platform.startswith("linux"), "PR_SET_PDEATHSIG is Linux's")
     def test_workers_die_with_their_server(self):

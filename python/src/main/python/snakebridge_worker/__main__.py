@@ -88,10 +88,10 @@ def _serve(proto_in, proto_out):
     return Server(proto_in, proto_out, worker).serve()
 
 
-def serve_forked(conn, stderr_conn, memory_limit_bytes):
+def serve_forked(conn, stderr_conn, memory_limit_bytes, server_pid):
     """In a worker a server forked (forkserver.py): the protocol on ``conn``, stdout and stderr on
-    ``stderr_conn``, stdin on /dev/null, dying with the server. Returns the exit status."""
-    server_pid = os.getppid()
+    ``stderr_conn``, stdin on /dev/null, dying with the server (``server_pid``, taken before the
+    fork: if it is gone already, this worker exits). Returns the exit status."""
     os.dup2(stderr_conn.fileno(), 2)
     os.dup2(2, 1)
     stderr_conn.close()

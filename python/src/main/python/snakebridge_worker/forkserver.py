@@ -14,12 +14,16 @@ import os
 import selectors
 import signal
 import socket
+import stat
 import sys
 import time
+import traceback
 
 _PREAMBLE_MAX = 4096  # bytes of one preamble line
 _PENDING_SECONDS = 10  # how long a fork waits for its stderr connection
 _LISTEN_BACKLOG = 128
+_MAX_PENDING = 256  # connections still sending a preamble plus forks waiting for their stderr: past it, refused
+_ACCEPT_PAUSE_SECONDS = 0.1  # out of file descriptors: stop accepting this long
 
 
 class ServerStartError(Exception):
@@ -29,6 +33,7 @@ class ServerStartError(Exception):
 def main(argv):
     """Runs the server until its stdin ends (the owner is gone) or it is told to stop; returns the
     exit status. A start error is one line on stderr and status 2."""
+    _claim_event_stream()  # before any preload can print
     try:
         listen, preload = _parse_args(argv)
         for name in preload:
@@ -39,6 +44,18 @@ def main(argv):
         return 2
     _emit({"ready": True, "pid": os.getpid(), "preloaded": preload})
     return server.run()
+
+
+_events = None  # the server's event stream to its owner: a private duplicate of the stdout it was given
+
+
+def _claim_event_stream():
+    """Moves the events to a private duplicate of fd 1 and points fd 1 at stderr: whatever a preload
+    or an at-fork hook prints cannot forge or corrupt an event (SRV-1). Forked workers close it."""
+    global _events
+    _events = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
 
 
 def _parse_args(argv):
@@ -68,14 +85,23 @@ def _preload(name):
 def _listening_socket(path):
     """A Unix socket at ``path`` that only this user can connect to (mode 0600; the driver puts it
     in a private directory too). A stale socket file from a dead server is replaced."""
-    if os.path.exists(path):
+    try:
+        existing = os.lstat(path)
+    except FileNotFoundError:
+        existing = None
+    if existing is not None:
+        if not stat.S_ISSOCK(existing.st_mode):
+            raise ServerStartError(f"{path} exists and is not a socket; not replacing it")
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.settimeout(1.0)
         try:
-            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             probe.connect(path)
-            probe.close()
-            raise ServerStartError(f"another server is listening at {path}")
         except OSError:
-            os.unlink(path)
+            os.unlink(path)  # a dead server's socket
+        else:
+            raise ServerStartError(f"another server is listening at {path}")
+        finally:
+            probe.close()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old_umask = os.umask(0o177)
     try:
@@ -90,8 +116,8 @@ def _listening_socket(path):
 
 
 def _emit(event):
-    sys.stdout.write(json.dumps(event) + "\n")
-    sys.stdout.flush()
+    _events.write(json.dumps(event) + "\n")
+    _events.flush()
 
 
 class _Preamble:
@@ -114,6 +140,7 @@ class ForkServer:
         self._preambles = {}  # connection -> _Preamble, until its one line has come
         self._forks = {}  # token -> (protocol connection, fork request, deadline) waiting for its stderr connection
         self._running = True
+        self._accept_paused_until = 0
 
     def run(self):
         signal.set_wakeup_fd(self._wakeup_write)
@@ -122,16 +149,30 @@ class ForkServer:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C in a terminal is for the workers' calls, not the server
         self._selector.register(self._listener, selectors.EVENT_READ, self._accept)
         self._selector.register(self._wakeup_read, selectors.EVENT_READ, self._reap)
-        self._selector.register(sys.stdin, selectors.EVENT_READ, self._owner_input)
+        try:
+            self._selector.register(sys.stdin, selectors.EVENT_READ, self._owner_input)
+        except (OSError, ValueError):  # /dev/null or a file (a service manager's stdin): no owner to watch
+            pass
         while self._running:
             for key, _ in self._selector.select(timeout=1.0):
-                key.data(key.fileobj)
+                try:
+                    key.data(key.fileobj)
+                except Exception:  # noqa: BLE001 - one client's trouble must never end the server
+                    traceback.print_exc()
+                    if key.fileobj not in (self._listener, self._wakeup_read, sys.stdin):
+                        self._drop(key.fileobj)
             self._expire_pending()
+            self._resume_accepting()
         path = self._listener.getsockname()
         self._listener.close()
         if path:
             os.unlink(path)  # a clean end leaves no socket file behind
         return 0
+
+    def _resume_accepting(self):
+        if self._accept_paused_until and time.monotonic() >= self._accept_paused_until:
+            self._accept_paused_until = 0
+            self._selector.register(self._listener, selectors.EVENT_READ, self._accept)
 
     def _stop(self, *_):
         self._running = False
@@ -146,8 +187,15 @@ class ForkServer:
             conn, _ = listener.accept()
         except (BlockingIOError, InterruptedError):
             return
+        except OSError:  # out of descriptors (EMFILE, ENFILE) or memory: pause rather than spin or die
+            self._selector.unregister(listener)
+            self._accept_paused_until = time.monotonic() + _ACCEPT_PAUSE_SECONDS
+            return
         if not _same_user(conn):
             conn.close()
+            return
+        if len(self._preambles) + len(self._forks) >= _MAX_PENDING:
+            self._refuse(conn, "too many pending connections")
             return
         conn.setblocking(False)
         self._selector.register(conn, selectors.EVENT_READ, self._read_preamble)
@@ -175,7 +223,7 @@ class ForkServer:
         conn.setblocking(True)
         try:
             request = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             request = None
         if type(request) is not dict:
             self._refuse(conn, "the preamble is one JSON object on one line")
@@ -192,8 +240,12 @@ class ForkServer:
             self._refuse(conn, "memory_limit_bytes must be a non-negative integer")
             return
         token = os.urandom(16).hex()
+        try:
+            _send_line(conn, {"token": token})
+        except OSError:  # the client left already
+            conn.close()
+            return
         self._forks[token] = (conn, request, time.monotonic() + _PENDING_SECONDS)
-        _send_line(conn, {"token": token})
 
     def _stderr_arrived(self, stderr_conn, request):
         waiting = self._forks.pop(request.get("token"), None) if type(request.get("token")) is str else None
@@ -201,6 +253,7 @@ class ForkServer:
             self._refuse(stderr_conn, "unknown or expired token")
             return
         conn, fork_request, _ = waiting
+        server_pid = os.getpid()
         try:
             pid = os.fork()
         except OSError as exc:
@@ -208,12 +261,15 @@ class ForkServer:
             stderr_conn.close()
             return
         if pid == 0:
-            self._become_worker(conn, stderr_conn, fork_request)  # never returns
-        _send_line(conn, {"pid": pid})
+            self._become_worker(conn, stderr_conn, fork_request, server_pid)  # never returns
+        try:
+            _send_line(conn, {"pid": pid})
+        except OSError:  # the client left: nobody will ever talk to this worker
+            os.kill(pid, signal.SIGKILL)
         conn.close()
         stderr_conn.close()
 
-    def _become_worker(self, conn, stderr_conn, request):
+    def _become_worker(self, conn, stderr_conn, request, server_pid):
         """In the forked child: drop everything of the server's, then serve ``conn``."""
         status = 70
         try:
@@ -228,8 +284,9 @@ class ForkServer:
             os.close(self._wakeup_read)
             os.close(self._wakeup_write)
             self._selector.close()
+            _events.close()  # the owner's event stream is the server's alone
             from .__main__ import serve_forked
-            status = serve_forked(conn, stderr_conn, request.get("memory_limit_bytes", 0))
+            status = serve_forked(conn, stderr_conn, request.get("memory_limit_bytes", 0), server_pid)
         except BaseException:  # noqa: BLE001 - whatever happened, the child must not return into the server loop
             import traceback
             traceback.print_exc()
@@ -266,7 +323,10 @@ class ForkServer:
                 self._drop(conn)
 
     def _drop(self, conn):
-        self._selector.unregister(conn)
+        try:
+            self._selector.unregister(conn)
+        except (KeyError, ValueError):
+            pass  # not registered any more (its preamble was read)
         self._preambles.pop(conn, None)
         conn.close()
 

@@ -39,6 +39,23 @@ class WorkerServerTest {
     }
 
     @Test
+    void aPreloadThatPrintsAtImportAndAtEveryForkLeavesTheServersEventsIntact(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("chatty_preload.py"),
+                "import os\nprint('hello at import')\nos.register_at_fork(after_in_child=lambda: print('hello at fork'))\n");
+        BridgeConfig.Builder config = forked().pythonPath(Workers.FIXTURES, dir).preload("chatty_preload");
+        try (WorkerConnection py = Workers.connect(config)) {
+            long pid = py.call("os.getpid").asLong();
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+            assertThatThrownBy(() -> py.call("math.sqrt", 1.0)).isInstanceOfSatisfying(WorkerCrashedException.class,
+                    e -> assertThat(e.exitDescription()).isEqualTo("killed by SIGKILL")); // its end came as an event
+        }
+        try (WorkerConnection again = Workers.connect(config)) {
+            assertThat(again.call("math.sqrt", 4.0).asDouble()).isEqualTo(2.0);
+        }
+    }
+
+    @Test
     void aPreloadThatFailsToImportIsAWorkerStartErrorNamingTheModule() {
         assertThatThrownBy(() -> Workers.connect(forked().preload("json", "no_such_module_for_preload")))
                 .isInstanceOf(WorkerStartException.class)

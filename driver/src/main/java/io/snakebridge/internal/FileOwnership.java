@@ -85,6 +85,7 @@ final class FileOwnership {
         if (!posix) {
             return;
         }
+        requireOwnLinks(root.toAbsolutePath());
         Path real = root.toRealPath();
         String problem = problem(real, false);
         if (problem != null) {
@@ -96,6 +97,25 @@ final class FileOwnership {
             if (problem != null) {
                 throw new WorkerStartException(parent + ", a parent of the worker cache " + real + ", " + problem
                         + ": they could put their own worker in the cache's place; " + WorkerCache.CHOOSE_ANOTHER);
+            }
+        }
+    }
+
+    /**
+     * Every symbolic link on the way to {@code path} must be this user's or root's: the checks above
+     * judge where a link points now, and whoever owns a link (in a sticky {@code /tmp}, say) can point
+     * it elsewhere afterwards.
+     */
+    private void requireOwnLinks(Path path) throws IOException {
+        Path prefix = path.getRoot();
+        for (Path name : prefix.relativize(path)) {
+            prefix = prefix.resolve(name);
+            if (Files.isSymbolicLink(prefix)) {
+                long owner = ((Number) Files.getAttribute(prefix, "unix:uid", LinkOption.NOFOLLOW_LINKS)).longValue();
+                if (uid != UNKNOWN && owner != uid && owner != ROOT) {
+                    throw new WorkerStartException("the link " + prefix + " on the way to " + path + " belongs to uid " + owner
+                            + ", not to this user: they could point it elsewhere; " + WorkerCache.CHOOSE_ANOTHER);
+                }
             }
         }
     }

@@ -33,6 +33,7 @@ import java.util.concurrent.TimeoutException;
  */
 final class WorkerServer {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkerServer.class);
     private static final int PREAMBLE_MAX = 4096;
 
     private final WorkerProcess process;
@@ -41,7 +42,7 @@ final class WorkerServer {
     private final Object lock = new Object();
     /** The forked workers still running, and the ends reported before their fork returned (a worker that died at once). */
     private final Map<Long, ForkedProcess> workers = new HashMap<>();
-    private final Map<Long, String> endedUnclaimed = new HashMap<>();
+    private final Map<Long, Unclaimed> endedUnclaimed = new HashMap<>();
     private boolean gone;
 
     private WorkerServer(WorkerProcess process, Path socket) {
@@ -99,26 +100,20 @@ final class WorkerServer {
      * @throws WorkerStartException if the server refuses, does not answer within {@code timeout}, or is gone
      */
     ForkedTransport fork(long memoryLimitBytes, Duration timeout) {
-        SocketChannel protocol = null;
-        SocketChannel stderr = null;
-        ScheduledFuture<?> deadline = null;
+        SocketChannel[] channels = new SocketChannel[2]; // the protocol's, the stderr's: the watchdog closes both
+        ScheduledFuture<?> deadline = Interrupter.WATCHDOG.schedule(() -> closeAll(channels), timeout.toMillis(), TimeUnit.MILLISECONDS);
         try {
-            protocol = SocketChannel.open(UnixDomainSocketAddress.of(socket));
-            SocketChannel opened = protocol;
-            deadline = Interrupter.WATCHDOG.schedule(() -> closeQuietly(opened), timeout.toMillis(), TimeUnit.MILLISECONDS);
+            SocketChannel protocol = channels[0] = SocketChannel.open(UnixDomainSocketAddress.of(socket));
             sendLine(protocol, Map.of("op", "fork", "memory_limit_bytes", memoryLimitBytes));
             String token = field(readLine(protocol), "token").asText();
-            stderr = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+            SocketChannel stderr = channels[1] = SocketChannel.open(UnixDomainSocketAddress.of(socket));
             sendLine(stderr, Map.of("op", "stderr", "token", token));
-            long pid = field(readLine(protocol), "pid").asLong();
+            long pid = pidIn(field(readLine(protocol), "pid"));
             deadline.cancel(false);
             return new ForkedTransport(protocol, register(pid, Channels.newInputStream(stderr)));
         } catch (IOException | RuntimeException e) {
-            if (deadline != null) {
-                deadline.cancel(false);
-            }
-            closeQuietly(protocol);
-            closeQuietly(stderr);
+            deadline.cancel(false);
+            closeAll(channels);
             if (e instanceof WorkerStartException) {
                 throw (WorkerStartException) e;
             }
@@ -127,10 +122,22 @@ final class WorkerServer {
         }
     }
 
+    /**
+     * A worker's pid as the server sent it, if it can be one: it is signalled by this number, and
+     * 0, -1 or this JVM's own would signal a whole group or every process the user has.
+     */
+    static long pidIn(JsonNode pid) throws IOException {
+        if (!pid.isIntegralNumber() || !pid.canConvertToInt() || pid.intValue() <= 1 || pid.intValue() == ProcessHandle.current().pid()) {
+            throw new IOException("the worker server sent " + pid + " as a worker's pid");
+        }
+        return pid.intValue();
+    }
+
     private ForkedProcess register(long pid, java.io.InputStream stderr) {
         ForkedProcess worker = ForkedProcess.of(process, pid, stderr);
         synchronized (lock) {
-            String endedAlready = endedUnclaimed.remove(pid);
+            Unclaimed unclaimed = endedUnclaimed.remove(pid);
+            String endedAlready = unclaimed == null ? null : unclaimed.description;
             if (endedAlready != null || gone) {
                 worker.ended(endedAlready != null ? endedAlready : lostWithServer());
             } else {
@@ -149,19 +156,14 @@ final class WorkerServer {
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.protocolInput(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = lines.readLine()) != null) {
-                JsonNode event = JSON.readTree(line);
-                if (event.has("ready")) {
-                    ready.complete(null);
-                } else if (event.has("pid")) {
-                    ended(event.get("pid").asLong(), ForkedProcess.describeExit(
-                            event.has("exit_code") ? event.get("exit_code").asInt() : null,
-                            event.has("signal") ? event.get("signal").asInt() : null));
-                }
+                take(line);
             }
         } catch (IOException e) {
-            // the server's stdout broke: treated as its end, below
+            // the server's event stream broke: treated as its end, below
         } finally {
-            process.awaitExit(Duration.ofSeconds(1));
+            // Without its events no worker's end can be known: a server that lives on would make
+            // "lost with its server" untrue, so it goes (and its workers with it).
+            process.kill();
             synchronized (lock) {
                 gone = true;
                 workers.values().forEach(worker -> worker.ended(lostWithServer()));
@@ -171,15 +173,43 @@ final class WorkerServer {
         }
     }
 
+    /** One event line (SRV-1, SRV-4); a line that is not one is logged and skipped. */
+    private void take(String line) {
+        try {
+            JsonNode event = JSON.readTree(line);
+            if (event.has("ready")) {
+                ready.complete(null);
+            } else if (event.has("pid") && (event.has("exit_code") || event.has("signal"))) {
+                ended(pidIn(event.get("pid")), ForkedProcess.describeExit(
+                        event.has("exit_code") ? event.get("exit_code").asInt() : null,
+                        event.has("signal") ? event.get("signal").asInt() : null));
+            } else {
+                throw new IOException("not an event");
+            }
+        } catch (IOException e) {
+            LOG.warn("SnakeBridge: worker server {} wrote an event that is not one ({}): {}", process.pid(), e.getMessage(),
+                    line.length() > 200 ? line.substring(0, 200) + "..." : line);
+        }
+    }
+
     private void ended(long pid, String description) {
         synchronized (lock) {
             ForkedProcess worker = workers.remove(pid);
             if (worker != null) {
                 worker.ended(description);
-            } else {
-                endedUnclaimed.put(pid, description);
+                return;
             }
+            // Its fork was abandoned (or is about to register): kept briefly, since pids are reused.
+            long now = System.nanoTime();
+            endedUnclaimed.values().removeIf(old -> now - old.at > UNCLAIMED_NANOS);
+            endedUnclaimed.put(pid, new Unclaimed(description, now));
         }
+    }
+
+    private static final long UNCLAIMED_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    /** The end of a worker no fork has registered yet, and when it was reported. */
+    private record Unclaimed(String description, long at) {
     }
 
     private String lostWithServer() {
@@ -223,12 +253,14 @@ final class WorkerServer {
         return reply.get(name);
     }
 
-    private static void closeQuietly(SocketChannel channel) {
-        if (channel != null) {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // nothing to do: it is being discarded
+    private static void closeAll(SocketChannel[] channels) {
+        for (SocketChannel channel : channels) {
+            if (channel != null) {
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // nothing to do: it is being discarded
+                }
             }
         }
     }

@@ -54,6 +54,11 @@ final class WorkerServers {
         } catch (IOException e) {
             throw new WorkerStartException("cannot make a private directory for the worker server's socket: " + e.getMessage(), e);
         }
+        try {
+            dir = dir.toRealPath(); // checked as it is now, and used as it is now
+        } catch (IOException e) {
+            throw new WorkerStartException("cannot resolve the worker server's socket directory " + dir + ": " + e.getMessage(), e);
+        }
         return dir.resolve("server-" + ProcessHandle.current().pid() + "-" + STARTED.incrementAndGet() + ".sock");
     }
 }
