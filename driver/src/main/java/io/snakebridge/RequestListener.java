@@ -20,4 +20,14 @@ public interface RequestListener {
      * @param failure the request's error, or null if it succeeded
      */
     void requestEnded(BridgeConnection connection, String op, long nanos, BridgeException failure);
+
+    /**
+     * The connection's worker process ended while the connection was open, whether or not a request
+     * was running (a pool evicts the connection here, idle or not). Not called when the connection's
+     * own close ends the worker. Runs on a JDK or driver thread; must be quick.
+     *
+     * @param how "exit code 1", "killed by SIGKILL", ...
+     */
+    default void workerEnded(BridgeConnection connection, String how) {
+    }
 }

@@ -38,6 +38,7 @@ final class WorkerConnection implements BridgeConnection {
         RequestListener listener = config.requestListener();
         if (listener != null) {
             connection.executor.observeWith((op, nanos, failure) -> listener.requestEnded(connection, op, nanos, failure));
+            connection.executor.onWorkerExit(() -> listener.workerEnded(connection, connection.executor.exitDescription()));
         }
         return connection;
     }

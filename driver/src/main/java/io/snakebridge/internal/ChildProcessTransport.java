@@ -92,6 +92,11 @@ final class ChildProcessTransport implements Transport {
     }
 
     @Override
+    public void onExit(Runnable action) {
+        process.onExit(action);
+    }
+
+    @Override
     public void shutdown(Duration grace) {
         process.shutdown(grace);
     }

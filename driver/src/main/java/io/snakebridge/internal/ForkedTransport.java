@@ -85,6 +85,11 @@ final class ForkedTransport implements Transport {
         return process.recentStderr(drain);
     }
 
+    @Override
+    public void onExit(Runnable action) {
+        process.onExit(action);
+    }
+
     /** EOF on the protocol (the worker ends itself), then SIGTERM, then SIGKILL, {@code grace} apart. */
     @Override
     public void shutdown(Duration grace) {

@@ -106,6 +106,23 @@ public final class RequestExecutor {
         }
     }
 
+    /**
+     * Runs {@code action} when the worker process ends while this connection is open (not when its
+     * own close ends it): the moment a pool can evict it, idle or not.
+     */
+    public void onWorkerExit(Runnable action) {
+        transport.onExit(() -> {
+            if (!closed) {
+                action.run();
+            }
+        });
+    }
+
+    /** How the worker ended ("killed by SIGKILL"), or "running". */
+    public String exitDescription() {
+        return transport.exitDescription();
+    }
+
     /** Tells {@code observer} of every request's end from now on, on every path alike. */
     public void observeWith(RequestObserver observer) {
         this.observer = observer;

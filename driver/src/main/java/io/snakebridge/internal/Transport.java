@@ -42,4 +42,7 @@ interface Transport {
 
     /** Ends the worker gently (end of its input), then firmly after {@code grace}. */
     void shutdown(Duration grace);
+
+    /** Runs {@code action} once, on another thread, as soon as the worker process is known to have ended. */
+    void onExit(Runnable action);
 }

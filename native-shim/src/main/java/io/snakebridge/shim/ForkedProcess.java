@@ -16,6 +16,7 @@ public final class ForkedProcess {
     private final StderrPump stderr;
     private final Thread stderrThread;
     private final CountDownLatch ended = new CountDownLatch(1);
+    private final java.util.concurrent.CompletableFuture<Void> endedFuture = new java.util.concurrent.CompletableFuture<>();
     private volatile String exitDescription = "running";
 
     private ForkedProcess(long pid, InputStream stderrStream, String logNonce) {
@@ -39,6 +40,12 @@ public final class ForkedProcess {
     public void ended(String description) {
         exitDescription = description;
         ended.countDown();
+        endedFuture.completeAsync(() -> null); // listeners run off the server's event thread
+    }
+
+    /** Runs {@code action} once, on another thread, when it has been reported ended (at once if it has). */
+    public void onExit(Runnable action) {
+        endedFuture.thenRunAsync(action);
     }
 
     public boolean isAlive() {

@@ -124,6 +124,11 @@ public final class WorkerProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** Runs {@code action} once, on a JDK thread, when the process has ended (at once if it has). */
+    public void onExit(Runnable action) {
+        process.onExit().thenRun(action);
+    }
+
     /** The nonce this process marks its log records with; a worker server's forked workers inherit it. */
     String logNonce() {
         return logNonce;

@@ -35,6 +35,14 @@ public final class BridgePool implements AutoCloseable {
     private final AtomicLong evictions = new AtomicLong();
     /** The connections lent now, by the driver's connection under them: a request's failure finds its borrower here. */
     private final Map<BridgeConnection, PooledConnection> lent = new ConcurrentHashMap<>();
+    /**
+     * The HikariCP handle each connection was last lent under, by the driver's connection: evicting
+     * through it closes an idle connection at once (HikariCP reserves it first) or marks a lent one.
+     */
+    private final Map<BridgeConnection, Connection> handles = new ConcurrentHashMap<>();
+    /** Connections evicted already: several paths may find one broken (its call, its exit, its return); counted once. */
+    private final java.util.Set<BridgeConnection> evictedOnce =
+            java.util.Collections.synchronizedSet(java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
     private final BorrowIsolation isolation;
 
     public BridgePool(BridgePoolConfig config) {
@@ -68,6 +76,9 @@ public final class BridgePool implements AutoCloseable {
      * @throws BridgeException with SQLState 08001 when no worker is free or one cannot be started in time
      */
     public BridgeConnection getConnection() {
+        // Connections HikariCP closed itself (maxLifetime, idleTimeout) leave no handle behind; a dead
+        // one dropped here is still caught below, at its next borrow.
+        handles.keySet().removeIf(connection -> connection.isClosed() && !lent.containsKey(connection));
         while (true) {
             Connection proxy = borrow();
             BridgeConnection bridge;
@@ -79,12 +90,13 @@ public final class BridgePool implements AutoCloseable {
             if (bridge.isClosed()) {
                 // Its worker is known dead (process exit, or its server's report): no round trip needed
                 // to tell, so it is evicted here instead of failing the borrower's first call.
-                evict(proxy);
+                evict(bridge, proxy, true);
                 closeQuietly(proxy);
                 continue;
             }
             PooledConnection pooled = new PooledConnection(this, proxy, bridge);
             lent.put(bridge, pooled);
+            handles.put(bridge, proxy); // after lent: a death seen in between leaves it to this borrower
             return pooled;
         }
     }
@@ -139,18 +151,41 @@ public final class BridgePool implements AutoCloseable {
      */
     private BridgeConfig withListener(BridgeConfig bridge) {
         RequestListener own = bridge.requestListener();
-        return bridge.toBuilder().requestListener((connection, op, nanos, failure) -> {
-            PooledConnection borrower = lent.get(connection); // null: the pool's own requests (validation, reset)
-            if (borrower != null) {
-                metrics.call(nanos);
-                if (failure != null) {
-                    borrower.observe(failure);
+        return bridge.toBuilder().requestListener(new RequestListener() {
+            @Override
+            public void requestEnded(BridgeConnection connection, String op, long nanos, BridgeException failure) {
+                PooledConnection borrower = lent.get(connection); // null: the pool's own requests (validation, reset)
+                if (borrower != null) {
+                    metrics.call(nanos);
+                    if (failure != null) {
+                        borrower.observe(failure);
+                    }
+                }
+                if (own != null) {
+                    own.requestEnded(connection, op, nanos, failure);
                 }
             }
-            if (own != null) {
-                own.requestEnded(connection, op, nanos, failure);
+
+            @Override
+            public void workerEnded(BridgeConnection connection, String how) {
+                workerDied(connection);
+                if (own != null) {
+                    own.workerEnded(connection, how);
+                }
             }
         }).build();
+    }
+
+    /**
+     * A worker died while its connection sat idle: evicted now, so it is never lent again and
+     * HikariCP starts its replacement at once. A lent one is left to its borrower, whose next request
+     * fails with the crash (08006) and evicts it; one never lent yet is caught at borrow.
+     */
+    private void workerDied(BridgeConnection bridge) {
+        Connection handle = handles.get(bridge);
+        if (handle != null && !lent.containsKey(bridge)) {
+            evict(bridge, handle, true);
+        }
     }
 
     void returned(BridgeConnection bridge) {
@@ -161,10 +196,20 @@ public final class BridgePool implements AutoCloseable {
         return metrics;
     }
 
-    void evict(Connection proxy) {
-        evictions.incrementAndGet();
-        metrics.eviction();
-        hikari.evictConnection(proxy); // a borrowed connection is closed when it comes back
+    /**
+     * Evicts {@code bridge}'s connection: at once if idle, when it comes back if lent. Counted once
+     * (with a worker crash if {@code crashed}), however many paths find it broken.
+     */
+    void evict(BridgeConnection bridge, Connection proxy, boolean crashed) {
+        handles.remove(bridge);
+        if (evictedOnce.add(bridge)) {
+            evictions.incrementAndGet();
+            metrics.eviction();
+            if (crashed) {
+                metrics.workerCrash();
+            }
+        }
+        hikari.evictConnection(proxy);
     }
 
     /** Whether a returned connection's worker is retired rather than reset ({@link BorrowIsolation#PROCESS}). */
@@ -173,7 +218,8 @@ public final class BridgePool implements AutoCloseable {
     }
 
     /** Retires a healthy worker on its return: not an eviction (nothing broke); HikariCP starts a replacement. */
-    void retire(Connection proxy) {
+    void retire(BridgeConnection bridge, Connection proxy) {
+        handles.remove(bridge);
         hikari.evictConnection(proxy);
     }
 

@@ -55,17 +55,14 @@ final class PooledConnection implements BridgeConnection {
         } else if (e instanceof RefLimitExceededException) {
             pool.metrics().refLimitRejected();
         } else if (e.sqlState().startsWith("08")) { // the worker is gone: never lend it again
-            if (e instanceof WorkerCrashedException) {
-                pool.metrics().workerCrash();
-            }
-            evict();
+            evict(e instanceof WorkerCrashedException);
         }
     }
 
-    private void evict() {
+    private void evict(boolean crashed) {
         if (!evicted) {
             evicted = true;
-            pool.evict(proxy);
+            pool.evict(bridge, proxy, crashed);
         }
     }
 
@@ -153,7 +150,7 @@ final class PooledConnection implements BridgeConnection {
     @Override
     public void abort() {
         if (!returned) {
-            evict();
+            evict(false);
             bridge.abort();
             close();
         }
@@ -172,16 +169,16 @@ final class PooledConnection implements BridgeConnection {
         pool.returned(bridge); // from here on, requests are the pool's (the reset), not the borrower's
         try {
             if (bridge.isClosed()) {
-                evict();
+                evict(false);
             } else if (pool.retiresOnReturn()) {
-                pool.retire(proxy); // the next borrower gets a process this one never touched
+                pool.retire(bridge, proxy); // the next borrower gets a process this one never touched
             } else {
                 pool.metrics().refsReleasedOnReturn(bridge.resetSession());
             }
         } catch (BridgeException e) {
             LOG.debug("session reset failed; evicting the connection: {}", e.toString());
             observe(e);
-            evict();
+            evict(false);
         } finally {
             try {
                 proxy.close();

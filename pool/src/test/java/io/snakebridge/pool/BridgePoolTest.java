@@ -110,6 +110,28 @@ class BridgePoolTest {
     }
 
     @Test
+    void everyIdleWorkerSigkilledIsReplacedAndTheNextBorrowsFirstCallsSucceed() throws Exception {
+        try (BridgePool pool = new BridgePool(Pools.config(3).build())) {
+            java.util.List<BridgeConnection> all = java.util.List.of(pool.getConnection(), pool.getConnection(), pool.getConnection());
+            java.util.Set<Long> killed = new java.util.HashSet<>();
+            for (BridgeConnection py : all) {
+                killed.add(Pools.workerPid(py));
+            }
+            all.forEach(BridgeConnection::close);
+            for (long pid : killed) {
+                Pools.kill(pid); // returns once the process is gone
+            }
+            for (int borrow = 0; borrow < 6; borrow++) {
+                try (BridgeConnection py = pool.getConnection()) {
+                    assertThat(killed).doesNotContain(Pools.workerPid(py)); // its first call succeeds
+                }
+            }
+            assertThat(pool.evictions()).isEqualTo(3);
+            assertThat(pool.totalConnections()).isLessThanOrEqualTo(3);
+        }
+    }
+
+    @Test
     void aReturnedConnectionCannotBeUsedByItsFormerBorrower() {
         try (BridgePool pool = new BridgePool(Pools.config(1).build())) {
             BridgeConnection py = pool.getConnection();
