@@ -108,4 +108,82 @@ class PoolLoadTest {
             assertThat(crashed.get()).isPositive().isLessThanOrEqualTo(kills.get() * 1);
         }
     }
+
+    /**
+     * Borrowers record which worker each borrow got and when; a killer records when each worker it
+     * SIGKILLed was gone. No borrow may get a worker that was already gone when the borrow began
+     * (give or take the few milliseconds a forked worker's end takes to be reported).
+     */
+    @Test
+    void underContinuousKillsNoBorrowGetsAWorkerThatWasAlreadyDead() throws Exception {
+        Map<Long, Long> goneAt = new ConcurrentHashMap<>(); // pid -> nanoTime its death was confirmed
+        List<long[]> borrows = java.util.Collections.synchronizedList(new ArrayList<>()); // {pid, nanoTime borrow began}
+        AtomicBoolean running = new AtomicBoolean(true);
+        try (BridgePool pool = new BridgePool(Pools.config(3).build())) {
+            Thread killer = new Thread(() -> {
+                while (running.get()) {
+                    try {
+                        Thread.sleep(50 + ThreadLocalRandom.current().nextInt(50));
+                        List<ProcessHandle> workers = ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
+                                .filter(p -> borrows.stream().anyMatch(b -> b[0] == p.pid())).toList();
+                        if (!workers.isEmpty()) {
+                            ProcessHandle victim = workers.get(ThreadLocalRandom.current().nextInt(workers.size()));
+                            victim.destroyForcibly();
+                            while (victim.isAlive()) { // polled, not onExit: that polls slowly for a forked (not child) worker
+                                Thread.sleep(1);
+                            }
+                            goneAt.put(victim.pid(), System.nanoTime());
+                        }
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (Exception e) {
+                        // a worker that ended meanwhile: the next round picks another
+                    }
+                }
+            }, "killer");
+            killer.start();
+            long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
+            // Two borrowers over three workers, pausing between borrows: workers sit idle, as in an app
+            // server, which is when a death goes unseen until the next borrow.
+            ExecutorService threads = Executors.newFixedThreadPool(2);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                done.add(threads.submit(() -> {
+                    while (System.nanoTime() < end) {
+                        Thread.sleep(ThreadLocalRandom.current().nextInt(60));
+                        long began = System.nanoTime();
+                        try (BridgeConnection py = pool.getConnection()) {
+                            // the worker lent, read without a request (one to a dead worker would fail)
+                            borrows.add(new long[] {Long.parseLong(py.toString().replaceAll(".*worker (\\d+).*", "$1")), began});
+                            py.call("math.sqrt", 4.0);
+                        } catch (BridgeException e) {
+                            // died during this borrow: allowed (08006), not what is checked here
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+            running.set(false);
+            killer.interrupt();
+            killer.join();
+            threads.shutdown();
+        }
+        long margin = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(10);
+        List<String> lentDead = new ArrayList<>();
+        synchronized (borrows) {
+            for (long[] borrow : borrows) {
+                Long gone = goneAt.get(borrow[0]);
+                if (gone != null && gone + margin < borrow[1]) {
+                    lentDead.add("worker " + borrow[0] + " lent " + (borrow[1] - gone) / 1_000_000 + " ms after it was gone");
+                }
+            }
+        }
+        System.out.printf("continuous kills: %d borrows, %d workers killed, %d lent after they were gone%n",
+                borrows.size(), goneAt.size(), lentDead.size());
+        assertThat(goneAt).as("the killer killed workers").isNotEmpty();
+        assertThat(lentDead).isEmpty();
+    }
 }
