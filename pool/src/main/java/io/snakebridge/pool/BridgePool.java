@@ -204,7 +204,7 @@ public final class BridgePool implements AutoCloseable {
         handles.remove(bridge);
         if (evictedOnce.add(bridge)) {
             evictions.incrementAndGet();
-            metrics.eviction();
+            metrics.eviction(crashed ? "worker_died" : "broken");
             if (crashed) {
                 metrics.workerCrash();
             }

@@ -12,7 +12,6 @@ final class MicrometerPoolMetrics implements PoolMetrics {
     private final String pool;
     private final Timer calls;
     private final Counter refLimitRejections;
-    private final Counter evictions;
     private final Counter workerCrashes;
     private final DistributionSummary refsReleasedOnReturn;
 
@@ -26,8 +25,6 @@ final class MicrometerPoolMetrics implements PoolMetrics {
                 .tag("pool", pool).register(this.registry);
         this.refLimitRejections = Counter.builder("snakebridge.refs.limit.rejections")
                 .description("Results refused because the session was at maxRefs").tag("pool", pool).register(this.registry);
-        this.evictions = Counter.builder("snakebridge.evictions").description("Connections evicted because their worker broke")
-                .tag("pool", pool).register(this.registry);
         this.workerCrashes = Counter.builder("snakebridge.worker.crashes").description("Workers that died during a call")
                 .tag("pool", pool).register(this.registry);
         this.refsReleasedOnReturn = DistributionSummary.builder("snakebridge.refs.released.on.return")
@@ -51,8 +48,9 @@ final class MicrometerPoolMetrics implements PoolMetrics {
     }
 
     @Override
-    public void eviction() {
-        evictions.increment();
+    public void eviction(String reason) {
+        Counter.builder("snakebridge.evictions").description("Connections evicted because their worker broke, by reason")
+                .tags("pool", pool, "reason", reason).register(registry).increment();
     }
 
     @Override

@@ -8,7 +8,8 @@ interface PoolMetrics {
 
     void refLimitRejected();
 
-    void eviction();
+    /** {@code reason}: "worker_died" (its process ended) or "broken" (its stream or session failed). */
+    void eviction(String reason);
 
     void workerCrash();
 
@@ -28,7 +29,7 @@ interface PoolMetrics {
         }
 
         @Override
-        public void eviction() {
+        public void eviction(String reason) {
         }
 
         @Override

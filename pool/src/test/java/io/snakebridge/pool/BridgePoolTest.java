@@ -204,7 +204,7 @@ class BridgePoolTest {
             assertThat(registry.get("snakebridge.calls").tag("pool", "m").timer().count()).isEqualTo(5); // len, object, truediv, getpid, ping
             assertThat(registry.get("snakebridge.python.errors").tag("type", "ZeroDivisionError").counter().count()).isEqualTo(1);
             assertThat(registry.get("snakebridge.worker.crashes").counter().count()).isEqualTo(1);
-            assertThat(registry.get("snakebridge.evictions").counter().count()).isEqualTo(1);
+            assertThat(registry.get("snakebridge.evictions").tag("reason", "worker_died").counter().count()).isEqualTo(1);
             assertThat(registry.get("snakebridge.refs.released.on.return").summary().totalAmount()).isEqualTo(1);
             assertThat(registry.find("hikaricp.connections").tag("pool", "m").gauge()).isNotNull();
         }
