@@ -13,12 +13,19 @@ public final class SnakeBridge {
      * it standalone: {@code PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=<dir> python3 -m snakebridge_worker}
      * (bytecode written next to the driver's private copy would fail its check before the next
      * start, which then extracts the copy again).
+     *
+     * @return the directory to put on the worker's {@code PYTHONPATH}
      */
     public static java.nio.file.Path referenceWorkerPath() {
         return io.snakebridge.internal.WorkerSources.directory();
     }
 
-    /** Starts a worker with {@link BridgeConfig#defaults()}. */
+    /**
+     * Starts a worker with {@link BridgeConfig#defaults()}.
+     *
+     * @return a connection with one session; close it to stop the worker
+     * @throws WorkerStartException (SQLState 08001) as {@link #connect(BridgeConfig)}
+     */
     public static BridgeConnection connect() {
         return connect(BridgeConfig.defaults());
     }
@@ -26,7 +33,9 @@ public final class SnakeBridge {
     /**
      * Starts a worker and opens a session.
      *
-     * @throws WorkerStartException if the interpreter is missing, too old, or the worker does not
+     * @param config the settings the worker starts with
+     * @return a connection with one session; close it to stop the worker
+     * @throws WorkerStartException (SQLState 08001) if the interpreter is missing, too old, or the worker does not
      *     answer within {@link BridgeConfig#startTimeout()}; the message names the interpreter and
      *     shows its stderr
      */

@@ -19,10 +19,16 @@ public final class BridgeDataSource implements DataSource {
     private volatile String url = SnakeBridgeDriver.URL_PREFIX;
     private volatile int loginTimeoutSeconds;
 
+    /** A data source with the default settings ({@link BridgeConfig#defaults()}). */
     public BridgeDataSource() {
         this.config = BridgeConfig.defaults();
     }
 
+    /**
+     * A data source whose connections start with these settings; settings that choose code are allowed.
+     *
+     * @param config the settings each connection's worker starts with
+     */
     public BridgeDataSource(BridgeConfig config) {
         this.config = config;
     }
@@ -33,7 +39,9 @@ public final class BridgeDataSource implements DataSource {
      * settings that choose code to run are refused here as by the driver; construct the data source
      * with a {@link BridgeConfig} to set them in code.
      *
-     * @throws SQLException 28000 for a setting that chooses code (see {@link SnakeBridgeDriver}), 22023 for a bad value
+     * @param url a URL starting with {@value SnakeBridgeDriver#URL_PREFIX}
+     * @throws SQLException 08001 for a URL that is not SnakeBridge's, 28000 for a setting that chooses code
+     *         (see {@link SnakeBridgeDriver}), 22023 for a bad value
      */
     public void setUrl(String url) throws SQLException {
         if (!url.startsWith(SnakeBridgeDriver.URL_PREFIX)) {
@@ -43,10 +51,20 @@ public final class BridgeDataSource implements DataSource {
         this.url = url;
     }
 
+    /**
+     * The URL last set, or the bare prefix when settings came from a {@link BridgeConfig}.
+     *
+     * @return the JDBC URL
+     */
     public String getUrl() {
         return url;
     }
 
+    /**
+     * The settings new connections start with.
+     *
+     * @return the configuration
+     */
     public BridgeConfig getConfig() {
         return config;
     }

@@ -31,6 +31,7 @@ import java.util.stream.Collectors;
  * {@code new BridgeDataSource(config)}, a pool's config) they are always allowed.
  */
 public final class SnakeBridgeDriver implements Driver {
+    /** Every SnakeBridge URL starts with this; settings follow as a query string. */
     public static final String URL_PREFIX = "jdbc:snakebridge:";
     /** The JVM system property that, set to {@code true}, lets a URL or {@code Properties} choose code to run. */
     public static final String ALLOW_CODE_SETTINGS_PROPERTY = "snakebridge.allowCodeSettingsInUrl";

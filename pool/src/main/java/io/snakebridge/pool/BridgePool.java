@@ -45,6 +45,12 @@ public final class BridgePool implements AutoCloseable {
             java.util.Collections.synchronizedSet(java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
     private final BorrowIsolation isolation;
 
+    /**
+     * Starts the pool and, with a minimum idle above zero, its first worker.
+     *
+     * @param config the pool's sizes and timeouts and the workers' settings
+     * @throws WorkerStartException (SQLState 08001) when the first worker cannot be started
+     */
     public BridgePool(BridgePoolConfig config) {
         this.isolation = config.borrowIsolation();
         HikariConfig hc = new HikariConfig();
@@ -73,6 +79,7 @@ public final class BridgePool implements AutoCloseable {
      * Borrows a connection; waits up to {@code connectionTimeout} for a free worker. A worker known
      * to have died while idle (its process ended) is evicted here, never lent.
      *
+     * @return a connection to a worker; close it to give it back
      * @throws BridgeException with SQLState 08001 when no worker is free or one cannot be started in time
      */
     public BridgeConnection getConnection() {
@@ -120,20 +127,38 @@ public final class BridgePool implements AutoCloseable {
         }
     }
 
-    /** Connections in the pool, borrowed or idle. */
+    /**
+     * Connections in the pool, borrowed or idle.
+     *
+     * @return the number of workers the pool holds now
+     */
     public int totalConnections() {
         return hikari.getHikariPoolMXBean().getTotalConnections();
     }
 
+    /**
+     * Connections borrowed now.
+     *
+     * @return the number of workers lent out
+     */
     public int activeConnections() {
         return hikari.getHikariPoolMXBean().getActiveConnections();
     }
 
+    /**
+     * Connections ready to be borrowed.
+     *
+     * @return the number of idle workers
+     */
     public int idleConnections() {
         return hikari.getHikariPoolMXBean().getIdleConnections();
     }
 
-    /** Connections this pool evicted because their worker broke. */
+    /**
+     * Connections this pool evicted because their worker broke.
+     *
+     * @return the number of evictions since the pool started
+     */
     public long evictions() {
         return evictions.get();
     }
