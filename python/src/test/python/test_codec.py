@@ -4,6 +4,7 @@ import json
 import math
 import struct
 import unittest
+import uuid
 from collections import OrderedDict, namedtuple
 
 from snakebridge_worker import DEFAULTS
@@ -16,6 +17,8 @@ from snakebridge_worker.values import STOP_ITERATION, Atom
 from snakebridge_worker.worker import Worker
 
 WORKER_ID = "w1"
+# A version-4 UUID fixes bits 76-79 (the version, 0100) and 62-63 (the variant, 10), counting from the least significant.
+UUID4_FIXED_BITS = frozenset((76, 77, 78, 79, 62, 63))
 
 
 def codec(registry=None, session="s1"):
@@ -106,11 +109,26 @@ class RefsInResults(unittest.TestCase):
         self.assertEqual((wire["__type__"], wire["stream_type"]), ("stream_ref", "generator"))
         self.assertEqual(encoder.encode(iter([1]))["stream_type"], "iterator")
 
-    def test_ref_ids_carry_at_least_122_random_bits(self):
+    def test_ref_ids_are_random_uuids_whose_122_random_bits_are_each_fair(self):
+        # REF-1: a counter, a clock or a hash of one passes a format-and-distinctness check; it fails
+        # here, on the UUID version/variant bits or on a random bit stuck at (or leaning to) 0 or 1.
         encoder, _, _ = codec()
-        ids = {encoder.ref(object())["id"] for _ in range(200)}
-        self.assertEqual(len(ids), 200)
-        self.assertTrue(all(len(i) == 32 for i in ids))
+        ids = [encoder.ref(object())["id"] for _ in range(1000)]
+        self.assertEqual(len(set(ids)), len(ids))
+        ones = [0] * 128
+        for ref_id in ids:
+            self.assertRegex(ref_id, r"\A[0-9a-f]{32}\Z")
+            value = uuid.UUID(hex=ref_id)
+            self.assertEqual((value.version, value.variant), (4, uuid.RFC_4122), ref_id)
+            bits = value.int
+            for bit in range(128):
+                ones[bit] += (bits >> bit) & 1
+        random_bits = [bit for bit in range(128) if bit not in UUID4_FIXED_BITS]
+        self.assertEqual(len(random_bits), 122)
+        # A fair bit is set in 500 +- 15.8 of 1,000 ids; a bound of 6 standard deviations on each of
+        # 122 bits fails a fair source less than once in a million runs.
+        leaning = {127 - bit: ones[bit] for bit in random_bits if abs(ones[bit] - 500) > 95}
+        self.assertEqual(leaning, {}, "bits (0 = most significant) set in an unfair share of 1,000 ids")
 
     def test_a_self_containing_list_is_a_clear_error(self):
         encoder, _, _ = codec()

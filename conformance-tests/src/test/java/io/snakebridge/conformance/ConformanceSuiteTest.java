@@ -56,6 +56,8 @@ class ConformanceSuiteTest {
         "print_corrupts_protocol;        FRAME-6",
         "refs_visible_across_sessions;   REF-2",
         "ignores_response_caps;          RESP-1 RESP-2 RESP-3",
+        "counter_ref_ids;                REF-1",
+        "scanning_eviction;              REF-7",
         "no_parent_death_signal;         FRAME-7",
     })
     void eachBrokenWorkerFailsExactlyTheRulesItBreaks(String defect, String expected) throws Exception {
