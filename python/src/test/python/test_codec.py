@@ -2,7 +2,9 @@ import datetime
 import io
 import json
 import math
+import os
 import struct
+import sys
 import unittest
 import uuid
 from collections import OrderedDict, namedtuple
@@ -179,10 +181,22 @@ class BadValues(unittest.TestCase):
 
 try:
     from hypothesis import given, strategies as st
-except ImportError:  # hypothesis is optional; the example-based tests above still run
+except ImportError:
     given = None
 
-if given is not None:
+if given is None:
+    # Without hypothesis the four property tests below do not exist; say so, in the log and as a skip
+    # (a failure where .ci/run asks for them: it installs hypothesis).
+    _MISSING = ("hypothesis is not importable by " + sys.executable + ": the four property tests of PropertyRoundTrip "
+                "did not run (.ci/run installs python3-hypothesis)")
+    sys.stderr.write("WARNING: " + _MISSING + "\n")
+
+    class PropertyRoundTrip(unittest.TestCase):
+        def test_the_property_tests_need_hypothesis(self):
+            if os.environ.get("SNAKEBRIDGE_REQUIRE_HYPOTHESIS"):
+                self.fail(_MISSING)
+            self.skipTest(_MISSING)
+else:
     scalars = (st.none() | st.booleans() | st.integers() | st.text() | st.binary()
                | st.floats(allow_nan=False) | st.complex_numbers(allow_nan=False)
                | st.datetimes() | st.dates() | st.times())
