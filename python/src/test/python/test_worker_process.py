@@ -3,7 +3,7 @@ import json
 import struct
 import unittest
 
-from worker_client import WorkerProcess
+from worker_client import WorkerProcess, sigint_once_running
 
 
 class WorkerProcessTest(unittest.TestCase):
@@ -164,9 +164,6 @@ class WorkerProcessTest(unittest.TestCase):
         self.assertEqual(self.worker.proc.wait(timeout=10), 2)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class CancelBySigint(unittest.TestCase):
     def setUp(self):
@@ -176,11 +173,9 @@ class CancelBySigint(unittest.TestCase):
         self.worker.close()
 
     def test_sigint_interrupts_the_running_call_and_the_session_survives(self):
-        import signal
-        import threading
         ref = self.worker.ok("call", session_id="s", function="types.SimpleNamespace", kwargs={"x": 1})
-        threading.Timer(0.3, self.worker.proc.send_signal, [signal.SIGINT]).start()
-        error = self.worker.request("call", session_id="s", function="time.sleep", args=[30])["error"]
+        sleeps_until_interrupted = sigint_once_running(self.worker)
+        error = self.worker.request("call", session_id="s", function="exec", args=[sleeps_until_interrupted])["error"]
         self.assertEqual(error["code"], "cancelled")
         self.assertEqual(self.worker.ok("get_attr", session_id="s", object=ref, name="x"), 1)
 
@@ -190,3 +185,7 @@ class CancelBySigint(unittest.TestCase):
         self.worker.proc.send_signal(signal.SIGINT)
         time.sleep(0.2)
         self.assertEqual(self.worker.ok("ping"), "pong")
+
+
+if __name__ == "__main__":
+    unittest.main()
