@@ -62,9 +62,15 @@ class WorkerProcessTest(unittest.TestCase):
         self.assertIn("Expecting property name", error["message"])
         self.assertTrue(any(frame["file"].endswith("decoder.py") for frame in error["traceback"]))
 
-    def test_cause_chain_is_reported(self):
-        error = self.call("importlib.import_module", "no_such_module_xyz")["error"]
-        self.assertEqual(error["type"], "ModuleNotFoundError")
+    def test_cause_chain_is_reported_for_raise_from_and_for_an_exception_during_handling(self):
+        explicit = self.call("exec", "try:\n    {}['k']\nexcept KeyError as e:\n    raise ValueError('v') from e")["error"]
+        self.assertEqual((explicit["type"], explicit["message"]), ("ValueError", "v"))
+        self.assertEqual((explicit["cause"]["code"], explicit["cause"]["type"], explicit["cause"]["message"]),
+                         ("python_exception", "KeyError", "'k'"))
+        self.assertEqual(explicit["cause"]["traceback"][-1]["line"], 2)
+        implicit = self.call("exec", "try:\n    1 / 0\nexcept ZeroDivisionError:\n    raise LookupError('during')")["error"]
+        self.assertEqual((implicit["type"], implicit["cause"]["type"]), ("LookupError", "ZeroDivisionError"))
+        self.assertNotIn("cause", self.call("operator.truediv", 1, 0)["error"])
 
     def test_dotted_names_resolve_through_modules_classes_and_submodules(self):
         self.assertEqual(self.call("os.path.join", "a", "b")["result"], "a/b")
