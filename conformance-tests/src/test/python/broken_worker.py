@@ -103,6 +103,11 @@ def scanning_eviction():
     registry._Session.__init__ = with_scanning_refs
 
 
+def undeclared_callbacks_accepted():
+    """Does not declare the callbacks capability, yet takes callback values as if it did (HS-4)."""
+    ops.CAPABILITIES.remove("callbacks")
+
+
 def no_parent_death_signal():
     """The worker outlives a parent that died (only the optional FRAME-7 covers this)."""
     worker_main._die_with_parent = lambda: None
@@ -110,7 +115,8 @@ def no_parent_death_signal():
 
 DEFECTS = {f.__name__: f for f in (release_session_by_prefix, bare_key_error, ttl_never_expires, top_level_int_as_float,
                                     print_corrupts_protocol, refs_visible_across_sessions, ignores_response_caps,
-                                    counter_ref_ids, scanning_eviction, no_parent_death_signal)}
+                                    counter_ref_ids, scanning_eviction, undeclared_callbacks_accepted,
+                                    no_parent_death_signal)}
 
 if __name__ == "__main__":
     DEFECTS[sys.argv[1]]()

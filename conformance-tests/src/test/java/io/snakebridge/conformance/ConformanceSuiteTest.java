@@ -58,6 +58,7 @@ class ConformanceSuiteTest {
         "ignores_response_caps;          RESP-1 RESP-2 RESP-3",
         "counter_ref_ids;                REF-1",
         "scanning_eviction;              REF-7",
+        "undeclared_callbacks_accepted;  HS-4",
         "no_parent_death_signal;         FRAME-7",
     })
     void eachBrokenWorkerFailsExactlyTheRulesItBreaks(String defect, String expected) throws Exception {
