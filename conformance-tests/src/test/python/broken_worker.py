@@ -3,8 +3,11 @@ suite catches it: ``python3 broken_worker.py DEFECT`` (the worker package on PYT
 
 Each defect is one the original SnakeBridge had or a classic protocol mistake (see REFERENCE-NOTES
 and the seed research note)."""
+import collections
 import os
 import sys
+import types
+import uuid
 
 from snakebridge_worker import __main__ as worker_main
 from snakebridge_worker import decoder, ops, registry, worker
@@ -78,6 +81,33 @@ def ignores_response_caps():
     ops.OPS["handshake"] = adopt_then_ignore
 
 
+def counter_ref_ids():
+    """Ref ids from a counter, dressed as version-4 UUIDs: 32 hex digits, all distinct, and guessable."""
+    count = iter(range(1, 1 << 64))
+    registry.uuid = types.SimpleNamespace(uuid4=lambda: uuid.UUID(int=next(count), version=4))
+
+
+def scanning_eviction():
+    """evict_lru finds the least recently used ref with a scan of every ref (O(n)) instead of taking the front."""
+    class ScanningRefs(collections.OrderedDict):
+        def popitem(self, last=True):
+            if last:
+                return super().popitem(last=True)
+            oldest = min(self, key=lambda ref_id: self[ref_id].last_used)
+            return oldest, self.pop(oldest)
+    init = registry._Session.__init__
+
+    def with_scanning_refs(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.refs = ScanningRefs()
+    registry._Session.__init__ = with_scanning_refs
+
+
+def undeclared_callbacks_accepted():
+    """Does not declare the callbacks capability, yet takes callback values as if it did (HS-4)."""
+    ops.CAPABILITIES.remove("callbacks")
+
+
 def no_parent_death_signal():
     """The worker outlives a parent that died (only the optional FRAME-7 covers this)."""
     worker_main._die_with_parent = lambda: None
@@ -85,6 +115,7 @@ def no_parent_death_signal():
 
 DEFECTS = {f.__name__: f for f in (release_session_by_prefix, bare_key_error, ttl_never_expires, top_level_int_as_float,
                                     print_corrupts_protocol, refs_visible_across_sessions, ignores_response_caps,
+                                    counter_ref_ids, scanning_eviction, undeclared_callbacks_accepted,
                                     no_parent_death_signal)}
 
 if __name__ == "__main__":

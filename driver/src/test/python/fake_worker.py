@@ -50,6 +50,9 @@ while True:
         send({"id": rid, "ok": True, "result": {"__type__": "mystery", "__schema__": 1}})
     elif mode == "foreign_ref":
         send({"id": rid, "ok": True, "result": {"__type__": "ref", "__schema__": 1, "id": "a" * 32, "session_id": "someone-else"}})
+    elif mode == "sends_the_hex_it_got":  # the call's first argument, as a frame: random bytes from a test
+        payload = bytes.fromhex(request["args"][0])
+        send_raw(struct.pack(">I", len(payload)) + payload)
     elif mode == "truncated":
         send_raw(struct.pack(">I", 100) + b'{"id"')
         sys.exit(0)

@@ -56,6 +56,13 @@ def busy_forever():
         pass
 
 
+def mark_then_sleep(path, seconds):
+    """Makes the file ``path`` (the test's sign that user code runs), then sleeps."""
+    import time
+    open(path, "w").close()
+    time.sleep(seconds)
+
+
 def block_sigint_and_sleep(seconds):
     import signal
     import time

@@ -1,9 +1,7 @@
 """The batch op: many calls in one round trip, promises between them, a result or error per call."""
-import signal
-import threading
 import unittest
 
-from worker_client import WorkerProcess
+from worker_client import WorkerProcess, sigint_once_running
 
 
 def promise(index):
@@ -68,10 +66,10 @@ class BatchTest(unittest.TestCase):
         self.assertNotEqual(results["values"][0]["id"], results["values"][1]["id"])
 
     def test_a_cancel_ends_the_whole_batch_and_drops_the_refs_it_made(self):
-        threading.Timer(0.3, self.worker.proc.send_signal, [signal.SIGINT]).start()
+        sleeps_until_interrupted = sigint_once_running(self.worker)
         response = self.worker.request("batch", session_id="s", calls=[
             {"op": "call", "function": "object", "want": "ref"},
-            {"op": "call", "function": "time.sleep", "args": [30]}])
+            {"op": "call", "function": "exec", "args": [sleeps_until_interrupted]}])
         self.assertEqual(response["error"]["code"], "cancelled")
         self.assertEqual(self.live_refs(), 0)
 

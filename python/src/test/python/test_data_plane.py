@@ -259,9 +259,6 @@ class ObjectProtocolTest(unittest.TestCase):
         self.assertEqual(self.apply("exit", "only-type")["error"]["code"], "protocol")
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class NegotiatedLimitsTest(unittest.TestCase):
     """HS-5 and VAL-LIM-3: limits the client sets at the handshake, enforced by the worker."""
@@ -321,3 +318,7 @@ class HugeIntegerTest(unittest.TestCase):
             self.assertEqual(worker.ok("call", session_id="s", function="abs", args=[-7]), 7)
         finally:
             worker.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

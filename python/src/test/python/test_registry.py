@@ -1,4 +1,5 @@
 import unittest
+from collections import OrderedDict
 
 from snakebridge_worker import DEFAULTS
 from snakebridge_worker.errors import BridgeError
@@ -11,6 +12,34 @@ class FakeClock:
 
     def __call__(self):
         return self.now
+
+
+class CountingRefs(OrderedDict):
+    """A session's refs that count the entries every iteration over them visits."""
+
+    def __init__(self):
+        super().__init__()
+        self.visits = 0
+
+    def _counted(self, entries):
+        for entry in entries:
+            self.visits += 1
+            yield entry
+
+    def __iter__(self):
+        return self._counted(super().__iter__())
+
+    def __reversed__(self):
+        return self._counted(super().__reversed__())
+
+    def keys(self):
+        return self._counted(super().keys())
+
+    def values(self):
+        return self._counted(super().values())
+
+    def items(self):
+        return self._counted(super().items())
 
 
 class RegistryTest(unittest.TestCase):
@@ -142,20 +171,27 @@ class RegistryTest(unittest.TestCase):
         self.assert_error(lambda: registry.resolve("a", ref), "ref_not_found", reason="unknown")
 
     def test_work_per_operation_does_not_grow_with_live_refs(self):
-        # Counts entry visits instead of timing: expiry and eviction only ever look at the front.
-        visits = []
+        # REF-7, counted instead of timed: the session's refs live in a container that counts every
+        # entry any iteration visits, so a scan (min(), sorted(), a loop over the refs) shows up as
+        # work that grows with the live refs, where popping the oldest or moving one to the end does not.
+        work = {}
         for live in (100, 10_000):
             registry = Registry(DEFAULTS, clock=self.clock)
             registry.open_session("a", {"max_refs": live, "ref_limit_policy": "evict_lru", "ref_ttl_seconds": 3600})
-            for i in range(live):
-                registry.add("a", i)
             session = registry._sessions["a"]
-            before = len(registry._tombstones)
-            for i in range(1000):
-                registry.add("a", i)  # each add evicts exactly one
-            visits.append(len(registry._tombstones) - before)
-            self.assertEqual(len(session.refs), live)
-        self.assertEqual(visits, [1000, 1000])
+            session.refs = refs = CountingRefs()
+            first = [registry.add("a", i) for i in range(live)]
+            refs.visits = 0
+            for i in range(30):
+                registry.add("a", i)  # evicts the least recently used
+                registry.resolve("a", first[-1 - i])  # a use: moves it to the end
+                registry.release("a", [registry.add("a", i)])  # evicts one more, then releases
+                self.clock.now += 1  # under the TTL: expiry looks at the front and stops
+            work[live] = refs.visits
+            self.assertEqual(len(session.refs), live - 1)
+            self.assert_error(lambda: registry.resolve("a", first[0]), "ref_not_found", reason="evicted")
+        self.assertLessEqual(work[10_000], work[100], f"entries visited by 30 rounds of operations, by live refs: {work}")
+        self.assertLessEqual(work[100], 30 * 10, f"entries visited by 30 rounds of operations, by live refs: {work}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ import json
 import struct
 import unittest
 
-from worker_client import WorkerProcess
+from worker_client import WorkerProcess, sigint_once_running
 
 
 class WorkerProcessTest(unittest.TestCase):
@@ -62,9 +62,15 @@ class WorkerProcessTest(unittest.TestCase):
         self.assertIn("Expecting property name", error["message"])
         self.assertTrue(any(frame["file"].endswith("decoder.py") for frame in error["traceback"]))
 
-    def test_cause_chain_is_reported(self):
-        error = self.call("importlib.import_module", "no_such_module_xyz")["error"]
-        self.assertEqual(error["type"], "ModuleNotFoundError")
+    def test_cause_chain_is_reported_for_raise_from_and_for_an_exception_during_handling(self):
+        explicit = self.call("exec", "try:\n    {}['k']\nexcept KeyError as e:\n    raise ValueError('v') from e")["error"]
+        self.assertEqual((explicit["type"], explicit["message"]), ("ValueError", "v"))
+        self.assertEqual((explicit["cause"]["code"], explicit["cause"]["type"], explicit["cause"]["message"]),
+                         ("python_exception", "KeyError", "'k'"))
+        self.assertEqual(explicit["cause"]["traceback"][-1]["line"], 2)
+        implicit = self.call("exec", "try:\n    1 / 0\nexcept ZeroDivisionError:\n    raise LookupError('during')")["error"]
+        self.assertEqual((implicit["type"], implicit["cause"]["type"]), ("LookupError", "ZeroDivisionError"))
+        self.assertNotIn("cause", self.call("operator.truediv", 1, 0)["error"])
 
     def test_dotted_names_resolve_through_modules_classes_and_submodules(self):
         self.assertEqual(self.call("os.path.join", "a", "b")["result"], "a/b")
@@ -164,9 +170,6 @@ class WorkerProcessTest(unittest.TestCase):
         self.assertEqual(self.worker.proc.wait(timeout=10), 2)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class CancelBySigint(unittest.TestCase):
     def setUp(self):
@@ -176,11 +179,9 @@ class CancelBySigint(unittest.TestCase):
         self.worker.close()
 
     def test_sigint_interrupts_the_running_call_and_the_session_survives(self):
-        import signal
-        import threading
         ref = self.worker.ok("call", session_id="s", function="types.SimpleNamespace", kwargs={"x": 1})
-        threading.Timer(0.3, self.worker.proc.send_signal, [signal.SIGINT]).start()
-        error = self.worker.request("call", session_id="s", function="time.sleep", args=[30])["error"]
+        sleeps_until_interrupted = sigint_once_running(self.worker)
+        error = self.worker.request("call", session_id="s", function="exec", args=[sleeps_until_interrupted])["error"]
         self.assertEqual(error["code"], "cancelled")
         self.assertEqual(self.worker.ok("get_attr", session_id="s", object=ref, name="x"), 1)
 
@@ -190,3 +191,7 @@ class CancelBySigint(unittest.TestCase):
         self.worker.proc.send_signal(signal.SIGINT)
         time.sleep(0.2)
         self.assertEqual(self.worker.ok("ping"), "pong")
+
+
+if __name__ == "__main__":
+    unittest.main()

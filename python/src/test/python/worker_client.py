@@ -1,15 +1,40 @@
 """A minimal protocol client for the tests: spawns a real worker process and speaks frames to it."""
 import json
 import os
+import shutil
+import signal
 import struct
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 
 SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "main", "python"))
 
 
 # A None entry in sys.modules makes "import numpy" raise ImportError, as on a machine without it.
 _WITHOUT_NUMPY = "import sys, runpy; sys.modules['numpy'] = None; runpy.run_module('snakebridge_worker', run_name='__main__')"
+
+
+def sigint_once_running(worker, seconds=30):
+    """The source of a call (for ``exec``) that marks that it runs and then sleeps, with a thread that
+    sends the worker SIGINT once the mark is there. A SIGINT between requests is ignored (CANCEL-1), so
+    a cancel awaits the call's user code instead of a fixed time; if the mark never comes, no signal
+    is sent and the call sleeps its full time, so the test fails instead of passing by luck."""
+    directory = tempfile.mkdtemp(prefix="sb-cancel-")
+    mark = os.path.join(directory, "running")
+
+    def interrupt_once_running():
+        deadline = time.monotonic() + seconds
+        while not os.path.exists(mark):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.005)
+        worker.proc.send_signal(signal.SIGINT)
+        shutil.rmtree(directory, ignore_errors=True)
+    threading.Thread(target=interrupt_once_running, daemon=True).start()
+    return f"open({mark!r}, 'w').close()\nimport time\ntime.sleep({seconds})"
 
 
 class WorkerProcess:

@@ -5,9 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -123,18 +122,21 @@ class CallbackTest extends SharedWorkerTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
     void cancelStillWorksDuringACallbackHeavyCall() {
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
         try (WorkerConnection own = Workers.connect()) {
             RefHandle ns = own.callRef("types.SimpleNamespace");
-            Function<Long, Long> identity = x -> x;
-            timer.schedule(own::cancel, 300, TimeUnit.MILLISECONDS);
+            AtomicLong calls = new AtomicLong();
+            Function<Long, Long> identity = x -> {
+                calls.incrementAndGet();
+                return x;
+            };
+            var cancelled = Workers.cancelOnceRunning(() -> calls.get() >= 100, own::cancel); // well into the callbacks
             assertThatThrownBy(() -> own.call("sb_fixtures.call_many", identity, 100_000_000))
                     .isInstanceOfSatisfying(CallCancelledException.class, e -> assertThat(e.workerKilled()).isFalse());
+            assertThat(cancelled.join()).isTrue();
             assertThat(own.call("sb_fixtures.apply", identity, 7).asLong()).isEqualTo(7);
             ns.setAttr("x", 1);
-        } finally {
-            timer.shutdownNow();
         }
     }
 
@@ -142,15 +144,18 @@ class CallbackTest extends SharedWorkerTest {
     // A lost cancel state also loses the timeout: fail instead of hanging (a blocked pipe read ignores interrupts).
     @org.junit.jupiter.api.Timeout(value = 30, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
     void cancelOfTheOuterCallStillLandsAfterACallbackMadeANestedCall() {
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
         // The failsafe timeout only fires if the cancel is lost, and then the test fails.
         try (WorkerConnection own = Workers.connect(Workers.config().callTimeout(java.time.Duration.ofSeconds(10)))) {
-            Function<Long, Long> nested = x -> own.call("abs", -x).asLong();
-            timer.schedule(own::cancel, 500, TimeUnit.MILLISECONDS);
+            CountDownLatch nestedCallAnswered = new CountDownLatch(1);
+            Function<Long, Long> nested = x -> {
+                long answer = own.call("abs", -x).asLong();
+                nestedCallAnswered.countDown(); // the cancel now targets the outer call (CB-5: not lost in the callback)
+                return answer;
+            };
+            var cancelled = Workers.cancelOnceRunning(() -> nestedCallAnswered.getCount() == 0, own::cancel);
             assertThatThrownBy(() -> own.call("sb_fixtures.nested_then_busy", nested)).isInstanceOf(CallCancelledException.class);
+            assertThat(cancelled.join()).isTrue();
             assertThat(own.call("abs", -7).asLong()).isEqualTo(7);
-        } finally {
-            timer.shutdownNow();
         }
     }
 

@@ -2,13 +2,17 @@ package io.snakebridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.quicktheories.generators.Generate;
 
 /** A worker that answers with garbage breaks only its own connection, with a clear error; others go on. */
 class HostileWorkerTest extends SharedWorkerTest {
@@ -77,5 +81,21 @@ class HostileWorkerTest extends SharedWorkerTest {
             assertThat(py.isClosed()).isTrue();
         }
         assertThat(bystander().call("len", "ok").asLong()).isEqualTo(2);
+    }
+
+    /** Whatever bytes a worker answers with (here never a valid response) break its connection cleanly: never a hang or another error. */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void randomBytesAsAWorkersResponseAreAProtocolExceptionThatClosesTheConnection() throws Exception {
+        BridgeConfig config = fake("sends_the_hex_it_got").build();
+        qt().withExamples(40).forAll(Generate.byteArrays(integers().between(0, 200), Generate.bytes(Byte.MIN_VALUE, Byte.MAX_VALUE, (byte) 0)))
+                .checkAssert(response -> {
+                    try (BridgeConnection py = SnakeBridge.connect(config)) {
+                        assertThatThrownBy(() -> py.call("echo", HexFormat.of().formatHex(response)))
+                                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.sqlState()).isEqualTo("08P01"));
+                        assertThat(py.isClosed()).isTrue();
+                    }
+                });
+        bystander().ping();
     }
 }

@@ -160,10 +160,7 @@ class PropertyTest {
 
     // -- whatever a worker sends, a value or a clean error -------------------------------------------
 
-    @Test
-    void randomBytesFromAWorkerDecodeToAValueOrACleanError() {
-        qt().withExamples(1000).forAll(bytes()).checkAssert(PropertyTest::decodeOrCleanError);
-    }
+    // Random bytes from a worker go through a real connection: HostileWorkerTest.
 
     @Test
     void randomTaggedJsonFromAWorkerDecodesToAValueOrACleanError() {

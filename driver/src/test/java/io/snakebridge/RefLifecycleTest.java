@@ -195,16 +195,26 @@ class RefLifecycleTest {
     }
 
     @Test
-    void anAbandonedHandleIsReleasedByTheCleanerWithTheNextRequest() throws Exception {
+    void anAbandonedHandleIsReleasedByTheCleanerWithTheNextRequestAndReportedWithWhereItWasMade() throws Exception {
         py.close();
-        py = Workers.connect(Workers.config().leakDetection(true)); // also runs the leak report path
-        abandonOneRef();
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (py.liveRefs() != 0 && System.nanoTime() < deadline) {
-            System.gc();
-            Thread.sleep(20);
+        py = Workers.connect(Workers.config().leakDetection(true));
+        java.io.PrintStream stderr = System.err; // slf4j-simple writes io.snakebridge.leaks warnings to the System.err of the moment
+        java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            abandonOneRef();
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (py.liveRefs() != 0 && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.sleep(20);
+            }
+        } finally {
+            System.setErr(stderr);
         }
         assertThat(py.liveRefs()).isZero();
+        String report = logged.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(report).contains("io.snakebridge.leaks", "(Counter) was garbage-collected without close()", "ref created here",
+                "RefLifecycleTest.abandonOneRef");
     }
 
     private void abandonOneRef() {

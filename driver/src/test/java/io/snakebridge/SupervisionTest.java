@@ -59,17 +59,21 @@ class SupervisionTest extends SharedWorkerTest {
     }
 
     @Test
-    void cancelInterruptsASleepingCallAndTheSessionAndItsRefsSurvive() {
+    @org.junit.jupiter.api.Timeout(120)
+    void cancelInterruptsASleepingCallAndTheSessionAndItsRefsSurvive(@TempDir Path dir) {
         try (WorkerConnection py = connect()) {
             RefHandle counter = py.callRef("sb_fixtures.Counter", 41);
-            timer.schedule(py::cancel, 300, TimeUnit.MILLISECONDS);
+            Path mark = dir.resolve("running");
+            var cancelled = Workers.cancelOnceRunning(() -> Files.exists(mark), py::cancel);
             long start = System.nanoTime();
-            assertThatThrownBy(() -> py.call("time.sleep", 60)).isInstanceOfSatisfying(CallCancelledException.class, e -> {
+            assertThatThrownBy(() -> py.call("sb_fixtures.mark_then_sleep", mark.toString(), 60))
+                    .isInstanceOfSatisfying(CallCancelledException.class, e -> {
                 assertThat(e.workerKilled()).isFalse();
                 assertThat(e.sqlState()).isEqualTo("57014");
             });
             // Interrupted by SIGINT, not by the SIGKILL that would follow after cancelGrace:
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(BridgeConfig.defaults().cancelGrace());
+            assertThat(cancelled.join()).as("the call marked that it runs").isTrue();
             assertThat(counter.call("add").asLong()).isEqualTo(42);
             assertThat(py.isClosed()).isFalse();
         }

@@ -2,6 +2,11 @@ package io.snakebridge.shim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -75,25 +80,44 @@ class WorkerProcessTest {
         p.close();
     }
 
+    /**
+     * prctl(PR_SET_PDEATHSIG) ties a child to the thread that spawned it. The child says when it armed
+     * it; the test waits until the spawning thread is gone from /proc (its exit, and any death
+     * signal, has happened), then asks the child to answer: a child the signal killed cannot.
+     */
     @Test
+    @org.junit.jupiter.api.Timeout(60)
     void aWorkerSpawnedFromAThreadThatEndsKeepsRunning() throws Exception {
         WorkerProcess[] spawned = new WorkerProcess[1];
+        String[] spawningThread = new String[1];
+        BufferedReader[] childSays = new BufferedReader[1];
+        String[] said = new String[1];
         Thread shortLived = new Thread(() -> {
             try {
-                // prctl(PR_SET_PDEATHSIG) ties the child to the thread that spawned it
-                spawned[0] = WorkerProcess.start(List.of("python3", "-c",
-                        "import ctypes, signal, time; ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0); time.sleep(30)"),
-                        Map.of());
-                Thread.sleep(500); // end this thread only after the child's prctl took effect
+                spawningThread[0] = Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString();
+                spawned[0] = WorkerProcess.start(List.of("python3", "-c", "import ctypes, signal, sys, time\n"
+                        + "ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)\nprint('armed', flush=True)\n"
+                        + "sys.stdin.readline()\nprint('alive', flush=True)\ntime.sleep(30)"), Map.of());
+                childSays[0] = new BufferedReader(new InputStreamReader(spawned[0].protocolInput(), StandardCharsets.UTF_8));
+                said[0] = childSays[0].readLine(); // end this thread only once the child's prctl took effect
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
         });
         shortLived.start();
         shortLived.join();
-        Thread.sleep(500);
-        assertThat(spawned[0].isAlive()).isTrue();
-        spawned[0].kill();
+        try {
+            assertThat(said[0]).isEqualTo("armed");
+            Path task = Path.of("/proc/self/task", spawningThread[0]);
+            while (Files.exists(task)) {
+                Thread.sleep(10);
+            }
+            spawned[0].protocolOutput().write("ping\n".getBytes(StandardCharsets.UTF_8));
+            spawned[0].protocolOutput().flush();
+            assertThat(childSays[0].readLine()).as("the child's answer after its spawning thread ended").isEqualTo("alive");
+        } finally {
+            spawned[0].kill();
+        }
     }
 
     @Test
