@@ -44,6 +44,8 @@ public final class BridgePool implements AutoCloseable {
     private final java.util.Set<BridgeConnection> evictedOnce =
             java.util.Collections.synchronizedSet(java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
     private final BorrowIsolation isolation;
+    private final int maxWorkers;
+    private static final int HANDLES_PER_WORKER = 4;
 
     /**
      * Starts the pool and, with a minimum idle above zero, its first worker.
@@ -53,6 +55,7 @@ public final class BridgePool implements AutoCloseable {
      */
     public BridgePool(BridgePoolConfig config) {
         this.isolation = config.borrowIsolation();
+        this.maxWorkers = config.poolSize();
         HikariConfig hc = new HikariConfig();
         hc.setPoolName(config.poolName());
         hc.setDataSource(new BridgeDataSource(withListener(config.bridge())));
@@ -83,9 +86,12 @@ public final class BridgePool implements AutoCloseable {
      * @throws BridgeException with SQLState 08001 when no worker is free or one cannot be started in time
      */
     public BridgeConnection getConnection() {
-        // Connections HikariCP closed itself (maxLifetime, idleTimeout) leave no handle behind; a dead
-        // one dropped here is still caught below, at its next borrow.
-        handles.keySet().removeIf(connection -> connection.isClosed() && !lent.containsKey(connection));
+        if (handles.size() > HANDLES_PER_WORKER * maxWorkers) {
+            // Connections HikariCP closed itself (maxLifetime, idleTimeout) leave their handle behind:
+            // dropped now and then, not at every borrow, since a dead idle one's handle is how the exit
+            // listener evicts it (one dropped here is still caught at its next borrow).
+            handles.keySet().removeIf(connection -> connection.isClosed() && !lent.containsKey(connection));
+        }
         while (true) {
             Connection proxy = borrow();
             BridgeConnection bridge;
