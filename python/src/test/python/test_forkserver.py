@@ -269,6 +269,15 @@ class ForkServerTest(unittest.TestCase):
         self.assertNotEqual(draws[0], draws[1])
 
 
+class ForkServerSpecTest(unittest.TestCase):
+    def test_protocol_md_states_the_token_lifetime_the_server_uses(self):
+        from snakebridge_worker import forkserver
+        spec = os.path.join(SOURCE_DIR, "..", "..", "..", "..", "PROTOCOL.md")
+        with open(spec, encoding="utf-8") as f:
+            text = " ".join(f.read().split())
+        self.assertIn(f"a token expires after {forkserver._PENDING_SECONDS} s", text)
+
+
 def _alive(pid):
     try:
         os.kill(pid, 0)

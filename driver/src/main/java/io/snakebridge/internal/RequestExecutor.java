@@ -8,7 +8,6 @@ import io.snakebridge.BridgeException;
 import io.snakebridge.CallCancelledException;
 import io.snakebridge.InvalidValueException;
 import io.snakebridge.ProtocolException;
-import io.snakebridge.WorkerCrashedException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -16,7 +15,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -156,7 +154,7 @@ public final class RequestExecutor {
         try {
             channel.write(payload);
         } catch (IOException e) {
-            throw breakWith(crashed(e));
+            throw breakWith(WorkerOutput.crash(transport, e));
         }
     }
 
@@ -200,9 +198,9 @@ public final class RequestExecutor {
         }
         if (failure != null) {
             if (scope.killed()) {
-                throw breakWith(scope.failure(crashed(failure)));
+                throw breakWith(scope.failure(WorkerOutput.crash(transport, failure)));
             }
-            throw breakWith(closed ? new BridgeClosedException("connection was closed during the call", failure) : crashed(failure));
+            throw breakWith(closed ? new BridgeClosedException("connection was closed during the call", failure) : WorkerOutput.crash(transport, failure));
         }
         return checkResponse(id, message, scope);
     }
@@ -260,33 +258,6 @@ public final class RequestExecutor {
         }
         return cause;
     }
-
-    /** Why the worker's stream ended: its exit and its last words. */
-    WorkerCrashedException crashed(IOException e) {
-        if (!transport.awaitExit(Duration.ofSeconds(1))) {
-            transport.kill(); // alive but its stream is gone: it cannot serve this session any more
-        }
-        List<String> tail = transport.recentOutput(Duration.ofMillis(500));
-        return new WorkerCrashedException(transport.name() + " " + transport.exitDescription() + " (" + e.getMessage() + ")"
-                + outputExcerpt(tail), transport.exitDescription(), tail, e);
-    }
-
-    static String outputExcerpt(List<String> lines) {
-        if (lines.isEmpty()) {
-            return "";
-        }
-        // A crash's own report (faulthandler's, innermost frame first) says more than the frames under it.
-        int start = Math.max(0, lines.size() - EXCERPT_LINES);
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).contains("Fatal Python error")) {
-                start = Math.min(i, start);
-                break;
-            }
-        }
-        return "; its last stderr lines:\n  " + lines.stream().skip(start).limit(EXCERPT_LINES).collect(Collectors.joining("\n  "));
-    }
-
-    private static final int EXCERPT_LINES = 15;
 
     /** The connection was closed by its user (not broken). */
     public boolean isClosedByUser() {

@@ -75,7 +75,7 @@ final class WorkerServer {
             String why = e instanceof TimeoutException ? "was not ready within startTimeout=" + config.startTimeout()
                     : "exited (" + process.exitDescription() + ")";
             throw new WorkerStartException("the worker server on '" + config.python() + "' " + why
-                    + RequestExecutor.outputExcerpt(process.recentStderr()), e);
+                    + WorkerOutput.excerpt(process.recentStderr()), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             process.kill();

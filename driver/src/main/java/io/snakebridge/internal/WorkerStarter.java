@@ -44,7 +44,7 @@ public final class WorkerStarter {
             List<String> output = transport.recentOutput(Duration.ofMillis(500));
             String why = timedOut.get() ? "did not answer the handshake within startTimeout=" + config.startTimeout() : e.getMessage();
             throw new WorkerStartException("worker " + WorkerSources.PACKAGE + " on '" + config.python() + "' failed to start: "
-                    + why + " (" + transport.exitDescription() + ")" + RequestExecutor.outputExcerpt(output), e);
+                    + why + " (" + transport.exitDescription() + ")" + WorkerOutput.excerpt(output), e);
         } finally {
             deadline.cancel(false);
         }
