@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -158,37 +159,70 @@ class RefConformanceTest extends WorkerConformance {
     @Tag("optional")
     @Requirement("REF-7")
     void aSessionWithTenThousandRefsAnswersAsFastAsOneWithAHundred() {
-        double small = medianNanos(s1, 100);
-        double large = medianNanos(s2, 10_000);
-        assertThat(large / small).as("median create+release with 10,000 live refs / with 100").isLessThan(3.0);
+        openWithLiveRefs(s1, 100);
+        openWithLiveRefs(s2, 10_000);
+        double ratio = bestMedianRatio(() -> timeCreateAndRelease(s1), () -> timeCreateAndRelease(s2));
+        assertThat(liveRefs(s1)).isEqualTo(100);
+        assertThat(liveRefs(s2)).isEqualTo(10_000);
+        assertThat(ratio).as("median create+release with 10,000 live refs / with 100").isLessThan(GROWTH_LIMIT);
     }
 
     @Test
     @Tag("optional")
     @Requirement("REF-7")
     void evictingFromASessionOfTenThousandRefsIsAsFastAsFromOneOfAHundred() {
-        // Samples of the two sessions alternate, so a machine that gets busier meanwhile slows both alike.
         fillToEvict(s1, 100);
         fillToEvict(s2, 10_000);
-        long[] small = new long[301];
-        long[] large = new long[301];
-        for (int i = 0; i < small.length; i++) {
-            small[i] = timeCreate(s1);
-            large[i] = timeCreate(s2);
-        }
-        // Still full after 301 creates each: every create evicted one (how an evicted ref answers is REF-5's).
+        double ratio = bestMedianRatio(() -> timeCreate(s1), () -> timeCreate(s2));
+        // Still full after every create: each one evicted one (how an evicted ref answers is REF-5's).
         assertThat(liveRefs(s1)).isEqualTo(100);
         assertThat(liveRefs(s2)).isEqualTo(10_000);
-        Arrays.sort(small);
-        Arrays.sort(large);
-        assertThat((double) large[large.length / 2] / small[small.length / 2])
-                .as("median create that evicts, in a full session of 10,000 refs / of 100").isLessThan(3.0);
+        assertThat(ratio).as("median create that evicts, in a full session of 10,000 refs / of 100").isLessThan(GROWTH_LIMIT);
+    }
+
+    /** An O(n) registry is about 10 to 30 times slower at 10,000 refs than at 100; an O(1) one about 1. */
+    private static final double GROWTH_LIMIT = 3.0;
+
+    /**
+     * The ratio of the median of {@code large}'s samples to the median of {@code small}'s, taken in
+     * up to three rounds of 301 samples each, the best round counting. The samples of the two
+     * alternate, so a machine that gets busier meanwhile slows both alike; and a round spoilt by a
+     * neighbour's burst of work on a shared machine is retried, while a registry that scans its refs
+     * is slow in every round.
+     */
+    private static double bestMedianRatio(LongSupplier small, LongSupplier large) {
+        double best = Double.POSITIVE_INFINITY;
+        for (int round = 0; round < 3 && best >= GROWTH_LIMIT; round++) {
+            long[] smallSamples = new long[301];
+            long[] largeSamples = new long[301];
+            for (int i = 0; i < smallSamples.length; i++) {
+                smallSamples[i] = small.getAsLong();
+                largeSamples[i] = large.getAsLong();
+            }
+            best = Math.min(best, (double) median(largeSamples) / median(smallSamples));
+        }
+        return best;
+    }
+
+    private static long median(long[] samples) {
+        Arrays.sort(samples);
+        return samples[samples.length / 2];
     }
 
     /** A session full at {@code live} refs under evict_lru: every create evicts one. */
     private void fillToEvict(String session, int live) {
         ok(worker.request("open_session", session, Map.of("limits", Map.of("max_refs", live, "ref_limit_policy", "evict_lru"))));
-        ok(worker.request("call", session, fields("function", "eval", "args", List.of("[object() for _ in range(" + live + ")]"))));
+        createRefs(session, live);
+    }
+
+    /** A session holding {@code live} refs, with room for a few more. */
+    private void openWithLiveRefs(String session, int live) {
+        ok(worker.request("open_session", session, Map.of("limits", Map.of("max_refs", live + 10))));
+        createRefs(session, live);
+    }
+
+    private void createRefs(String session, int count) {
+        ok(worker.request("call", session, fields("function", "eval", "args", List.of("[object() for _ in range(" + count + ")]"))));
     }
 
     private long timeCreate(String session) {
@@ -197,21 +231,11 @@ class RefConformanceTest extends WorkerConformance {
         return System.nanoTime() - start;
     }
 
-    /** The median time to create a ref and release it, with {@code live} other refs in the session. */
-    private double medianNanos(String session, int live) {
-        ok(worker.request("open_session", session, Map.of("limits", Map.of("max_refs", live + 10))));
-        ok(worker.request("call", session, fields("function", "eval", "args", List.of("[object() for _ in range(" + live + ")]"))));
-        long[] samples = new long[301];
-        for (int i = 0; i < samples.length; i++) {
-            long start = System.nanoTime();
-            JsonNode ref = ok(call(session, "object"));
-            ok(worker.request("release_ref", session, fields("ids", List.of(ref.path("id").asText()))));
-            samples[i] = System.nanoTime() - start;
-        }
-        assertThat(liveRefs(session)).isEqualTo(live);
-        ok(worker.request("release_session", session, Map.of()));
-        Arrays.sort(samples);
-        return samples[samples.length / 2];
+    private long timeCreateAndRelease(String session) {
+        long start = System.nanoTime();
+        JsonNode ref = ok(call(session, "object"));
+        ok(worker.request("release_ref", session, fields("ids", List.of(ref.path("id").asText()))));
+        return System.nanoTime() - start;
     }
 
     @Test
