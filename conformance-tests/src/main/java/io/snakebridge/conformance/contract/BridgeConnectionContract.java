@@ -3,9 +3,10 @@ package io.snakebridge.conformance.contract;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.snakebridge.BridgeClosedException;
 import io.snakebridge.BridgeConnection;
-import io.snakebridge.BridgeException;
 import io.snakebridge.InvalidRefException;
+import io.snakebridge.InvalidValueException;
 import io.snakebridge.PythonException;
 import io.snakebridge.RefHandle;
 import io.snakebridge.RefNotFoundException;
@@ -53,8 +54,10 @@ public abstract class BridgeConnectionContract {
         py.close();
         py.close();
         assertThat(other.isClosed()).isTrue();
-        assertThatThrownBy(() -> other.getAttr("x")).isInstanceOf(BridgeException.class);
-        assertThatThrownBy(() -> py.call("len", "x")).isInstanceOf(BridgeException.class);
+        assertThatThrownBy(() -> other.getAttr("x")).isInstanceOfSatisfying(InvalidRefException.class,
+                e -> assertThat(e.reason()).isEqualTo(InvalidRefException.Reason.CLOSED_HANDLE));
+        assertThatThrownBy(() -> py.call("len", "x")).isInstanceOfSatisfying(BridgeClosedException.class,
+                e -> assertThat(e.sqlState()).isEqualTo("08003"));
     }
 
     @Test
@@ -106,9 +109,9 @@ public abstract class BridgeConnectionContract {
     void responsesThatWouldExhaustASmallHeapFailOnlyTheirOwnCall() {
         try (BridgeConnection py = connect()) {
             // 60 MB of JSON that parses into twenty million objects; twenty 60 MB attachments, each within a frame
-            assertThatThrownBy(() -> py.call("eval", "[[]] * 20_000_000")).isInstanceOfSatisfying(BridgeException.class,
+            assertThatThrownBy(() -> py.call("eval", "[[]] * 20_000_000")).isInstanceOfSatisfying(InvalidValueException.class,
                     e -> assertThat(e.code()).isEqualTo("invalid_value"));
-            assertThatThrownBy(() -> py.call("eval", "[bytes(60_000_000)] * 20")).isInstanceOfSatisfying(BridgeException.class,
+            assertThatThrownBy(() -> py.call("eval", "[bytes(60_000_000)] * 20")).isInstanceOfSatisfying(InvalidValueException.class,
                     e -> assertThat(e.code()).isEqualTo("invalid_value"));
             assertThat(py.call("len", "four").asLong()).isEqualTo(4);
         }
