@@ -28,10 +28,22 @@ class ErrorConformanceTest extends WorkerConformance {
         errors.put("invalid_value", call(s1, "repr", Map.of("__type__", "nope", "__schema__", 1)));
         errors.put("invalid_argument", call(s1, "a..b"));
         errors.put("protocol", worker.request("fly", Map.of()));
+        if (worker.capabilities().contains("module_policy")) {
+            ok(worker.request("open_session", s2, Map.of("limits", Map.of(), "policy", Map.of("allow_modules", List.of("math")))));
+            errors.put("policy_denied", call(s2, "json.dumps", 1));
+        }
         errors.forEach((code, response) -> {
             assertThat(CODES).contains(code);
             assertThat(error(response, code).path("message").asText()).as("message of %s", response).isNotBlank();
         });
+        if (worker.capabilities().contains("batch")) { // a batch's per-call errors are error objects too
+            JsonNode failed = ok(worker.request("batch", s1, fields("calls", List.of(
+                    fields("op", "call", "function", "int", "args", List.of("x")),
+                    fields("op", "call", "function", "abs", "args", List.of(Map.of("__type__", "promise", "__schema__", 1, "index", 0)))))));
+            assertThat(failed.path("errors").path("0").path("code").asText()).isEqualTo("python_exception");
+            assertThat(failed.path("errors").path("1").path("code").asText()).isEqualTo("dependency_failed");
+            assertThat(failed.path("errors").path("1").path("message").asText()).isNotBlank();
+        }
         JsonNode badLimit = error(worker.request("open_session", s1, Map.of("limits", Map.of("max_refs", -1))), "invalid_argument");
         assertThat(badLimit.path("message").asText()).contains("max_refs");
     }
