@@ -39,6 +39,15 @@ public final class PyCursor implements Iterator<Object>, AutoCloseable {
         this.fetchSize = fetchSize;
     }
 
+    /**
+     * Whether another item remains, fetching the next batch of {@code fetchSize} items if this one is used up.
+     *
+     * @return true if {@link #next()} has an item
+     * @throws PythonException if the iterator raised (SQLState 38000); the items it yielded before
+     *         that are returned first
+     * @throws InvalidRefException if the cursor is closed (SQLState 24000)
+     * @throws RefNotFoundException if the iterator is gone, e.g. its connection was reset (SQLState 34000)
+     */
     @Override
     public boolean hasNext() {
         if (closed) {
@@ -55,6 +64,14 @@ public final class PyCursor implements Iterator<Object>, AutoCloseable {
         return position < batch.size();
     }
 
+    /**
+     * The next item, fetching the next batch if this one is used up.
+     *
+     * @return the item, decoded as a call's result would be
+     * @throws NoSuchElementException if the iterator is exhausted
+     * @throws PythonException if the iterator raised (SQLState 38000)
+     * @throws InvalidRefException if the cursor is closed (SQLState 24000)
+     */
     @Override
     public Object next() {
         if (!hasNext()) {
@@ -75,7 +92,11 @@ public final class PyCursor implements Iterator<Object>, AutoCloseable {
         }
     }
 
-    /** The remaining items as a sequential stream; closing the stream closes this cursor. */
+    /**
+     * The remaining items as a sequential stream; closing the stream closes this cursor.
+     *
+     * @return a stream over the items not read yet, fetched as the stream advances
+     */
     public Stream<Object> stream() {
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(this, Spliterator.ORDERED), false).onClose(this::close);
     }

@@ -20,29 +20,58 @@ public final class PyValue implements AutoCloseable {
         this.refs = refs;
     }
 
-    /** The decoded value as is. */
+    /**
+     * The decoded value as is.
+     *
+     * @return one of the types above, or null for None
+     */
     public Object raw() {
         return raw;
     }
 
+    /**
+     * Whether Python returned None.
+     *
+     * @return true for None
+     */
     public boolean isNone() {
         return raw == null;
     }
 
+    /**
+     * Whether the value itself is a ref (an object that stayed in Python).
+     *
+     * @return true if {@link #raw()} is a {@link RefHandle}
+     */
     public boolean isRef() {
         return raw instanceof RefHandle;
     }
 
-    /** Every ref this value holds, at any depth. */
+    /**
+     * Every ref this value holds, at any depth: the ones {@link #close()} closes.
+     *
+     * @return the refs, possibly empty
+     */
     public List<RefHandle> refs() {
         return refs;
     }
 
+    /**
+     * The value as a ref.
+     *
+     * @return the handle of the object that stayed in Python
+     * @throws ValueConversionException if the value is not a ref (SQLState 22018)
+     */
     public RefHandle asRef() {
         return as(RefHandle.class);
     }
 
-    /** The Python int as a long; fails if it is not an int or does not fit. */
+    /**
+     * The value as a long.
+     *
+     * @return the Python int
+     * @throws ValueConversionException if the value is not an int, or needs more than 64 bits (SQLState 22018)
+     */
     public long asLong() {
         if (raw instanceof Long) {
             return (Long) raw;
@@ -53,7 +82,12 @@ public final class PyValue implements AutoCloseable {
         throw mismatch("an int");
     }
 
-    /** A Python float, or an int as a double. */
+    /**
+     * The value as a double.
+     *
+     * @return the Python float, or the int converted to the nearest double (infinite past the double range)
+     * @throws ValueConversionException if the value is neither a float nor an int (SQLState 22018)
+     */
     public double asDouble() {
         if (raw instanceof Double) {
             return (Double) raw;
@@ -64,14 +98,32 @@ public final class PyValue implements AutoCloseable {
         throw mismatch("a float");
     }
 
+    /**
+     * The value as a String.
+     *
+     * @return the Python str
+     * @throws ValueConversionException if the value is not a str (SQLState 22018)
+     */
     public String asString() {
         return as(String.class);
     }
 
+    /**
+     * The value as a boolean.
+     *
+     * @return the Python bool
+     * @throws ValueConversionException if the value is not a bool (an int or None is not one; SQLState 22018)
+     */
     public boolean asBoolean() {
         return as(Boolean.class);
     }
 
+    /**
+     * The value as a BigInteger, whatever its size.
+     *
+     * @return the Python int
+     * @throws ValueConversionException if the value is not an int (SQLState 22018)
+     */
     public BigInteger asBigInteger() {
         if (raw instanceof Long) {
             return BigInteger.valueOf((Long) raw);
@@ -79,12 +131,23 @@ public final class PyValue implements AutoCloseable {
         return as(BigInteger.class);
     }
 
-    /** A list or tuple. */
+    /**
+     * The value as a list.
+     *
+     * @return the Python list, or tuple (a {@link PyTuple})
+     * @throws ValueConversionException if the value is neither (SQLState 22018)
+     */
     @SuppressWarnings("unchecked")
     public List<Object> asList() {
         return as(List.class);
     }
 
+    /**
+     * The value as a map.
+     *
+     * @return the Python dict, in its order
+     * @throws ValueConversionException if the value is not a dict (SQLState 22018)
+     */
     @SuppressWarnings("unchecked")
     public Map<Object, Object> asMap() {
         return as(Map.class);
@@ -93,7 +156,15 @@ public final class PyValue implements AutoCloseable {
     /**
      * The value as {@code type}: the decoded classes above, their supertypes, and the conversions of
      * the typed accessors ({@code Long}/{@code long}, {@code Integer}/{@code int} when it fits,
-     * {@code Double}/{@code double}, {@code BigInteger}).
+     * {@code Double}/{@code double}, {@code BigInteger}). An array result, or a ref to an array, also
+     * reads as {@link NDArray} or as a primitive array its dtype converts to without loss (a ref's
+     * data is fetched in one round trip).
+     *
+     * @param <T> the type asked for
+     * @param type the class asked for, e.g. {@code String.class}, {@code int.class}, {@code double[].class}
+     * @return the value as that type
+     * @throws ValueConversionException if the value does not have that type, or does not convert
+     *         without loss (SQLState 22018)
      */
     @SuppressWarnings("unchecked")
     public <T> T as(Class<T> type) {
@@ -165,6 +236,7 @@ public final class PyValue implements AutoCloseable {
         throw mismatch("a " + type.getSimpleName());
     }
 
+    /** Closes every ref this value holds ({@link #refs()}). Closing a ref twice does nothing. */
     @Override
     public void close() {
         for (RefHandle ref : refs) {

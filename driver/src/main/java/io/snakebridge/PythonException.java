@@ -9,15 +9,30 @@ import java.util.List;
 public class PythonException extends BridgeException {
     private static final long serialVersionUID = 1L;
 
-    /** One frame of a Python traceback, innermost last. */
+    /**
+     * One frame of a Python traceback, innermost last.
+     *
+     * @param file the source file's path
+     * @param line the line number in that file
+     * @param function the function's name, {@code <module>} at module level
+     * @param text the source line, stripped, or empty when Python could not read it
+     */
     public record Frame(String file, int line, String function, String text) {
     }
 
+    /** The Python exception's type. */
     private final String pythonType;
+    /** The Python exception's message. */
     private final String pythonMessage;
+    /** The traceback, innermost last. */
     private final List<Frame> traceback;
 
-    /** {@code cause}: the Python cause as a PythonException, or the Java exception a callback threw. */
+    /**
+     * @param pythonType the exception's type, module-qualified unless builtin
+     * @param pythonMessage {@code str(exception)}
+     * @param traceback the traceback's frames, innermost last (copied)
+     * @param cause the Python cause as a PythonException, or the Java exception a callback threw, or null
+     */
     public PythonException(String pythonType, String pythonMessage, List<Frame> traceback, Throwable cause) {
         super("python_exception", "38000", pythonType + ": " + pythonMessage, cause);
         this.pythonType = pythonType;
@@ -25,21 +40,38 @@ public class PythonException extends BridgeException {
         this.traceback = List.copyOf(traceback);
     }
 
-    /** The exception's type, module-qualified unless builtin, e.g. {@code ZeroDivisionError}, {@code json.decoder.JSONDecodeError}. */
+    /**
+     * The exception's type, module-qualified unless builtin.
+     *
+     * @return e.g. {@code ZeroDivisionError}, {@code json.decoder.JSONDecodeError}
+     */
     public String pythonType() {
         return pythonType;
     }
 
-    /** {@code str(exception)}. */
+    /**
+     * The exception's message.
+     *
+     * @return {@code str(exception)}
+     */
     public String pythonMessage() {
         return pythonMessage;
     }
 
+    /**
+     * The traceback's frames.
+     *
+     * @return the frames, innermost last; unmodifiable
+     */
     public List<Frame> traceback() {
         return traceback;
     }
 
-    /** The traceback as Python prints it. */
+    /**
+     * The traceback as Python prints it.
+     *
+     * @return {@code Traceback (most recent call last):}, the frames, then {@code type: message}
+     */
     public String formattedTraceback() {
         StringBuilder out = new StringBuilder("Traceback (most recent call last):\n");
         for (Frame f : traceback) {

@@ -25,7 +25,7 @@ import java.util.stream.Collectors;
  * {@link BridgeSetting}. A connection's {@code unwrap(BridgeConnection.class)} is the session API.
  *
  * <p>Settings that {@linkplain BridgeSetting#choosesCode() choose code to run} ({@code python},
- * {@code pythonPath}) are refused in a URL or {@code Properties}, which applications often take from
+ * {@code pythonPath}, {@code inheritEnvironment}, {@code workerEnvironment}, {@code preload}) are refused in a URL or {@code Properties}, which applications often take from
  * configuration files or users (the class of pgjdbc's CVE-2022-21724), unless the JVM is started with
  * {@code -D}{@value #ALLOW_CODE_SETTINGS_PROPERTY}{@code =true}. Set in code ({@code BridgeConfig},
  * {@code new BridgeDataSource(config)}, a pool's config) they are always allowed.
@@ -49,6 +49,17 @@ public final class SnakeBridgeDriver implements Driver {
         }
     }
 
+    /**
+     * Starts a worker with the settings of {@code url} and {@code info} ({@code info} wins; {@code user}
+     * and {@code password} are ignored).
+     *
+     * @param url a {@value #URL_PREFIX} URL, with settings as a query string
+     * @param info settings by name, or null
+     * @return the connection, or null for another driver's URL
+     * @throws SQLException 28000 ({@link SQLInvalidAuthorizationSpecException}) for a setting that chooses
+     *         code; 22023 for an unknown setting, a bad value or a pair that is not name=value; 08001 for
+     *         anything but a query string after the prefix, or a worker that could not start
+     */
     @Override
     public Connection connect(String url, Properties info) throws SQLException {
         if (!acceptsURL(url)) {
