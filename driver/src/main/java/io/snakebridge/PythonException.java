@@ -1,5 +1,6 @@
 package io.snakebridge;
 
+import java.io.Serializable;
 import java.util.List;
 
 /**
@@ -17,7 +18,8 @@ public class PythonException extends BridgeException {
      * @param function the function's name, {@code <module>} at module level
      * @param text the source line, stripped, or empty when Python could not read it
      */
-    public record Frame(String file, int line, String function, String text) {
+    public record Frame(String file, int line, String function, String text) implements Serializable {
+        private static final long serialVersionUID = 1L;
     }
 
     /** The Python exception's type. */
