@@ -164,6 +164,22 @@ public enum BridgeSetting {
     }
 
     /**
+     * The Java type of this setting's value: {@code Integer}, {@code Long}, {@code Boolean}, {@code Duration},
+     * an enum, or {@code String} for text and lists (written as in a URL). For tools that bind settings by
+     * type, such as the Spring Boot starter; {@link #configFrom(Map)} takes each value's {@code toString()}
+     * (an enum's name, a duration in ISO-8601).
+     *
+     * @return the type of the setting's value
+     */
+    public Class<?> type() {
+        Object value = read.apply(BridgeConfig.defaults());
+        if (value instanceof Enum<?>) {
+            return ((Enum<?>) value).getDeclaringClass();
+        }
+        return value == null ? String.class : value.getClass();
+    }
+
+    /**
      * The default as the README writes it.
      *
      * @return the default value as text; {@code none} for an empty one
