@@ -17,9 +17,9 @@ public class PythonException extends BridgeException {
      * @param line the line number in that file
      * @param function the function's name, {@code <module>} at module level
      * @param text the source line, stripped, or empty when Python could not read it
+     * @serial exclude its serialized form is its components
      */
     public record Frame(String file, int line, String function, String text) implements Serializable {
-        private static final long serialVersionUID = 1L;
     }
 
     /** The Python exception's type. */
