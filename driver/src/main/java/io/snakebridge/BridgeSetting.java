@@ -43,6 +43,24 @@ public enum BridgeSetting {
     // Choosing modules to import runs their code at the server's start, whatever a module policy allows.
     PRELOAD("preload", c -> String.join(",", c.preload()), (b, v) -> b.preload(commaList(v)),
             "Comma-separated modules the worker server imports once, before forking workers (FORK only).", Trait.CHOOSES_CODE),
+    HOSTS("hosts", c -> String.join(",", c.hosts()), (b, v) -> b.hosts(commaList(v)),
+            "Comma-separated remote worker servers, host:port, tried in order (a URL writes them jdbc:snakebridge://h1:7171,h2:7171/); none: workers run on this machine."),
+    SSL("ssl", BridgeConfig::ssl, (b, v) -> b.ssl(parseBoolean(v)),
+            "Reach remote servers over TLS, checking the server's certificate and host name; false only for a server started --insecure."),
+    // The four file settings make the driver read files of this machine (a key, the token): from a URL,
+    // a writer could aim them at other secrets and learn a MAC of one on a server of their own.
+    SSL_ROOT_CERT("sslRootCert", c -> pathText(c.sslRootCert()), (b, v) -> b.sslRootCert(path(v)),
+            "PEM file of the CA certificates trusted to sign remote servers' certificates; none: the JVM's default trust.",
+            Trait.READS_LOCAL_FILES),
+    SSL_CERT("sslCert", c -> pathText(c.sslCert()), (b, v) -> b.sslCert(path(v)),
+            "PEM file of this client's certificate chain, for servers that demand one (mutual TLS).", Trait.READS_LOCAL_FILES),
+    SSL_KEY("sslKey", c -> pathText(c.sslKey()), (b, v) -> b.sslKey(path(v)),
+            "PEM file (unencrypted PKCS#8) of the private key of sslCert.", Trait.READS_LOCAL_FILES),
+    TOKEN_FILE("tokenFile", c -> pathText(c.tokenFile()), (b, v) -> b.tokenFile(path(v)),
+            "File holding the token remote servers ask for; it is never sent (a challenge-response proves it).",
+            Trait.READS_LOCAL_FILES),
+    CONNECT_TIMEOUT("connectTimeout", BridgeConfig::connectTimeout, (b, v) -> b.connectTimeout(Duration.parse(v)),
+            "How long each remote host gets to connect, do TLS, authenticate and fork a worker before the next is tried."),
     MAX_REFS("maxRefs", BridgeConfig::maxRefs, (b, v) -> b.maxRefs(Integer.parseInt(v)), "Most refs one session may hold at once."),
     REF_LIMIT_POLICY("refLimitPolicy", BridgeConfig::refLimitPolicy,
             (b, v) -> b.refLimitPolicy(RefLimitPolicy.valueOf(v.toUpperCase(Locale.ROOT))),
@@ -80,6 +98,7 @@ public enum BridgeSetting {
     private final BiConsumer<BridgeConfig.Builder, String> write;
     private final String meaning;
     private final boolean choosesCode;
+    private final boolean readsLocalFiles;
 
     BridgeSetting(String key, Function<BridgeConfig, Object> read, BiConsumer<BridgeConfig.Builder, String> write, String meaning) {
         this(key, read, write, meaning, null);
@@ -92,12 +111,15 @@ public enum BridgeSetting {
         this.write = write;
         this.meaning = meaning;
         this.choosesCode = trait == Trait.CHOOSES_CODE;
+        this.readsLocalFiles = trait == Trait.READS_LOCAL_FILES;
     }
 
     /** A mark on a setting, named where the setting is declared (an enum: constants cannot name a static field of their own enum). */
     private enum Trait {
         /** The value decides what code the worker runs (an executable, a module path). */
-        CHOOSES_CODE
+        CHOOSES_CODE,
+        /** The value names a file of this machine that the driver reads: a key, a token, trusted certificates. */
+        READS_LOCAL_FILES
     }
 
     /** The name used in builders, JDBC URLs and {@code Properties}, e.g. {@code maxRefs}. */
@@ -117,6 +139,20 @@ public enum BridgeSetting {
      */
     public boolean choosesCode() {
         return choosesCode;
+    }
+
+    /**
+     * Whether this setting names a file of this machine for the driver to read (the token, a private
+     * key, trusted certificates). Refused from a URL or {@code Properties} as {@link #choosesCode()}
+     * settings are: whoever writes the URL could aim it at another secret file of this machine.
+     */
+    public boolean readsLocalFiles() {
+        return readsLocalFiles;
+    }
+
+    /** Whether the JDBC driver refuses this setting from a URL or {@code Properties} unless the JVM allows it. */
+    public boolean refusedInUrl() {
+        return choosesCode || readsLocalFiles;
     }
 
     /** This setting's value in {@code config}, written as a URL would write it. */
@@ -155,6 +191,14 @@ public enum BridgeSetting {
 
     private static String[] commaList(String v) {
         return v.isEmpty() ? new String[0] : Arrays.stream(v.split(",")).map(String::trim).toArray(String[]::new);
+    }
+
+    private static String pathText(Path path) {
+        return path == null ? "" : path.toString();
+    }
+
+    private static Path path(String v) {
+        return v.isEmpty() ? null : Path.of(v);
     }
 
     private static Map<String, String> assignments(String v) {

@@ -1,14 +1,27 @@
 package io.snakebridge;
 
-/** The worker could not be started or did not complete the handshake (SQLState 08001). */
+/**
+ * The worker could not be started or did not complete the handshake (SQLState 08001). A remote worker
+ * server may refuse for a reason of its own: SQLState 28000 when it does not accept this client's
+ * token or certificate, 53300 when it already runs as many workers as it may (README "Remote workers").
+ */
 public class WorkerStartException extends BridgeException {
     private static final long serialVersionUID = 1L;
 
     public WorkerStartException(String message, Throwable cause) {
-        super("worker_start", "08001", message, cause);
+        this(message, "08001", cause);
     }
 
     public WorkerStartException(String message) {
         this(message, null);
+    }
+
+    /**
+     * A start failure with its own SQLState.
+     *
+     * @param sqlState 08001 (could not connect or start), 28000 (refused this client), 53300 (too many workers)
+     */
+    public WorkerStartException(String message, String sqlState, Throwable cause) {
+        super("worker_start", sqlState, message, cause);
     }
 }
