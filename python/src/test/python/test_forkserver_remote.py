@@ -289,5 +289,17 @@ class RemoteServerTest(unittest.TestCase):
         raw.close()
 
 
+class RemoteSpecTest(unittest.TestCase):
+    def test_protocol_md_states_the_token_minimum_the_deadline_and_the_mac_context_the_server_uses(self):
+        from snakebridge_worker import forkserver
+        with open(os.path.join(SOURCE_DIR, "..", "..", "..", "..", "PROTOCOL.md"), encoding="utf-8") as f:
+            text = " ".join(f.read().split())
+        self.assertIn(f"A token shorter than {forkserver._TOKEN_MIN_CHARS} characters is a start error", text)
+        self.assertIn(f"not sent its preamble within {forkserver._PENDING_SECONDS} s is closed", text)
+        context = forkserver._AUTH_CONTEXT
+        self.assertTrue(context.endswith(b"\0"))
+        self.assertIn(f"the ASCII bytes `{context[:-1].decode()}`, a zero byte, and the nonce's bytes", text)
+
+
 if __name__ == "__main__":
     unittest.main()
