@@ -41,12 +41,12 @@ final class RemoteServer implements AutoCloseable {
 
         static Certificates make(Path dir) throws IOException, InterruptedException {
             for (String ca : List.of("ca", "other-ca")) {
-                openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca + ".key", "-out", ca + ".pem", "-days", "2",
+                openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", ca + ".key", "-out", ca + ".pem", "-days", "2",
                         "-subj", "/CN=test " + ca);
             }
             Files.writeString(dir.resolve("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
             for (String name : List.of("server", "client")) {
-                openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name);
+                openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name);
                 openssl(dir, "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
                         "-out", name + ".pem", "-days", "2", "-extfile", "san.ext");
             }

@@ -26,6 +26,8 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.Mac;
@@ -88,6 +90,15 @@ final class RemoteWorkers {
 
     private static Transport connect(HostAndPort host, BridgeConfig config, SSLContext tls) {
         long deadline = System.nanoTime() + config.connectTimeout().toNanos();
+        // The control connection's TLS and authentication overlap the protocol connection's: a connect
+        // costs one handshake's latency, not two. It learns the fork's token only after both.
+        CompletableFuture<Link> pendingControl = CompletableFuture.supplyAsync(() -> {
+            try {
+                return Link.open(host, config, tls, deadline);
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        }, CONNECTING);
         Link protocol = null;
         Link control = null;
         try {
@@ -96,7 +107,7 @@ final class RemoteWorkers {
             fork.put("op", "fork");
             fork.put("memory_limit_bytes", config.memoryLimitBytes());
             String token = field(protocol.exchange(fork, deadline), "token").asText();
-            control = Link.open(host, config, tls, deadline);
+            control = awaitControl(pendingControl);
             control.send(Map.of("op", "control", "token", token));
             JsonNode pid = field(control.readLine(deadline), "pid");
             JsonNode announced = field(protocol.readLine(deadline), "pid");
@@ -109,9 +120,29 @@ final class RemoteWorkers {
         } catch (IOException e) {
             closeQuietly(protocol);
             closeQuietly(control);
+            pendingControl.thenAccept(RemoteWorkers::closeQuietly); // one that is still opening is closed once it is open
             throw failure(host, config, e);
         }
     }
+
+    /** The control connection opened alongside; its failure is the connect's failure. */
+    private static Link awaitControl(CompletableFuture<Link> pending) throws IOException {
+        try {
+            return pending.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw e;
+        }
+    }
+
+    /** Opens control connections beside protocol ones; threads end when idle. */
+    private static final java.util.concurrent.ExecutorService CONNECTING = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread thread = new Thread(r, "snakebridge-remote-connect");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     /** Why {@code host} gave no worker, with the SQLState that says whose problem it is. */
     private static WorkerStartException failure(HostAndPort host, BridgeConfig config, IOException e) {
