@@ -221,6 +221,16 @@ class RemoteServerTest(unittest.TestCase):
         for s in silent:
             s.close()
 
+    def test_more_silent_connections_than_pending_slots_do_not_starve_a_client_that_completes_its_handshake(self):
+        from snakebridge_worker import forkserver
+        client = self.start_server()
+        silent = [socket.create_connection(("127.0.0.1", self.port), timeout=10) for _ in range(forkserver._MAX_PENDING + 50)]
+        try:
+            self.assert_still_serves(client)
+        finally:
+            for s in silent:
+                s.close()
+
     def test_mutual_tls_refuses_a_client_without_a_certificate_signed_by_the_client_ca(self):
         self.start_server("--tls-client-ca", os.path.join(self.certs, "ca.pem"))
         with self.assertRaises((ssl.SSLError, ConnectionError, EOFError)):

@@ -326,8 +326,13 @@ class ForkServer:
             conn.close()
             return
         if len(self._pending) + len(self._forks) >= _MAX_PENDING:
-            self._refuse(conn, "too many pending connections")
-            return
+            if not self._pending:
+                self._refuse(conn, "too many pending connections")
+                return
+            # The oldest connection that has not finished its preamble makes room (dicts keep arrival
+            # order): silent or slow clients cannot hold every slot and starve one that completes its
+            # handshake in milliseconds (REMOTE-3).
+            self._drop(next(iter(self._pending)))
         if self._remote is None:
             stage = "preamble"
         else:
