@@ -83,11 +83,14 @@ final class RemoteTransport implements Transport {
         return sendControl(cancel);
     }
 
-    /** Asks the server to kill the worker, and cuts the protocol connection at once (a blocked reader sees its end). */
+    /**
+     * Cuts the protocol connection at once (a blocked reader sees its end), then asks the server to
+     * kill the worker: the cut comes first because a write to the server could wait on the network.
+     */
     @Override
     public void sever() {
-        sendControl(Map.of("op", "kill"));
         closeQuietly(protocolRaw);
+        sendControl(Map.of("op", "kill"));
     }
 
     @Override
