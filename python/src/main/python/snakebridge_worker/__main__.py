@@ -91,10 +91,12 @@ def _serve(proto_in, proto_out):
 def serve_forked(conn, stderr_conn, memory_limit_bytes, server_pid):
     """In a worker a server forked (forkserver.py): the protocol on ``conn``, stdout and stderr on
     ``stderr_conn``, stdin on /dev/null, dying with the server (``server_pid``, taken before the
-    fork: if it is gone already, this worker exits). Returns the exit status."""
-    os.dup2(stderr_conn.fileno(), 2)
+    fork: if it is gone already, this worker exits). Returns the exit status. A remote client's
+    worker has no ``stderr_conn``: its output goes to the server's stderr, the operator's log."""
+    if stderr_conn is not None:
+        os.dup2(stderr_conn.fileno(), 2)
+        stderr_conn.close()
     os.dup2(2, 1)
-    stderr_conn.close()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)

@@ -1,5 +1,6 @@
 package io.snakebridge;
 
+import io.snakebridge.internal.HostAndPort;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -29,6 +30,13 @@ public final class BridgeConfig {
     private final Map<String, String> workerEnvironment;
     private final WorkerStart workerStart;
     private final List<String> preload;
+    private final List<String> hosts;
+    private final boolean ssl;
+    private final Path sslRootCert;
+    private final Path sslCert;
+    private final Path sslKey;
+    private final Path tokenFile;
+    private final Duration connectTimeout;
     private final int maxRefs;
     private final RefLimitPolicy refLimitPolicy;
     private final Duration refTtl;
@@ -53,6 +61,13 @@ public final class BridgeConfig {
         this.workerEnvironment = b.workerEnvironment;
         this.workerStart = b.workerStart;
         this.preload = b.preload;
+        this.hosts = b.hosts;
+        this.ssl = b.ssl;
+        this.sslRootCert = b.sslRootCert;
+        this.sslCert = b.sslCert;
+        this.sslKey = b.sslKey;
+        this.tokenFile = b.tokenFile;
+        this.connectTimeout = b.connectTimeout;
         this.maxRefs = b.maxRefs;
         this.refLimitPolicy = b.refLimitPolicy;
         this.refTtl = b.refTtl;
@@ -190,6 +205,70 @@ public final class BridgeConfig {
     }
 
     /**
+     * Remote worker servers ({@code host:port}), tried in order; empty (the default): workers run on
+     * this machine. README "Remote workers".
+     *
+     * @return {@code host:port} entries; unmodifiable, possibly empty
+     */
+    public List<String> hosts() {
+        return hosts;
+    }
+
+    /**
+     * Whether remote worker servers are reached over TLS.
+     *
+     * @return true unless turned off for a server started {@code --insecure}
+     */
+    public boolean ssl() {
+        return ssl;
+    }
+
+    /**
+     * PEM file of the certificates trusted to sign remote servers' certificates.
+     *
+     * @return the file, or null: the JVM's default trust
+     */
+    public Path sslRootCert() {
+        return sslRootCert;
+    }
+
+    /**
+     * PEM file of this client's certificate chain, for servers that demand one (mutual TLS).
+     *
+     * @return the file, or null: none
+     */
+    public Path sslCert() {
+        return sslCert;
+    }
+
+    /**
+     * PEM file (PKCS#8, unencrypted) of the private key of {@link #sslCert()}.
+     *
+     * @return the file, or null: none
+     */
+    public Path sslKey() {
+        return sslKey;
+    }
+
+    /**
+     * File holding the token remote servers authenticate this client by.
+     *
+     * @return the file, or null: none
+     */
+    public Path tokenFile() {
+        return tokenFile;
+    }
+
+    /**
+     * How long each remote host gets to connect, do TLS, authenticate and fork a worker.
+     *
+     * @return the timeout per host
+     */
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /**
      * The most refs one session may hold at once.
      *
      * @return the limit, at least 1
@@ -298,7 +377,9 @@ public final class BridgeConfig {
     public Builder toBuilder() {
         return new Builder().python(python).pythonPath(pythonPath.toArray(new Path[0]))
                 .inheritEnvironment(inheritEnvironment.toArray(new String[0])).workerEnvironment(workerEnvironment)
-                .workerStart(workerStart).preload(preload.toArray(new String[0])).maxRefs(maxRefs)
+                .workerStart(workerStart).preload(preload.toArray(new String[0]))
+                .hosts(hosts.toArray(new String[0])).ssl(ssl).sslRootCert(sslRootCert).sslCert(sslCert).sslKey(sslKey)
+                .tokenFile(tokenFile).connectTimeout(connectTimeout).maxRefs(maxRefs)
                 .refLimitPolicy(refLimitPolicy).refTtl(refTtl).leakDetection(leakDetection).startTimeout(startTimeout)
                 .callTimeout(callTimeout).cancelGrace(cancelGrace).memoryLimitBytes(memoryLimitBytes)
                 .allowModules(allowModules.toArray(new String[0])).denyModules(denyModules.toArray(new String[0]))
@@ -314,6 +395,13 @@ public final class BridgeConfig {
         private Map<String, String> workerEnvironment = Defaults.WORKER_ENVIRONMENT;
         private WorkerStart workerStart = Defaults.WORKER_START;
         private List<String> preload = Defaults.PRELOAD;
+        private List<String> hosts = Defaults.HOSTS;
+        private boolean ssl = Defaults.SSL;
+        private Path sslRootCert = Defaults.NO_FILE;
+        private Path sslCert = Defaults.NO_FILE;
+        private Path sslKey = Defaults.NO_FILE;
+        private Path tokenFile = Defaults.NO_FILE;
+        private Duration connectTimeout = Defaults.CONNECT_TIMEOUT;
         private int maxRefs = Defaults.MAX_REFS;
         private RefLimitPolicy refLimitPolicy = Defaults.REF_LIMIT_POLICY;
         private Duration refTtl = Defaults.REF_TTL;
@@ -501,6 +589,100 @@ public final class BridgeConfig {
          */
         public Builder preload(String... modules) {
             this.preload = dottedNames(modules, "preload");
+            return this;
+        }
+
+        /**
+         * Remote worker servers, {@code "host:port"} ({@code "[::1]:7171"} for IPv6; the port defaults
+         * to 7171), tried in order until one gives a worker: a host that cannot be reached, fails TLS,
+         * does not answer within {@link #connectTimeout} or has no worker to spare is skipped; one that
+         * refuses this client's token is not (that is a configuration error, SQLState 28000). None (the
+         * default): workers run on this machine.
+         *
+         * @param hosts {@code host:port} entries, in the order to try them
+         * @return this builder
+         * @throws IllegalArgumentException naming an entry that is not {@code host[:port]}
+         */
+        public Builder hosts(String... hosts) {
+            for (String host : hosts) {
+                HostAndPort.parse(host, HostAndPort.DEFAULT_PORT); // fails here, naming the bad one
+            }
+            this.hosts = List.of(hosts);
+            return this;
+        }
+
+        /**
+         * Whether remote servers are reached over TLS (the default), with the server's certificate
+         * checked against {@link #sslRootCert} and its host name. {@code false} only for a server
+         * started with {@code --insecure} on a network you trust.
+         *
+         * @param ssl whether to use TLS
+         * @return this builder
+         */
+        public Builder ssl(boolean ssl) {
+            this.ssl = ssl;
+            return this;
+        }
+
+        /**
+         * Trusts the CA certificates in this PEM file (only them) to sign remote servers' certificates.
+         *
+         * @param pem the file; null: the JVM's default trust
+         * @return this builder
+         */
+        public Builder sslRootCert(Path pem) {
+            this.sslRootCert = pem;
+            return this;
+        }
+
+        /**
+         * This client's certificate chain (PEM), for servers started with {@code --tls-client-ca}; with {@link #sslKey}.
+         *
+         * @param pem the file; null: none
+         * @return this builder
+         */
+        public Builder sslCert(Path pem) {
+            this.sslCert = pem;
+            return this;
+        }
+
+        /**
+         * The private key of {@link #sslCert} (unencrypted PKCS#8 PEM, {@code BEGIN PRIVATE KEY}).
+         *
+         * @param pem the file; null: none
+         * @return this builder
+         */
+        public Builder sslKey(Path pem) {
+            this.sslKey = pem;
+            return this;
+        }
+
+        /**
+         * The file holding the token remote servers ask for (their {@code --token-file}'s content). It
+         * is read at each connect and never sent: the client answers the server's challenge with an
+         * HMAC of it (PROTOCOL.md REMOTE-2). Keep it out of URLs and logs; this setting names a file,
+         * not the token.
+         *
+         * @param file the token's file; null: none
+         * @return this builder
+         */
+        public Builder tokenFile(Path file) {
+            this.tokenFile = file;
+            return this;
+        }
+
+        /**
+         * How long each remote host gets to accept, complete TLS, authenticate and fork a worker before the next is tried.
+         *
+         * @param timeout positive
+         * @return this builder
+         * @throws IllegalArgumentException if zero or negative
+         */
+        public Builder connectTimeout(Duration timeout) {
+            if (Objects.requireNonNull(timeout, "connectTimeout").isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("connectTimeout must be positive, got " + timeout);
+            }
+            this.connectTimeout = timeout;
             return this;
         }
 
@@ -694,6 +876,9 @@ public final class BridgeConfig {
          * @return a new immutable config
          */
         public BridgeConfig build() {
+            if ((sslCert == null) != (sslKey == null)) {
+                throw new IllegalArgumentException("sslCert and sslKey go together (a client certificate and its key)");
+            }
             return new BridgeConfig(this);
         }
     }

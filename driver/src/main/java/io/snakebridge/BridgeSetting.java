@@ -49,6 +49,31 @@ public enum BridgeSetting {
     /** {@code preload}: modules a worker server imports before forking ({@link BridgeConfig.Builder#preload}); chooses code. */
     PRELOAD("preload", c -> String.join(",", c.preload()), (b, v) -> b.preload(commaList(v)),
             "Comma-separated modules the worker server imports once, before forking workers (FORK only).", Trait.CHOOSES_CODE),
+    /** {@code hosts}: remote worker servers, tried in order ({@link BridgeConfig.Builder#hosts}). */
+    HOSTS("hosts", c -> String.join(",", c.hosts()), (b, v) -> b.hosts(commaList(v)),
+            "Comma-separated remote worker servers, host:port, tried in order (a URL writes them jdbc:snakebridge://h1:7171,h2:7171/); none: workers run on this machine."),
+    /** {@code ssl}: TLS to remote servers ({@link BridgeConfig.Builder#ssl}). */
+    SSL("ssl", BridgeConfig::ssl, (b, v) -> b.ssl(parseBoolean(v)),
+            "Reach remote servers over TLS, checking the server's certificate and host name; false only for a server started --insecure."),
+    // The four file settings make the driver read files of this machine (a key, the token): from a URL,
+    // a writer could aim them at other secrets and learn a MAC of one on a server of their own.
+    /** {@code sslRootCert}: CA certificates for remote servers ({@link BridgeConfig.Builder#sslRootCert}); reads a local file. */
+    SSL_ROOT_CERT("sslRootCert", c -> pathText(c.sslRootCert()), (b, v) -> b.sslRootCert(path(v)),
+            "PEM file of the CA certificates trusted to sign remote servers' certificates; none: the JVM's default trust.",
+            Trait.READS_LOCAL_FILES),
+    /** {@code sslCert}: this client's certificate chain ({@link BridgeConfig.Builder#sslCert}); reads a local file. */
+    SSL_CERT("sslCert", c -> pathText(c.sslCert()), (b, v) -> b.sslCert(path(v)),
+            "PEM file of this client's certificate chain, for servers that demand one (mutual TLS).", Trait.READS_LOCAL_FILES),
+    /** {@code sslKey}: the private key of {@code sslCert} ({@link BridgeConfig.Builder#sslKey}); reads a local file. */
+    SSL_KEY("sslKey", c -> pathText(c.sslKey()), (b, v) -> b.sslKey(path(v)),
+            "PEM file (unencrypted PKCS#8) of the private key of sslCert.", Trait.READS_LOCAL_FILES),
+    /** {@code tokenFile}: the token remote servers ask for ({@link BridgeConfig.Builder#tokenFile}); reads a local file. */
+    TOKEN_FILE("tokenFile", c -> pathText(c.tokenFile()), (b, v) -> b.tokenFile(path(v)),
+            "File holding the token remote servers ask for; it is never sent (a challenge-response proves it).",
+            Trait.READS_LOCAL_FILES),
+    /** {@code connectTimeout}: per remote host ({@link BridgeConfig.Builder#connectTimeout}). */
+    CONNECT_TIMEOUT("connectTimeout", BridgeConfig::connectTimeout, (b, v) -> b.connectTimeout(Duration.parse(v)),
+            "How long each remote host gets to connect, do TLS, authenticate and fork a worker before the next is tried."),
     /** {@code maxRefs}: the most refs of one session ({@link BridgeConfig.Builder#maxRefs}). */
     MAX_REFS("maxRefs", BridgeConfig::maxRefs, (b, v) -> b.maxRefs(Integer.parseInt(v)), "Most refs one session may hold at once."),
     /** {@code refLimitPolicy}: {@code REJECT} or {@code EVICT_LRU} at {@code maxRefs} ({@link BridgeConfig.Builder#refLimitPolicy}). */
@@ -101,6 +126,7 @@ public enum BridgeSetting {
     private final BiConsumer<BridgeConfig.Builder, String> write;
     private final String meaning;
     private final boolean choosesCode;
+    private final boolean readsLocalFiles;
 
     BridgeSetting(String key, Function<BridgeConfig, Object> read, BiConsumer<BridgeConfig.Builder, String> write, String meaning) {
         this(key, read, write, meaning, null);
@@ -113,12 +139,15 @@ public enum BridgeSetting {
         this.write = write;
         this.meaning = meaning;
         this.choosesCode = trait == Trait.CHOOSES_CODE;
+        this.readsLocalFiles = trait == Trait.READS_LOCAL_FILES;
     }
 
     /** A mark on a setting, named where the setting is declared (an enum: constants cannot name a static field of their own enum). */
     private enum Trait {
         /** The value decides what code the worker runs (an executable, a module path). */
-        CHOOSES_CODE
+        CHOOSES_CODE,
+        /** The value names a file of this machine that the driver reads: a key, a token, trusted certificates. */
+        READS_LOCAL_FILES
     }
 
     /**
@@ -151,6 +180,26 @@ public enum BridgeSetting {
      */
     public boolean choosesCode() {
         return choosesCode;
+    }
+
+    /**
+     * Whether this setting names a file of this machine for the driver to read (the token, a private
+     * key, trusted certificates). Refused from a URL or {@code Properties} as {@link #choosesCode()}
+     * settings are: whoever writes the URL could aim it at another secret file of this machine.
+     *
+     * @return true for {@code tokenFile}, {@code sslKey}, {@code sslCert} and {@code sslRootCert}
+     */
+    public boolean readsLocalFiles() {
+        return readsLocalFiles;
+    }
+
+    /**
+     * Whether the JDBC driver refuses this setting from a URL or {@code Properties} unless the JVM allows it.
+     *
+     * @return true if it {@linkplain #choosesCode() chooses code} or {@linkplain #readsLocalFiles() reads local files}
+     */
+    public boolean refusedInUrl() {
+        return choosesCode || readsLocalFiles;
     }
 
     /**
@@ -223,6 +272,14 @@ public enum BridgeSetting {
 
     private static String[] commaList(String v) {
         return v.isEmpty() ? new String[0] : Arrays.stream(v.split(",")).map(String::trim).toArray(String[]::new);
+    }
+
+    private static String pathText(Path path) {
+        return path == null ? "" : path.toString();
+    }
+
+    private static Path path(String v) {
+        return v.isEmpty() ? null : Path.of(v);
     }
 
     private static Map<String, String> assignments(String v) {

@@ -56,7 +56,7 @@ final class ChildProcessTransport implements Transport {
     }
 
     @Override
-    public boolean interrupt() {
+    public boolean interrupt(long requestId) {
         return process.signal(Signal.INT);
     }
 

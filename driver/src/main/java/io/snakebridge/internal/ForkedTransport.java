@@ -49,7 +49,7 @@ final class ForkedTransport implements Transport {
     }
 
     @Override
-    public boolean interrupt() {
+    public boolean interrupt(long requestId) {
         return process.signal(Signal.INT);
     }
 

@@ -39,6 +39,7 @@ final class Interrupter {
 
     /** One request awaiting its response; close it when the response (or the end of the stream) is read. */
     final class Scope implements AutoCloseable {
+        private final long requestId;
         private final Duration timeout;
         private final Scope outer;
         private final ScheduledFuture<?> timer;
@@ -46,7 +47,8 @@ final class Interrupter {
         private boolean killed;                // guarded by lock
         private ScheduledFuture<?> escalation; // guarded by lock
 
-        private Scope(Duration timeout, Scope outer) {
+        private Scope(long requestId, Duration timeout, Scope outer) {
+            this.requestId = requestId;
             this.timeout = timeout;
             this.outer = outer;
             this.timer = timeout.isZero() ? null
@@ -92,10 +94,10 @@ final class Interrupter {
         }
     }
 
-    /** Starts awaiting a response, interrupted once {@code timeout} (zero: none) has passed. */
-    Scope enter(Duration timeout) {
+    /** Starts awaiting the response to {@code requestId}, interrupted once {@code timeout} (zero: none) has passed. */
+    Scope enter(long requestId, Duration timeout) {
         synchronized (lock) {
-            Scope scope = new Scope(timeout, current);
+            Scope scope = new Scope(requestId, timeout, current);
             current = scope;
             return scope;
         }
@@ -124,7 +126,7 @@ final class Interrupter {
                 return;
             }
             scope.why = why;
-            if (transport.interrupt()) {
+            if (transport.interrupt(scope.requestId)) {
                 scope.escalation = WATCHDOG.schedule(() -> kill(scope), cancelGrace.toNanos(), TimeUnit.NANOSECONDS);
                 return;
             }

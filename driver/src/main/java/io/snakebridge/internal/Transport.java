@@ -20,8 +20,12 @@ interface Transport {
     /** The worker's process id, or -1 when it is not a process of this machine. */
     long pid();
 
-    /** Interrupts the running call (KeyboardInterrupt in Python); false if this transport cannot. */
-    boolean interrupt();
+    /**
+     * Interrupts request {@code requestId} (KeyboardInterrupt in Python) if it still runs; false if this
+     * transport cannot. A local worker is signalled (SIGINT lands on whatever it runs); a remote one's
+     * server is told the id (REMOTE-4).
+     */
+    boolean interrupt(long requestId);
 
     /** Cuts the worker off at once without waiting for it (safe on a timer thread): a blocked reader sees the end of its stream. */
     void sever();

@@ -11,7 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * How a connection gets its worker: spawned ({@link WorkerStart#SPAWN}), or forked by the JVM's
+ * How a connection gets its worker: from a remote worker server when {@code hosts} names any
+ * ({@link RemoteWorkers}), else spawned ({@link WorkerStart#SPAWN}), or forked by the JVM's
  * worker server for its configuration ({@link WorkerStart#FORK}), started on first use and again
  * if it died. One server per distinct interpreter, module path, preload list and environment.
  */
@@ -23,6 +24,9 @@ final class WorkerServers {
     }
 
     static Transport open(BridgeConfig config) {
+        if (!config.hosts().isEmpty()) {
+            return RemoteWorkers.open(config);
+        }
         if (config.workerStart() == WorkerStart.SPAWN) {
             return ChildProcessTransport.spawn(config);
         }
