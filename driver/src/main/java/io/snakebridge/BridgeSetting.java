@@ -258,16 +258,26 @@ public enum BridgeSetting {
      */
     public static BridgeConfig configFrom(Map<String, String> settings) {
         BridgeConfig.Builder builder = BridgeConfig.builder();
-        settings.forEach((key, value) -> {
-            BridgeSetting setting = byKey(key).orElseThrow(() -> new IllegalArgumentException("unknown setting '" + key
-                    + "'; known settings: " + Arrays.stream(values()).map(BridgeSetting::key).collect(Collectors.joining(", "))));
-            try {
-                setting.write.accept(builder, value.trim());
-            } catch (IllegalArgumentException | DateTimeParseException e) {
-                throw new IllegalArgumentException("bad value '" + value + "' for setting " + key + ": " + e.getMessage(), e);
-            }
-        });
+        settings.forEach((key, value) -> byKey(key).orElseThrow(() -> new IllegalArgumentException("unknown setting '" + key
+                + "'; known settings: " + Arrays.stream(values()).map(BridgeSetting::key).collect(Collectors.joining(", "))))
+                .applyTo(builder, value));
         return builder.build();
+    }
+
+    /**
+     * Sets this setting on a builder from its text, as a URL writes it (trimmed). Checks that only
+     * involve several settings (a client certificate needs its key) wait for {@link BridgeConfig.Builder#build()}.
+     *
+     * @param builder the builder to set it on
+     * @param value the value as text
+     * @throws IllegalArgumentException naming the setting, for a bad value
+     */
+    public void applyTo(BridgeConfig.Builder builder, String value) {
+        try {
+            write.accept(builder, value.trim());
+        } catch (IllegalArgumentException | DateTimeParseException e) {
+            throw new IllegalArgumentException("bad value '" + value + "' for setting " + key + ": " + e.getMessage(), e);
+        }
     }
 
     private static String[] commaList(String v) {

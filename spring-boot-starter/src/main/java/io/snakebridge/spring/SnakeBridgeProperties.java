@@ -4,9 +4,7 @@ import io.snakebridge.BridgeConfig;
 import io.snakebridge.BridgeSetting;
 import io.snakebridge.pool.BridgePoolConfig;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 
@@ -35,19 +33,23 @@ final class SnakeBridgeProperties {
 
     /** The workers' settings: the bound ones over the driver's defaults. */
     BridgeConfig.Builder workers() {
-        Map<String, String> settings = new LinkedHashMap<>();
+        BridgeConfig.Builder builder = BridgeConfig.builder();
         for (BridgeSetting setting : BridgeSetting.values()) {
             binder.bind(propertyName(setting.key()), Bindable.of(setting.type())).ifBound(value -> {
                 String text = value instanceof Enum<?> ? ((Enum<?>) value).name() : value.toString(); // as a URL writes it
                 try {
-                    BridgeSetting.configFrom(Map.of(setting.key(), text)); // alone first: an error names its property
+                    setting.applyTo(builder, text);
                 } catch (IllegalArgumentException e) {
                     throw invalid(setting.key(), text, e);
                 }
-                settings.put(setting.key(), text);
             });
         }
-        return BridgeSetting.configFrom(settings).toBuilder();
+        try {
+            builder.build(); // the checks that involve several settings
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("bad " + PREFIX + ".* properties: " + e.getMessage(), e);
+        }
+        return builder;
     }
 
     /** The pool's settings: the bound ones over the pool's defaults, without the workers' (set apart). */

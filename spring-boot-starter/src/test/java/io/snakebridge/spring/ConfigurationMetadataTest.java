@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -128,6 +129,11 @@ class ConfigurationMetadataTest {
             case "workerEnvironment": return new String[] {"OMP_NUM_THREADS=1", "OMP_NUM_THREADS=1"};
             case "pythonPath": return new String[] {"/opt/app/python", "/opt/app/python"};
             case "minimumIdle": return new String[] {"2", "2"};
+            case "hosts": return new String[] {"py1.internal:7171,[::1]:7000", "py1.internal:7171,[::1]:7000"};
+            case "sslRootCert":
+            case "sslCert":
+            case "sslKey":
+            case "tokenFile": return new String[] {"/etc/snakebridge/" + key + ".pem", "/etc/snakebridge/" + key + ".pem"};
             default: break;
         }
         switch (type) {
@@ -152,6 +158,10 @@ class ConfigurationMetadataTest {
         }
     }
 
+    /** Properties that are only valid with another: a client certificate and its key. */
+    private static final Map<String, String> COMPANIONS = Map.of("snakebridge.ssl-cert", "snakebridge.ssl-key",
+            "snakebridge.ssl-key", "snakebridge.ssl-cert");
+
     @Test
     void everyDeclaredPropertyReachesTheConfigurationAlone() throws Exception {
         for (JsonNode property : metadata().values()) {
@@ -159,7 +169,13 @@ class ConfigurationMetadataTest {
             String key = Arrays.stream(name.substring("snakebridge.".length()).split("-"))
                     .reduce((a, b) -> a + Character.toUpperCase(b.charAt(0)) + b.substring(1)).orElseThrow();
             String[] sample = sample(key, property.get("type").asText(), defaultText(property));
-            SnakeBridgeProperties properties = new SnakeBridgeProperties(new Binder(new MapConfigurationPropertySource(Map.of(name, sample[0]))));
+            Map<String, String> set = new HashMap<>(Map.of(name, sample[0]));
+            COMPANIONS.forEach((needs, companion) -> {
+                if (name.equals(needs)) {
+                    set.put(companion, "/etc/snakebridge/companion.pem");
+                }
+            });
+            SnakeBridgeProperties properties = new SnakeBridgeProperties(new Binder(new MapConfigurationPropertySource(set)));
             BridgeConfig workers = properties.workers().build();
             BridgePoolConfig pool = properties.pool().build();
             String reached;
@@ -183,5 +199,9 @@ class ConfigurationMetadataTest {
         assertThatThrownBy(poolSize::pool).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("snakebridge.pool-size");
         SnakeBridgeProperties health = new SnakeBridgeProperties(new Binder(new MapConfigurationPropertySource(Map.of("snakebridge.health-timeout", "0s"))));
         assertThatThrownBy(() -> health.duration(StarterSetting.HEALTH_TIMEOUT)).hasMessageContaining("snakebridge.health-timeout");
+        SnakeBridgeProperties certWithoutKey = new SnakeBridgeProperties(new Binder(new MapConfigurationPropertySource(
+                Map.of("snakebridge.ssl-cert", "/etc/snakebridge/client.pem"))));
+        assertThatThrownBy(certWithoutKey::workers).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("snakebridge.*").hasMessageContaining("sslCert and sslKey go together");
     }
 }
