@@ -239,6 +239,10 @@ class ForkServer:
         if type(limit) is not int or limit < 0:
             self._refuse(conn, "memory_limit_bytes must be a non-negative integer")
             return
+        cancel_word = request.get("cancel_word")
+        if cancel_word is not None and (type(cancel_word) is not str or not cancel_word):
+            self._refuse(conn, "cancel_word must be the path of a file (CANCEL-2)")
+            return
         token = os.urandom(16).hex()
         try:
             _send_line(conn, {"token": token})
@@ -286,7 +290,8 @@ class ForkServer:
             self._selector.close()
             _events.close()  # the owner's event stream is the server's alone
             from .__main__ import serve_forked
-            status = serve_forked(conn, stderr_conn, request.get("memory_limit_bytes", 0), server_pid)
+            status = serve_forked(conn, stderr_conn, request.get("memory_limit_bytes", 0), server_pid,
+                                  request.get("cancel_word"))
         except BaseException:  # noqa: BLE001 - whatever happened, the child must not return into the server loop
             import traceback
             traceback.print_exc()

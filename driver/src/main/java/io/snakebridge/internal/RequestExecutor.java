@@ -175,7 +175,7 @@ public final class RequestExecutor {
     Message exchange(long id, MessageChannel.Outgoing payload, Duration timeout) {
         Message message = null;
         IOException failure = null;
-        Interrupter.Scope scope = interrupter.enter(timeout);
+        Interrupter.Scope scope = interrupter.enter(id, timeout);
         try {
             if (payload != null) {
                 channel.write(payload);
