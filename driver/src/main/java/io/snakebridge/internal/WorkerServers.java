@@ -4,7 +4,6 @@ import io.snakebridge.BridgeConfig;
 import io.snakebridge.WorkerStart;
 import io.snakebridge.WorkerStartException;
 import io.snakebridge.shim.CancelWord;
-import io.snakebridge.shim.WorkerProcess;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -52,10 +51,11 @@ final class WorkerServers {
 
     /**
      * The word through which this connection's interrupts name their request (PROTOCOL.md CANCEL-2),
-     * in the user's private directory; none where signals cannot be sent (a cancel kills the worker).
+     * in the user's private directory; none off POSIX, where there are no signals (a cancel kills
+     * the worker). Asking JNA instead would load it on every connect, even where no call is ever cancelled.
      */
     private static CancelWord cancelWord() {
-        if (!WorkerProcess.signalsSupported()) {
+        if (!FileOwnership.ofThisProcess().posix()) {
             return null;
         }
         try {

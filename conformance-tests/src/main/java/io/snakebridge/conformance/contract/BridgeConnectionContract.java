@@ -131,7 +131,7 @@ public abstract class BridgeConnectionContract {
      */
     @Test
     @Tag("client")
-    @Requirement({"CANCEL-4", "CANCEL-3"})
+    @Requirement("CANCEL-4")
     @Timeout(120)
     void aTimeoutRacingItsAnswerNeverInterruptsAnotherCall() {
         List<String> misdirected = new ArrayList<>();
