@@ -113,10 +113,26 @@ def no_parent_death_signal():
     worker_main._die_with_parent = lambda: None
 
 
+def cancel_word_ignored():
+    """Maps the cancel word and declares cancel_target, yet a SIGINT interrupts whatever request is in
+    flight, as a signal without a word would: a late cancel lands in the next request (CANCEL-3)."""
+    on_sigint = worker.Worker._on_sigint
+
+    def whatever_runs(self, signum, frame):
+        word = self.cancel_word
+        word.took(word.target())
+        self.cancel_word = None
+        try:
+            on_sigint(self, signum, frame)
+        finally:
+            self.cancel_word = word
+    worker.Worker._on_sigint = whatever_runs
+
+
 DEFECTS = {f.__name__: f for f in (release_session_by_prefix, bare_key_error, ttl_never_expires, top_level_int_as_float,
                                     print_corrupts_protocol, refs_visible_across_sessions, ignores_response_caps,
                                     counter_ref_ids, scanning_eviction, undeclared_callbacks_accepted,
-                                    no_parent_death_signal)}
+                                    no_parent_death_signal, cancel_word_ignored)}
 
 if __name__ == "__main__":
     DEFECTS[sys.argv[1]]()

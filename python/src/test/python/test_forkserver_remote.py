@@ -77,10 +77,10 @@ class RemoteClient:
             raise PermissionError(answer)
         return sock
 
-    def worker(self):
+    def worker(self, **preamble):
         """(protocol connection, control connection, pid) of a new worker."""
         protocol = self.authenticated()
-        send(protocol, {"op": "fork", "memory_limit_bytes": 0})
+        send(protocol, {"op": "fork", "memory_limit_bytes": 0, **preamble})
         reply = line(protocol)
         if "error" in reply:
             protocol.close()
@@ -265,6 +265,53 @@ class RemoteServerTest(unittest.TestCase):
         self.assertEqual(line(control), {"pid": pid, "signal": signal.SIGKILL})
         protocol.close()
         control.close()
+
+    def test_a_cancel_naming_a_request_that_has_answered_is_dropped_and_the_running_call_goes_on(self):
+        client = self.start_server()
+        protocol, control, pid = client.worker()
+        request(protocol, "handshake", protocol_version=1, min_supported_version=1)
+        self.assertEqual(request(protocol, "call", 2, session_id="s", function="len", args=[[1]])["result"], 1)
+        marker = os.path.join(self.certs, f"running-{pid}")
+        # The call wraps the worker's SIGINT handler to see the signal arrive, and returns once it has:
+        # a cancel aimed at request 2 (answered) must reach the worker and be dropped there (CANCEL-3).
+        payload = json.dumps({"id": 3, "op": "call", "session_id": "s", "function": "exec", "args": [
+            "def watch():\n"
+            "    import signal, time\n"
+            "    taken = []\n"
+            "    handler = signal.getsignal(signal.SIGINT)\n"
+            "    signal.signal(signal.SIGINT, lambda signum, frame: (taken.append(signum), handler(signum, frame)))\n"
+            f"    open({marker!r}, 'w').close()\n"
+            "    deadline = time.monotonic() + 10\n"
+            "    while not taken and time.monotonic() < deadline: time.sleep(0.01)\n"
+            "    signal.signal(signal.SIGINT, handler)\n"
+            "    assert taken, 'no SIGINT came'\n"
+            "watch()\n"]}).encode()
+        protocol.sendall(struct.pack(">I", len(payload)) + payload)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(marker) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        send(control, {"op": "cancel", "request": 2})
+        answer = read_frame(protocol)
+        self.assertNotIn("error", answer, "a cancel for an answered request interrupted the next one")
+        send(control, {"op": "kill"})
+        self.assertEqual(line(control), {"pid": pid, "signal": signal.SIGKILL})
+        protocol.close()
+        control.close()
+
+    def test_a_cancel_without_an_integer_request_id_ends_the_control_connection_and_its_worker(self):
+        client = self.start_server()
+        protocol, control, pid = client.worker()
+        send(control, {"op": "cancel"})
+        self.assertEqual(self.event(), {"pid": pid, "signal": signal.SIGKILL})
+        protocol.close()
+        control.close()
+
+    def test_a_remote_client_cannot_name_a_cancel_word_file(self):
+        client = self.start_server()
+        with self.assertRaises(ConnectionRefusedError) as refused:
+            client.worker(cancel_word="/tmp/some-file-of-the-server")
+        self.assertIn("only a local client", refused.exception.args[0]["error"])
+        self.assert_still_serves(client)
 
     def test_a_closed_control_connection_kills_its_worker(self):
         client = self.start_server()

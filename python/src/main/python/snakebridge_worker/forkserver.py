@@ -17,6 +17,7 @@ import hmac
 import importlib
 import ipaddress
 import json
+import mmap
 import os
 import selectors
 import signal
@@ -26,6 +27,8 @@ import stat
 import sys
 import time
 import traceback
+
+from . import cancel
 
 _PREAMBLE_MAX = 4096  # bytes of one preamble line
 _PENDING_SECONDS = 10  # how long a fork waits for its stderr connection
@@ -471,6 +474,11 @@ class ForkServer:
         if type(limit) is not int or limit < 0:
             self._refuse(conn, "memory_limit_bytes must be a non-negative integer")
             return
+        cancel_word = request.get("cancel_word")
+        if cancel_word is not None and (self._remote is not None or type(cancel_word) is not str or not cancel_word):
+            # a remote client names no file of this machine: the server makes a remote worker's word itself
+            self._refuse(conn, "cancel_word must be the path of a file (CANCEL-2), and only a local client names one")
+            return
         if self._max_workers and len(self._children) + len(self._forks) >= self._max_workers:
             self._refuse(conn, f"the server already runs its most workers (--max-workers {self._max_workers})",
                          "too_many_workers")
@@ -491,6 +499,9 @@ class ForkServer:
             return
         conn, fork_request, _ = waiting
         server_pid = os.getpid()
+        # A remote worker's cancel word: shared memory the fork gives both, which the server writes a
+        # control connection's cancel into (CANCEL-4); a local client maps a file of its own instead.
+        word = None if self._remote is None else cancel.CancelWord(mmap.mmap(-1, cancel.SIZE))
         try:
             pid = os.fork()
         except OSError as exc:
@@ -498,7 +509,7 @@ class ForkServer:
             second.close()
             return
         if pid == 0:
-            self._become_worker(conn, second, fork_request, server_pid)  # never returns
+            self._become_worker(conn, second, fork_request, server_pid, word)  # never returns
         self._children.add(pid)
         if self._remote is None:
             try:
@@ -517,10 +528,10 @@ class ForkServer:
             return
         second.setblocking(False)
         self._controls[pid] = second
-        self._control_of[second] = [pid, b""]
+        self._control_of[second] = [pid, b"", word]
         self._selector.register(second, selectors.EVENT_READ, self._read_control)
 
-    def _become_worker(self, conn, second, request, server_pid):
+    def _become_worker(self, conn, second, request, server_pid, word):
         """In the forked child: drop everything of the server's, then serve ``conn``."""
         status = 70
         try:
@@ -540,12 +551,13 @@ class ForkServer:
             _events.close()  # the owner's event stream is the server's alone
             from .__main__ import serve_forked
             if self._remote is None:
-                status = serve_forked(conn, second, request.get("memory_limit_bytes", 0), server_pid)
+                status = serve_forked(conn, second, request.get("memory_limit_bytes", 0), server_pid,
+                                      request.get("cancel_word"))
             else:
                 second.close()  # the server keeps the control connection; this worker's stderr is the server's
                 conn.setblocking(True)
                 _send_line(conn, {"pid": os.getpid()})
-                status = serve_forked(conn, None, request.get("memory_limit_bytes", 0), server_pid)
+                status = serve_forked(conn, None, request.get("memory_limit_bytes", 0), server_pid, word)
         except BaseException:  # noqa: BLE001 - whatever happened, the child must not return into the server loop
             import traceback
             traceback.print_exc()
@@ -576,8 +588,9 @@ class ForkServer:
             except (ValueError, RecursionError):
                 request = None
             op = request.get("op") if type(request) is dict else None
-            if op == "cancel" and (request.get("request") is None or type(request.get("request")) is int):
-                _interrupt(state[0], request.get("request"))
+            if op == "cancel" and type(request.get("request")) is int:
+                state[2].aim(request["request"])  # before the signal: the worker reads its target in its handler
+                _signal(state[0], signal.SIGINT)
             elif op == "kill":
                 _signal(state[0], signal.SIGKILL)
             else:  # a client that does not speak the control protocol loses its worker
@@ -587,7 +600,7 @@ class ForkServer:
             self._end_control(conn, kill=True)
 
     def _end_control(self, conn, kill):
-        pid, _ = self._control_of.pop(conn)
+        pid, _, _ = self._control_of.pop(conn)
         self._controls.pop(pid, None)
         self._selector.unregister(conn)
         conn.close()
@@ -664,12 +677,6 @@ def _mac_matches(token, nonce, mac):
     constant time (the bytes of what the client sent, so no input can raise)."""
     expected = hmac.new(token, _AUTH_CONTEXT + nonce, hashlib.sha256).hexdigest().encode("ascii")
     return hmac.compare_digest(expected, mac.encode("utf-8", "surrogatepass"))
-
-
-def _interrupt(pid, request_id):
-    """A remote cancel. The request id is what the client cancels; until a worker can tell its requests
-    apart (CANCEL targeting) it lands as a local cancel's SIGINT does, on whatever the worker runs."""
-    _signal(pid, signal.SIGINT)
 
 
 def _signal(pid, signum):

@@ -63,7 +63,7 @@ def handshake(worker, request):
         "pid": os.getpid(),
         "python_version": ".".join(map(str, sys.version_info[:3])),
         "implementation": sys.implementation.name,
-        "capabilities": CAPABILITIES,
+        "capabilities": CAPABILITIES + (["cancel_target"] if worker.cancel_word is not None else []),
         "defaults": {k: worker.defaults[k] for k in ("max_refs", "ref_limit_policy", "ref_ttl_seconds")},
         "limits": dict(worker.limits),
     }

@@ -60,6 +60,7 @@ class ConformanceSuiteTest {
         "scanning_eviction;              REF-7",
         "undeclared_callbacks_accepted;  HS-4",
         "no_parent_death_signal;         FRAME-7",
+        "cancel_word_ignored;            CANCEL-3",
     })
     void eachBrokenWorkerFailsExactlyTheRulesItBreaks(String defect, String expected) throws Exception {
         RuleReport report = ConformanceRunner.run(PYTHON + " " + BROKEN_WORKER + " " + defect, Map.of("PYTHONPATH", WORKER_SOURCE),

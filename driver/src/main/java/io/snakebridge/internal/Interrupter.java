@@ -119,7 +119,11 @@ final class Interrupter {
         }
     }
 
-    /** SIGINT now and SIGKILL after cancelGrace; where signals are unavailable the worker is killed at once. */
+    /**
+     * SIGINT now, naming the scope's request (the worker drops it if that request has answered
+     * meanwhile, CANCEL-3), and SIGKILL after cancelGrace unless the request answers first; where
+     * signals are unavailable the worker is killed at once.
+     */
     private void interrupt(Scope scope, Why why) {
         synchronized (lock) {
             if (current != scope || scope.why != null || shutDown) {

@@ -21,9 +21,10 @@ interface Transport {
     long pid();
 
     /**
-     * Interrupts request {@code requestId} (KeyboardInterrupt in Python) if it still runs; false if this
-     * transport cannot. A local worker is signalled (SIGINT lands on whatever it runs); a remote one's
-     * server is told the id (REMOTE-4).
+     * Interrupts request {@code requestId} (KeyboardInterrupt in its Python code, PROTOCOL.md
+     * CANCEL-3; the worker drops it if that request has answered); false if this transport cannot. A
+     * local worker is signalled once its cancel word names the request; a remote one's server is told
+     * the id (REMOTE-4) and does the same.
      */
     boolean interrupt(long requestId);
 

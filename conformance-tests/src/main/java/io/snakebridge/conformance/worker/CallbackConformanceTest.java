@@ -4,13 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.snakebridge.conformance.Requirement;
-import io.snakebridge.shim.Signal;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 class CallbackConformanceTest extends WorkerConformance {
 
@@ -100,16 +103,46 @@ class CallbackConformanceTest extends WorkerConformance {
     @Test
     @Tag("optional")
     @Requirement("CB-5")
-    void aSigintDuringACallbackInterruptsTheCallOnceTheCallbackReturns() throws Exception {
+    void aSigintDuringACallbackInterruptsTheCallOnceTheCallbackReturns() {
         assumeCapability("cancel");
         long id = worker.send("call", fields("session_id", s1, "function", "sorted", "args", List.of(List.of(2, 1)),
                 "kwargs", Map.of("key", callback("slow", 1))));
         JsonNode request = expectCallbackRequest("slow");
-        worker.process().signal(Signal.INT);
-        Thread.sleep(200);
+        worker.interrupt(id);
+        worker.awaitInterruptTaken(id); // taken while the callback's reply is awaited: not lost
         reply(request, 0);
         JsonNode response = worker.readFrame();
         assertThat(response.path("id").asLong()).isEqualTo(id);
+        error(response, "cancelled");
+    }
+
+    /**
+     * A SIGINT for a request that awaits its callback's reply, taken while a request the client
+     * nested in that callback runs user code: the nested request is not the target and completes;
+     * the target answers {@code cancelled} once the callback returns to it.
+     */
+    @Test
+    @Tag("optional")
+    @Requirement("CANCEL-3")
+    @Timeout(60)
+    void aSigintForAnOuterRequestIsRaisedInItAndNeverInTheRequestNestedInIt(@TempDir Path dir) throws Exception {
+        assumeCapability("cancel_target");
+        long outer = worker.send("call", fields("session_id", s1, "function", "sorted", "args", List.of(List.of(2, 1)),
+                "kwargs", Map.of("key", callback("slow", 1))));
+        JsonNode request = expectCallbackRequest("slow");
+        Path mark = dir.resolve("running");
+        Path release = dir.resolve("release");
+        long nested = worker.send("call", fields("session_id", s1, "function", "exec", "args", List.of(markThenAwait(mark, release))));
+        awaitFile(mark);
+        worker.interrupt(outer);
+        worker.awaitInterruptTaken(outer);
+        Files.createFile(release);
+        JsonNode nestedResponse = worker.readFrame();
+        assertThat(nestedResponse.path("id").asLong()).isEqualTo(nested);
+        ok(nestedResponse);
+        reply(request, 0);
+        JsonNode response = worker.readFrame();
+        assertThat(response.path("id").asLong()).isEqualTo(outer);
         error(response, "cancelled");
     }
 }
