@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -231,6 +232,18 @@ class ConformanceSuiteTest {
             }
         });
         assertThat(rejectedButOptional).as("broken workers whose expected exit status contradicts the tiers of the rules they fail").isEmpty();
+    }
+
+    @Test
+    void everyDefectOfTheBrokenWorkerScriptIsCheckedHere() throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(PYTHON, BROKEN_WORKER.toString(), "--list").redirectErrorStream(true);
+        builder.environment().putAll(ENV);
+        Process list = builder.start();
+        String out = new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(list.waitFor()).as(out).isZero();
+        Set<String> checked = BROKEN_WORKERS.stream().map(BrokenWorker::defect).collect(Collectors.toCollection(TreeSet::new));
+        checked.add("without_ref_ttl");
+        assertThat(new TreeSet<>(List.of(out.strip().split("\\s+")))).isEqualTo(checked);
     }
 
     @Test
