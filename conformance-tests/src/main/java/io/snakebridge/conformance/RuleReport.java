@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -203,7 +204,7 @@ public final class RuleReport implements TestExecutionListener {
         ArrayNode rules = json.putArray("rules");
         for (Rules.Rule rule : Rules.all()) {
             Tally t = tallies.get(rule.id());
-            ObjectNode r = rules.addObject().put("id", rule.id()).put("tier", rule.tier().name().toLowerCase(java.util.Locale.ROOT));
+            ObjectNode r = rules.addObject().put("id", rule.id()).put("tier", rule.tier().name().toLowerCase(Locale.ROOT));
             rule.capability().ifPresent(c -> r.put("capability", c).put("declared", probe.capabilities().contains(c)));
             r.put("status", status(rule.id()).name()).put("passed", t.passed).put("failed", t.failed).put("skipped", t.skipped);
             t.failures.forEach(r.putArray("failures")::add);
@@ -274,7 +275,7 @@ public final class RuleReport implements TestExecutionListener {
 
     private String tierCell(Rules.Rule rule) {
         return rule.capability().map(c -> "capability `" + c + "` (" + (probe.capabilities().contains(c) ? "declared" : "not declared") + ")")
-                .orElse(rule.tier().name().toLowerCase(java.util.Locale.ROOT));
+                .orElse(rule.tier().name().toLowerCase(Locale.ROOT));
     }
 
     /** The first failure's message for a table cell: one line, at most 300 characters (summary.json has them whole). */
