@@ -65,6 +65,14 @@ public final class ProtocolClient implements AutoCloseable {
         }
     }
 
+    /**
+     * A client of a worker process started some other way, e.g. through a shell whose stdin and
+     * stdout the worker inherits; no handshake is sent.
+     */
+    public static ProtocolClient over(WorkerProcess process) {
+        return new ProtocolClient(process);
+    }
+
     /** Starts the worker and completes a version-1 handshake. */
     public static ProtocolClient connect() {
         return connect(List.of());
@@ -73,14 +81,18 @@ public final class ProtocolClient implements AutoCloseable {
     /** Starts the worker and completes a version-1 handshake declaring {@code clientCapabilities} (ATT-2). */
     public static ProtocolClient connect(List<String> clientCapabilities) {
         ProtocolClient client = start();
-        JsonNode response = client.request("handshake", Map.of("protocol_version", 1, "min_supported_version", 1,
-                "client_capabilities", clientCapabilities));
-        if (!response.path("ok").asBoolean()) {
-            client.close();
-            throw new AssertionError("handshake failed: " + response);
+        try {
+            JsonNode response = client.request("handshake", Map.of("protocol_version", 1, "min_supported_version", 1,
+                    "client_capabilities", clientCapabilities));
+            if (!response.path("ok").asBoolean()) {
+                throw new AssertionError("handshake failed: " + response);
+            }
+            client.hello = response.get("result");
+            return client;
+        } catch (RuntimeException | AssertionError e) {
+            client.close(); // a worker that answered wrongly, late or not at all is not left running
+            throw e;
         }
-        client.hello = response.get("result");
-        return client;
     }
 
     public JsonNode hello() {
