@@ -70,7 +70,7 @@ public final class ProtocolClient implements AutoCloseable {
      * stdout the worker inherits; no handshake is sent.
      */
     public static ProtocolClient over(WorkerProcess process) {
-        return new ProtocolClient(process);
+        return new ProtocolClient(process, null, null); // no cancel word: its SIGINTs are untargeted (CANCEL-1)
     }
 
     /** Starts the worker and completes a version-1 handshake. */
@@ -118,7 +118,9 @@ public final class ProtocolClient implements AutoCloseable {
 
     /** Sends SIGINT naming request {@code requestId} in the cancel word (CANCEL-2), written first. */
     public void interrupt(long requestId) {
-        cancelWord.target(requestId);
+        if (cancelWord != null) {
+            cancelWord.target(requestId);
+        }
         process.signal(Signal.INT);
     }
 
@@ -268,7 +270,9 @@ public final class ProtocolClient implements AutoCloseable {
     @Override
     public void close() {
         process.shutdown(Duration.ofSeconds(2));
-        cancelWord.close();
+        if (cancelWord != null) {
+            cancelWord.close();
+        }
         removeQuietly(cancelWordDirectory);
     }
 

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -16,8 +17,11 @@ public final class Rules {
     /** A rule's first line: {@code - **REF-6** *(required with capability `ref_ttl`)*}. */
     private static final Pattern RULE_LINE = Pattern.compile("^- \\*\\*([A-Z]+(?:-[A-Z]+)?-\\d+)\\*\\* \\*\\(([^)]*)\\)\\*", Pattern.MULTILINE);
     private static final Pattern CAPABILITY = Pattern.compile("required with capability `([a-z_]+)`");
-    /** The worker server's rules (SRV-*): no runner checks them, so they are not rules of a worker run. */
-    private static final String SERVER = "optional, server";
+    /**
+     * The worker server's rules (SRV-*, REMOTE-*) and those of its remote clients: no runner checks
+     * them, so they are not rules of a worker run.
+     */
+    private static final Set<String> SERVER = Set.of("optional, server", "optional, server client");
     private static final Pattern VERSION = Pattern.compile("^# SnakeBridge wire protocol, version (\\d+)$", Pattern.MULTILINE);
 
     /** How a rule binds a worker; see PROTOCOL.md's preamble. */
@@ -71,7 +75,7 @@ public final class Rules {
     /**
      * The rules of a PROTOCOL.md text. A rule whose tier marker is none of {@code (required)},
      * {@code (required with capability `x`)}, {@code (optional)}, {@code (client)} (or the server's
-     * {@code (optional, server)}) is an error, never a rule silently left out of every verdict.
+     * {@code (optional, server)} and {@code (optional, server client)}) is an error, never a rule silently left out of every verdict.
      */
     static List<Rule> parse(String protocol) {
         List<Rule> rules = new ArrayList<>();
@@ -84,7 +88,7 @@ public final class Rules {
                 rules.add(new Rule(id, Tier.CAPABILITY, Optional.of(capability.group(1))));
             } else if (marker.equals("required") || marker.equals("optional") || marker.equals("client")) {
                 rules.add(new Rule(id, Tier.valueOf(marker.toUpperCase(Locale.ROOT)), Optional.empty()));
-            } else if (!marker.equals(SERVER)) {
+            } else if (!SERVER.contains(marker)) {
                 throw new IllegalStateException("PROTOCOL.md rule " + id + " has the tier marker (" + marker + "); a rule is (required), "
                         + "(required with capability `x`), (optional) or (client)");
             }

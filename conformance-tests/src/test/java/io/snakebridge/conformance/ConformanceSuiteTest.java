@@ -93,7 +93,7 @@ class ConformanceSuiteTest {
             rejected("never_issued_ids_called_released", "REF-4"),
             rejected("ref_limit_policy_ignored", "REF-5"),
             rejected("worker_id_ignored", "REF-8"),
-            rejected("cancel_answered_as_python_exception", "CANCEL-1", "CB-5"),
+            rejected("cancel_answered_as_python_exception", "CANCEL-1", "CANCEL-3", "CB-5"),
             rejected("cancel_drops_session", "CANCEL-1"),
             rejected("cancel_word_ignored", "CANCEL-3"),
             rejected("cancel_word_left_visible", "CANCEL-2"),
