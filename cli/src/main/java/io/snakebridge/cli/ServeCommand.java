@@ -20,7 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code snakebridge serve --listen unix:PATH --preload numpy}: a worker server in the foreground, for
  * whoever manages it themselves (systemd, a container). It runs until this command is stopped.
  */
-@Command(name = "serve", description = "Run a worker server (PROTOCOL.md SRV-*) in the foreground: it preloads modules once "
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run a worker server (PROTOCOL.md SRV-*) in the foreground: it preloads modules once "
         + "and forks a worker per connection. Its events (ready, each worker's end) are printed as JSON lines.")
 final class ServeCommand implements Callable<Integer> {
     @Spec

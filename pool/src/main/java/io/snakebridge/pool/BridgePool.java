@@ -84,6 +84,7 @@ public final class BridgePool implements AutoCloseable {
      *
      * @return a connection to a worker; close it to give it back
      * @throws BridgeException with SQLState 08001 when no worker is free or one cannot be started in time
+     * @throws io.snakebridge.BridgeClosedException with SQLState 08003 when the pool is closed
      */
     public BridgeConnection getConnection() {
         if (handles.size() > HANDLES_PER_WORKER * maxWorkers) {
@@ -120,6 +121,9 @@ public final class BridgePool implements AutoCloseable {
         } catch (SQLException e) {
             if (e.getCause() instanceof BridgeException) {
                 throw (BridgeException) e.getCause();
+            }
+            if (hikari.isClosed()) {
+                throw new io.snakebridge.BridgeClosedException("the pool is closed: no connection can be borrowed from it", e);
             }
             throw new BridgeException("pool_timeout", "08001", "no worker available: " + e.getMessage(), e);
         }
