@@ -1,9 +1,7 @@
 """wire -> Python (PROTOCOL.md section "Values"): the values of a request or of a callback's reply."""
 import base64
 import datetime
-import decimal
 import math
-import uuid
 
 from . import DEFAULTS, SCHEMA_VERSION, arrays
 from .errors import BridgeError, ref_not_found
@@ -163,6 +161,7 @@ def _decode_decimal(decoder, value, depth):
     text = value["value"]
     if type(text) is not str:
         raise TypeError("value must be a string")
+    import decimal  # only where a decimal arrives: the worker starts without it
     try:
         number = decimal.Decimal(text)
     except decimal.InvalidOperation:
@@ -176,6 +175,7 @@ def _decode_uuid(decoder, value, depth):
     text = value["value"]
     if type(text) is not str:
         raise TypeError("value must be a string")
+    import uuid  # only where a uuid arrives: the worker starts without it
     return uuid.UUID(text)
 
 

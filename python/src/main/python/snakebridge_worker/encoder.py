@@ -2,11 +2,9 @@
 import base64
 import collections.abc
 import datetime
-import decimal
 import math
 import sys
 import types
-import uuid
 
 from . import DEFAULTS, SCHEMA_VERSION, arrays
 from .policy import OPEN
@@ -93,12 +91,11 @@ class Encoder:
             return _tag("time", value=obj.isoformat())
         if cls is datetime.timedelta:
             return _tag("timedelta", days=obj.days, seconds=obj.seconds, microseconds=obj.microseconds)
-        if cls is decimal.Decimal:
-            return _decimal(obj)
-        if cls is uuid.UUID:
-            return _tag("uuid", value=str(obj))
         if obj is STOP_ITERATION:
             return _tag("stop_iteration")
+        by_name = _BY_TYPE_NAME.get((cls.__module__, cls.__qualname__))
+        if by_name is not None:
+            return by_name(obj)
         for base in _BY_VALUE_BASES:  # subclasses (OrderedDict, namedtuple, IntEnum...) travel as their base
             if isinstance(obj, base):
                 if base in _CONTAINERS:
@@ -193,6 +190,11 @@ def _decimal(obj):
         raise invalid_value(f"decimal.Decimal({str(obj)!r}) is not finite, and a decimal travels only finite "
                             "(BigDecimal has no NaN or infinity); request it as a ref, or convert it to float")
     return _tag("decimal", value=str(obj))
+
+
+# Value types of modules the worker does not import itself (an instance means its module is loaded), by
+# their exact class: decimal.Decimal (the C and the pure-Python one both say module "decimal") and uuid.UUID.
+_BY_TYPE_NAME = {("decimal", "Decimal"): _decimal, ("uuid", "UUID"): lambda obj: _tag("uuid", value=str(obj))}
 
 
 def _stream_type(obj):
