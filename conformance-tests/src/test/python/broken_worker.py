@@ -335,6 +335,15 @@ def callbacks_outlive_request():
     callbacks.Callback.live = property(lambda self: True, lambda self, value: None)
 
 
+def exported_callbacks_die_with_request():
+    """A callback marked exported is treated as any other: it dies with the request that carried it (CB-6)."""
+    init = callbacks.Callback.__init__
+
+    def never_exported(self, worker_, session_id, callback_id, arity, exported=False):
+        init(self, worker_, session_id, callback_id, arity, False)
+    callbacks.Callback.__init__ = never_exported
+
+
 def sigint_during_callback_lost():
     """A SIGINT that arrives while a callback's frames are in flight is dropped, not raised when the callback returns."""
     def forgetful(self, signum, frame):
@@ -392,7 +401,8 @@ DEFECTS = {f.__name__: f for f in (
     worker_id_ignored, without_ref_ttl, cancel_answered_as_python_exception, cancel_drops_session, cancel_word_ignored,
     cancel_word_left_visible,
     callback_arity_unchecked,
-    callbacks_not_reentrant, callback_error_id_dropped, callbacks_outlive_request, sigint_during_callback_lost,
+    callbacks_not_reentrant, callback_error_id_dropped, callbacks_outlive_request, exported_callbacks_die_with_request,
+    sigint_during_callback_lost,
     batch_fails_whole_for_a_bad_op, failed_promise_passed_as_none, want_none_makes_a_ref, private_names_under_policy,
     policy_judges_by_name, modules_mutable_under_policy)}
 

@@ -251,8 +251,6 @@ def batch(worker, request, session_id):
                 promises.append(state.value)
                 values.append(result)
             except Exception as exc:  # a cancel or a broken stream is a BaseException: it ends the whole batch
-                if isinstance(exc, RecursionError):
-                    exc = BridgeError("invalid_value", f"value nests too deeply: {exc}")
                 promises.append(Failed(index))
                 values.append(None)
                 errors[str(index)] = to_wire(exc)

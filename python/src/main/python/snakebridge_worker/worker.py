@@ -80,14 +80,16 @@ class Worker:
     def current_request(self):
         return self._requests[-1]
 
-    def new_callback(self, session_id, callback_id, arity):
-        """A Java callback that arrived in the current request, and dies with it."""
+    def new_callback(self, session_id, callback_id, arity, exported=False):
+        """A Java callback that arrived in the current request, and dies with it (CB-4); an exported
+        one lives on, callable while any later request runs user code (CB-6)."""
         if type(callback_id) is not str or not callback_id or type(arity) is not int:
             raise BridgeError("invalid_value", "a callback needs a string ref_id and an integer arity")
         if not self._requests:
             raise BridgeError("invalid_value", "a callback can only arrive with a request")
-        callback = Callback(self, session_id, callback_id, arity)
-        self._requests[-1].callbacks.append(callback)
+        callback = Callback(self, session_id, callback_id, arity, exported)
+        if not exported:
+            self._requests[-1].callbacks.append(callback)
         return callback
 
     def adopt_limits(self, limits):
@@ -161,7 +163,7 @@ class Worker:
         promises), or of a callback reply's ``attachments``."""
         request = self._requests[-1] if self._requests else _Request(None, ())
         return Decoder(self.registry, session_id, self.worker_id, self.limits["max_nesting_depth"],
-                       lambda callback_id, arity: self.new_callback(session_id, callback_id, arity),
+                       lambda callback_id, arity, exported: self.new_callback(session_id, callback_id, arity, exported),
                        request.attachments_in if attachments is None else attachments,
                        request.promises if attachments is None else None, self.limits["max_string_length"])
 

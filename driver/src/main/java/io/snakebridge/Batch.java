@@ -80,7 +80,19 @@ public final class Batch {
      * @throws IllegalStateException if the batch has been executed
      */
     public Promise callRef(String dottedName, Object... args) {
-        return add(h -> ValueCodec.call(dottedName, Arrays.asList(args), Map.of(), Want.REF, h));
+        return callRef(dottedName, Arrays.asList(args), Map.of());
+    }
+
+    /**
+     * Calls a function with keyword arguments and keeps its result in Python as a ref.
+     *
+     * @param dottedName the callable's dotted name
+     * @param args the positional arguments (Promises of earlier calls among them)
+     * @param kwargs the keyword arguments
+     * @return the promise of the call's result
+     */
+    public Promise callRef(String dottedName, List<?> args, Map<String, ?> kwargs) {
+        return add(h -> ValueCodec.call(dottedName, args, kwargs, Want.REF, h));
     }
 
     /**
@@ -94,8 +106,22 @@ public final class Batch {
      * @throws IllegalStateException if the batch has been executed
      */
     public Promise callMethod(Object target, String method, Object... args) {
+        return callMethod(target, method, Arrays.asList(args), Map.of());
+    }
+
+    /**
+     * Calls a method of {@code target} (a RefHandle or a Promise of this batch) with keyword arguments.
+     *
+     * @param target the object whose method is called
+     * @param method the method's name (or a dotted path of attributes ending in a callable)
+     * @param args the positional arguments
+     * @param kwargs the keyword arguments
+     * @return the promise of the call's result
+     * @throws IllegalArgumentException if {@code target} is neither a RefHandle nor a Promise
+     */
+    public Promise callMethod(Object target, String method, List<?> args, Map<String, ?> kwargs) {
         checkTarget(target);
-        return add(h -> ValueCodec.callMethod(target, method, Arrays.asList(args), Map.of(), Want.VALUE, h));
+        return add(h -> ValueCodec.callMethod(target, method, args, kwargs, Want.VALUE, h));
     }
 
     /**

@@ -10,6 +10,12 @@ import java.util.function.Function;
  * serialized. Close it with try-with-resources; closing releases the session, closes every
  * {@link RefHandle} of it and stops the worker.
  *
+ * <p>Every call form ({@code call}, {@code callRef}, {@code callArray}, {@code callAsync}, the
+ * same on {@link RefHandle} and {@link Batch}) takes the same two shapes: {@code (name, Object...)}
+ * for positional arguments, and {@code (name, List, Map)} for positional and keyword arguments. A
+ * {@code List} and a {@code Map<String, ?>} right after the name are always that second shape; to
+ * pass a list and a dict positionally, put them in the list: {@code call("f", List.of(list, map), Map.of())}.
+ *
  * <pre>{@code
  * try (BridgeConnection py = SnakeBridge.connect()) {
  *     double root = py.call("math.sqrt", 2.0).asDouble();
@@ -78,6 +84,17 @@ public interface BridgeConnection extends AutoCloseable {
     RefHandle callRef(String dottedName, Object... args);
 
     /**
+     * Calls with keyword arguments and keeps the result in Python:
+     * {@code graph.callRef("edges", List.of(), Map.of("data", true))}.
+     *
+     * @param dottedName the callable's dotted name
+     * @param args the positional arguments
+     * @param kwargs the keyword arguments
+     * @return a handle to the result; close it
+     */
+    RefHandle callRef(String dottedName, List<?> args, Map<String, ?> kwargs);
+
+    /**
      * Calls and brings the result back as an array in one round trip: a numpy array (strided or
      * big-endian ones too), anything {@code numpy.asarray} accepts, or, without numpy, any object
      * with the buffer protocol. A dtype the protocol lacks (complex, object, strings) is an
@@ -94,6 +111,18 @@ public interface BridgeConnection extends AutoCloseable {
      * @throws BridgeClosedException if the connection is closed or broken (SQLState 08003)
      */
     NDArray callArray(String dottedName, Object... args);
+
+    /**
+     * Calls with keyword arguments and brings the result back as an array:
+     * {@code py.callArray("numpy.zeros", List.of(3), Map.of("dtype", "int32"))}.
+     *
+     * @param dottedName the callable's dotted name
+     * @param args the positional arguments
+     * @param kwargs the keyword arguments
+     * @return the result's data, dtype and shape
+     * @throws InvalidValueException (22023) for a dtype the protocol lacks
+     */
+    NDArray callArray(String dottedName, List<?> args, Map<String, ?> kwargs);
 
     /**
      * Calls without waiting: the call is queued and written as soon as the connection is free, and
@@ -114,12 +143,35 @@ public interface BridgeConnection extends AutoCloseable {
     java.util.concurrent.CompletableFuture<PyValue> callAsync(String dottedName, Object... args);
 
     /**
+     * Calls with keyword arguments without waiting, as {@link #callAsync(String, Object...)} does.
+     *
+     * @param dottedName the callable's dotted name
+     * @param args the positional arguments
+     * @param kwargs the keyword arguments
+     * @return the result, completed in submission order
+     */
+    java.util.concurrent.CompletableFuture<PyValue> callAsync(String dottedName, List<?> args, Map<String, ?> kwargs);
+
+    /**
      * A new batch: many calls in one round trip, later ones able to use earlier results without a
      * round trip (see {@link Batch}). Nothing is sent until {@link Batch#execute()}.
      *
      * @return an empty batch of this connection's current session
      */
     Batch batch();
+
+    /**
+     * Exports a Java function for Python to keep: passed as an argument, it stays callable during any
+     * later call on this connection until it is closed or the session ends (see {@link ExportedCallback}).
+     * A function passed directly is callable only while the call it was passed to runs.
+     *
+     * @param function a {@link PyCallback}, {@code Function}, {@code BiFunction}, {@code Supplier},
+     *     {@code Consumer} or {@code Runnable}
+     * @return the exported callback; close it when Python no longer needs it
+     * @throws IllegalArgumentException if {@code function} is none of those
+     * @throws BridgeException code {@code unsupported} (0A000) if the worker has no callbacks
+     */
+    ExportedCallback exportCallback(Object function);
 
     /**
      * Reads a module attribute or a dotted path from one ({@code "math.pi"}, {@code "sys.version_info.major"}).
@@ -131,6 +183,41 @@ public interface BridgeConnection extends AutoCloseable {
      * @throws BridgeClosedException if the connection is closed or broken (SQLState 08003)
      */
     PyValue getAttr(String dottedName);
+
+    /**
+     * Reads a module attribute or a dotted path from one and keeps it in Python, whatever its type
+     * ({@code py.getAttrRef("scipy.stats.norm")}).
+     *
+     * @param dottedName the global dotted name
+     * @return a handle to the value; close it
+     */
+    RefHandle getAttrRef(String dottedName);
+
+    /**
+     * Calls a function and reads what it returns as a cursor that owns everything it made: the
+     * result, and the iterator of it when the result is not itself an iterator (a list, say).
+     * Closing the cursor releases both, so nothing is left in the session:
+     * {@code try (PyCursor rows = py.iterate("mymodule.read_rows", 1_000, path)) { ... }}.
+     *
+     * @param dottedName the callable's dotted name
+     * @param fetchSize items per round trip, at least 1
+     * @param args the positional arguments
+     * @return a cursor over the result's items; close it
+     * @throws IllegalArgumentException if {@code fetchSize} is below 1
+     */
+    PyCursor iterate(String dottedName, int fetchSize, Object... args);
+
+    /**
+     * {@link #iterate(String, int, Object...)} with keyword arguments.
+     *
+     * @param dottedName the callable's dotted name
+     * @param fetchSize items per round trip, at least 1
+     * @param args the positional arguments
+     * @param kwargs the keyword arguments
+     * @return a cursor over the result's items; close it
+     * @throws IllegalArgumentException if {@code fetchSize} is below 1
+     */
+    PyCursor iterate(String dottedName, int fetchSize, List<?> args, Map<String, ?> kwargs);
 
     /**
      * Interrupts the call running on this connection, from any thread: Python gets a

@@ -27,6 +27,7 @@ public final class PyCursor implements Iterator<Object>, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PyCursor.class);
 
     private final Ref iterator;
+    private final Ref iterable; // the object the iterator reads, when this cursor owns it too; else null
     private final int fetchSize;
     private List<Object> batch = List.of();
     private int position;
@@ -34,9 +35,16 @@ public final class PyCursor implements Iterator<Object>, AutoCloseable {
     private BridgeException pendingError; // raised by the iterator after the items of the last batch
     private boolean closed;
 
-    PyCursor(Ref iterator, int fetchSize) {
+    PyCursor(Ref iterator, int fetchSize, Ref ownedIterable) {
         this.iterator = iterator;
         this.fetchSize = fetchSize;
+        this.iterable = ownedIterable;
+    }
+
+    static void checkFetchSize(int fetchSize) {
+        if (fetchSize < 1) {
+            throw new IllegalArgumentException("fetchSize must be >= 1, got " + fetchSize);
+        }
     }
 
     /**
@@ -101,7 +109,10 @@ public final class PyCursor implements Iterator<Object>, AutoCloseable {
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(this, Spliterator.ORDERED), false).onClose(this::close);
     }
 
-    /** Closes a generator that was not read to its end (its {@code finally} blocks run) and releases the iterator. */
+    /**
+     * Closes a generator that was not read to its end (its {@code finally} blocks run) and releases the
+     * iterator, and the object it iterates when this cursor owns that too ({@link BridgeConnection#iterate}).
+     */
     @Override
     public void close() {
         if (closed) {
@@ -116,5 +127,8 @@ public final class PyCursor implements Iterator<Object>, AutoCloseable {
             }
         }
         iterator.close();
+        if (iterable != null) {
+            iterable.close();
+        }
     }
 }

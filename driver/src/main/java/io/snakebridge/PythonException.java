@@ -2,6 +2,7 @@ package io.snakebridge;
 
 import java.io.Serializable;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Python raised. Carries the Python type, message and traceback; the Python cause chain
@@ -28,6 +29,10 @@ public class PythonException extends BridgeException {
     private final String pythonMessage;
     /** The traceback, innermost last. */
     private final List<Frame> traceback;
+    /** Plain data attributes: by value, not kept by serialization (a value may not be serializable). */
+    private final transient Map<String, Object> attributes;
+    /** An {@code ExceptionGroup}'s members; empty for any other exception. */
+    private final List<PythonException> exceptions;
 
     /**
      * @param pythonType the exception's type, module-qualified unless builtin
@@ -36,10 +41,49 @@ public class PythonException extends BridgeException {
      * @param cause the Python cause as a PythonException, or the Java exception a callback threw, or null
      */
     public PythonException(String pythonType, String pythonMessage, List<Frame> traceback, Throwable cause) {
+        this(pythonType, pythonMessage, traceback, cause, Map.of(), List.of());
+    }
+
+    /**
+     * A Python exception with its data attributes and, for an exception group, its members.
+     *
+     * @param pythonType the exception's type, module-qualified unless builtin
+     * @param pythonMessage {@code str(exception)}
+     * @param traceback its frames, innermost last
+     * @param cause the Python cause as a PythonException, or the Java exception a callback threw
+     * @param attributes the exception's plain data attributes, by name (see {@link #attributes()})
+     * @param exceptions an exception group's members, in order; empty for any other exception
+     */
+    public PythonException(String pythonType, String pythonMessage, List<Frame> traceback, Throwable cause,
+            Map<String, Object> attributes, List<PythonException> exceptions) {
         super("python_exception", "38000", pythonType + ": " + pythonMessage, cause);
         this.pythonType = pythonType;
         this.pythonMessage = pythonMessage;
         this.traceback = List.copyOf(traceback);
+        this.attributes = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(attributes));
+        this.exceptions = List.copyOf(exceptions);
+    }
+
+    /**
+     * The exception's public data attributes whose values are plain (None, bool, int, float, str, and
+     * lists of these; a tuple is a List), decoded as results are: {@code args}, an {@code OSError}'s
+     * {@code errno} and {@code filename}, a {@code SyntaxError}'s {@code lineno} and {@code text}, a
+     * user exception's own fields. Other attributes are not carried (PROTOCOL.md ERR-3).
+     *
+     * @return the attributes by name, unmodifiable
+     */
+    public Map<String, Object> attributes() {
+        return attributes == null ? Map.of() : attributes;
+    }
+
+    /**
+     * The members of an {@code ExceptionGroup} (or {@code BaseExceptionGroup}), each with its own
+     * type, traceback and attributes (PROTOCOL.md ERR-3).
+     *
+     * @return the members in order; empty for any other exception
+     */
+    public List<PythonException> exceptions() {
+        return exceptions;
     }
 
     /**

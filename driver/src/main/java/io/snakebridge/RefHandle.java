@@ -93,6 +93,17 @@ public interface RefHandle extends AutoCloseable {
     RefHandle callRef(String method, Object... args);
 
     /**
+     * Calls a method with keyword arguments and keeps its result in Python:
+     * {@code graph.callRef("edges", List.of(), Map.of("data", true))}.
+     *
+     * @param method the method's name (or a dotted path of attributes ending in a callable)
+     * @param args the positional arguments
+     * @param kwargs the keyword arguments
+     * @return a handle to the result; close it
+     */
+    RefHandle callRef(String method, List<?> args, Map<String, ?> kwargs);
+
+    /**
      * Reads an attribute.
      *
      * @param name the attribute, or a dotted path of attributes
@@ -104,6 +115,32 @@ public interface RefHandle extends AutoCloseable {
      * @throws RefNotFoundException if the object is gone (SQLState 34000)
      */
     PyValue getAttr(String name);
+
+    /**
+     * Reads an attribute (a dotted path) of this object and keeps it in Python, whatever its type.
+     *
+     * @param name the attribute's name or dotted path
+     * @return a handle to the attribute's value; close it
+     */
+    RefHandle getAttrRef(String name);
+
+    /**
+     * Calls this object, as Python's {@code obj(*args)} does: a function, a class or any callable
+     * ({@code f.invoke(2.0)} rather than {@code f.call("__call__", 2.0)}).
+     *
+     * @param args the positional arguments
+     * @return the result, by value
+     */
+    PyValue invoke(Object... args);
+
+    /**
+     * Calls this object with keyword arguments, as Python's {@code obj(*args, **kwargs)} does.
+     *
+     * @param args the positional arguments
+     * @param kwargs the keyword arguments
+     * @return the result, by value
+     */
+    PyValue invoke(List<?> args, Map<String, ?> kwargs);
 
     /**
      * Sets an attribute: Python's {@code obj.name = value}.

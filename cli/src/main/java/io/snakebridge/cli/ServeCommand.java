@@ -21,7 +21,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * whoever manages it themselves (systemd, a container). It runs until this command is stopped. With
  * {@code --listen HOST:PORT} it serves remote clients (PROTOCOL.md section 1e), over TLS with a token.
  */
-@Command(name = "serve", description = "Run a worker server (PROTOCOL.md SRV-*) in the foreground: it preloads modules once "
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run a worker server (PROTOCOL.md SRV-*) in the foreground: it preloads modules once "
         + "and forks a worker per connection. Its events (ready, each worker's end) are printed as JSON lines.")
 final class ServeCommand implements Callable<Integer> {
     @Spec

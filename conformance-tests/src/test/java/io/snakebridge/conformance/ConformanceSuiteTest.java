@@ -101,6 +101,7 @@ class ConformanceSuiteTest {
             rejected("callbacks_not_reentrant", "CB-2"),
             rejected("callback_error_id_dropped", "CB-3"),
             rejected("callbacks_outlive_request", "CB-4"),
+            rejected("exported_callbacks_die_with_request", "CB-6"),
             rejected("sigint_during_callback_lost", "CB-5"),
             rejected("batch_fails_whole_for_a_bad_op", "BATCH-1"),
             rejected("failed_promise_passed_as_none", "BATCH-2"),

@@ -312,6 +312,7 @@ public final class RequestExecutor {
             String next = SessionRefs.newId();
             int released = request(Request.resetSession(next)).asInt();
             session.moveTo(next);
+            callbacks.endExported(); // an exported callback lives no longer than its session (CB-6)
             return released;
         } finally {
             lock.unlock();

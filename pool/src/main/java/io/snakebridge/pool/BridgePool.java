@@ -158,6 +158,9 @@ public final class BridgePool implements AutoCloseable {
                     throw (BridgeException) cause;
                 }
             }
+            if (hikari.isClosed()) {
+                throw new BridgeClosedException("the pool is closed: no connection can be borrowed from it", e);
+            }
             throw new BridgeException("pool_timeout", "08001", "no worker available: " + e.getMessage(), e);
         }
     }

@@ -132,6 +132,38 @@ class CallbackConformanceTest extends WorkerConformance {
 
     @Test
     @Tag("optional")
+    @Requirement("CB-6")
+    void anExportedCallbackIsCalledDuringALaterRequestAndEndsWhenTheClientSaysSo() {
+        Map<String, Object> exported = callback("kept", 1);
+        exported.put("exported", true);
+        JsonNode box = ok(callWith(s1, "list", List.of(List.of()), Map.of(), "ref"));
+        ok(worker.request("call_method", s1, fields("object", box, "method", "append", "args", List.of(exported))));
+        JsonNode caller = ok(call(s1, "eval", "lambda box, x: box[0](x)"));
+        long id = worker.send("call_method", fields("session_id", s1, "object", caller, "method", "__call__",
+                "args", List.of(box, 20)));
+        JsonNode request = expectCallbackRequest("kept");
+        assertThat(request.path("args").get(0).asInt()).isEqualTo(20);
+        reply(request, 21);
+        JsonNode response = worker.readFrame();
+        assertThat(response.path("id").asLong()).isEqualTo(id);
+        assertThat(ok(response).asInt()).isEqualTo(21);
+
+        worker.send("call_method", fields("session_id", s1, "object", caller, "method", "__call__", "args", List.of(box, 1)));
+        JsonNode ended = expectCallbackRequest("kept");
+        worker.sendMessage(fields("cid", ended.get("cid").asLong(), "ok", false, "error",
+                fields("code", "callback_error", "type", "java.lang.IllegalStateException", "message", "closed")));
+        assertThat(error(worker.readFrame(), "python_exception").path("type").asText()).endsWith("CallbackError");
+
+        JsonNode outside = ok(call(s1, "eval", "lambda box: __import__('threading').Thread(target=box[0], args=(1,))"));
+        JsonNode thread = ok(worker.request("call_method", s1, fields("object", outside, "method", "__call__",
+                "args", List.of(box), "want", "ref")));
+        ok(worker.request("call_method", s1, fields("object", thread, "method", "start")));
+        ok(worker.request("call_method", s1, fields("object", thread, "method", "join")));
+        assertThat(ok(worker.request("ping", Map.of())).asText()).as("no callback request was sent").isEqualTo("pong");
+    }
+
+    @Test
+    @Tag("optional")
     @Requirement("CB-5")
     void aSigintDuringACallbackInterruptsTheCallOnceTheCallbackReturns() {
         assumeCapability("cancel");

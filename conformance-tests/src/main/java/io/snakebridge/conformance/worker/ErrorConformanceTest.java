@@ -71,4 +71,30 @@ class ErrorConformanceTest extends WorkerConformance {
         assertThat(limit.path("limit").asInt()).isEqualTo(1);
         assertThat(limit.path("session_id").asText()).isEqualTo(s1);
     }
+
+    @Test
+    @Tag("required")
+    @Requirement("ERR-3")
+    void aPythonExceptionCarriesItsPlainAttributesItsGroupMembersAndWhereASyntaxErrorIs() {
+        JsonNode missing = error(call(s1, "open", "/nonexistent-snakebridge-dir/file"), "python_exception");
+        assertThat(missing.path("attributes").path("errno").isInt()).isTrue();
+        assertThat(missing.path("attributes").path("filename").asText()).isEqualTo("/nonexistent-snakebridge-dir/file");
+        assertThat(missing.path("attributes").path("args").isArray()).isTrue();
+
+        JsonNode syntax = error(call(s1, "compile", "x = (1,\n", "bad_module.py", "exec"), "python_exception");
+        assertThat(syntax.path("type").asText()).isEqualTo("SyntaxError");
+        assertThat(syntax.path("attributes").path("lineno").asInt()).isEqualTo(1);
+        JsonNode where = syntax.path("traceback").get(syntax.path("traceback").size() - 1);
+        assertThat(where.path("file").asText()).isEqualTo("bad_module.py");
+        assertThat(where.path("line").asInt()).isEqualTo(1);
+        assertThat(where.path("text").asText()).isEqualTo("x = (1,");
+
+        boolean groups = ok(call(s1, "eval", "'ExceptionGroup' in dir(__import__('builtins'))")).asBoolean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(groups, "the worker's Python has no ExceptionGroup (before 3.11)");
+        JsonNode group = error(call(s1, "exec", "raise ExceptionGroup('two', [ValueError('a'), KeyError('k')])"),
+                "python_exception");
+        assertThat(group.path("exceptions")).hasSize(2);
+        assertThat(group.path("exceptions").get(0).path("type").asText()).isEqualTo("ValueError");
+        assertThat(group.path("exceptions").get(1).path("attributes").path("args").get(0).asText()).isEqualTo("k");
+    }
 }
