@@ -34,7 +34,8 @@ class ConformanceSuiteTest {
     private static final String WORKER_SOURCE = System.getProperty("snakebridge.worker.source");
     private static final Path BROKEN_WORKER = Path.of("src/test/python/broken_worker.py").toAbsolutePath();
     private static final Path WITHOUT_NUMPY = Path.of("src/test/python/without_numpy_worker.py").toAbsolutePath();
-    private static final Map<String, String> ENV = Map.of("PYTHONPATH", WORKER_SOURCE);
+    /** The worker's sources, without bytecode written next to them (a later package would put it in the worker's jar). */
+    private static final Map<String, String> ENV = Map.of("PYTHONPATH", WORKER_SOURCE, "PYTHONDONTWRITEBYTECODE", "1");
 
     /** Rule families whose every worker rule must be proved by a broken worker the suite catches: the ref lifecycle, and what rides on it. */
     private static final Set<String> PROVED_FAMILIES = Set.of("SES", "REF", "POL", "CANCEL", "CB", "BATCH");
@@ -163,7 +164,7 @@ class ConformanceSuiteTest {
     void aWorkerThatBreaksACapabilityItDeclaresDoesNotConformInExitStatusReportAndJson() throws Exception {
         Path out = reports.resolve("ttl");
         int status = new CommandLine(new ConformanceRunner()).execute("--worker-cmd", brokenWorker("ttl_never_expires"),
-                "--env", "PYTHONPATH=" + WORKER_SOURCE, "--report-dir", out.toString());
+                "--env", "PYTHONPATH=" + WORKER_SOURCE, "--env", "PYTHONDONTWRITEBYTECODE=1", "--report-dir", out.toString());
         assertThat(status).isEqualTo(1);
         JsonNode summary = summary(out);
         assertThat(summary.path("conforms").asBoolean(true)).isFalse();
