@@ -337,11 +337,11 @@ def callbacks_outlive_request():
 
 def exported_callbacks_die_with_request():
     """A callback marked exported is treated as any other: it dies with the request that carried it (CB-6)."""
-    init = callbacks.Callback.__init__
+    new_callback = worker.Worker.new_callback
 
-    def never_exported(self, worker_, session_id, callback_id, arity, exported=False):
-        init(self, worker_, session_id, callback_id, arity, False)
-    callbacks.Callback.__init__ = never_exported
+    def never_exported(self, session_id, callback_id, arity, exported=False):
+        return new_callback(self, session_id, callback_id, arity, False)
+    worker.Worker.new_callback = never_exported
 
 
 def sigint_during_callback_lost():
