@@ -160,7 +160,7 @@ class Server:
         raise CallbackError(error.get("type", "java.lang.Throwable"), error.get("message", ""), error.get("java_error_id"))
 
 
-_VALUE_FIELDS = ("args", "kwargs", "value", "result")
+_VALUE_FIELDS = ("args", "kwargs", "value", "result", "rows", "columns")
 
 
 def _values_of(message):

@@ -56,6 +56,17 @@ public interface BridgeConnection extends AutoCloseable {
      */
     Batch batch();
 
+    /**
+     * Prepares a call of a function, class or any callable by dotted name: the worker resolves the
+     * name and checks the module policy once, and each call of the {@link PreparedCall} then sends
+     * only its arguments; {@link PreparedCall#executeBatch} runs many argument sets in one round trip.
+     *
+     * @throws ModuleNotAllowedException (42501) if the name is outside the session's module policy
+     * @throws PythonException (38000) if the name does not resolve (Python's AttributeError or ImportError)
+     * @throws InvalidValueException (22023) if it names something that cannot be called
+     */
+    PreparedCall prepare(String dottedName);
+
     /** Reads a module attribute or a dotted path from one ({@code "math.pi"}, {@code "sys.version_info.major"}). */
     PyValue getAttr(String dottedName);
 

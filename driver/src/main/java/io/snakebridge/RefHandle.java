@@ -26,6 +26,15 @@ public interface RefHandle extends AutoCloseable {
 
     PyValue call(String method, List<?> args, Map<String, ?> kwargs);
 
+    /**
+     * Prepares calls of a method (or a dotted path of attributes ending in a callable) of this
+     * object, as {@link BridgeConnection#prepare} does for a global name; the prepared call stays
+     * usable after this handle is closed (it holds the bound method).
+     *
+     * @throws InvalidRefException (24000) if this handle is closed
+     */
+    PreparedCall prepare(String method);
+
     /** Calls a method and keeps its result in Python. */
     RefHandle callRef(String method, Object... args);
 

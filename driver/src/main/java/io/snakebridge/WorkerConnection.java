@@ -85,6 +85,19 @@ final class WorkerConnection implements BridgeConnection {
     }
 
     @Override
+    public PreparedCall prepare(String dottedName) {
+        return prepare(null, dottedName);
+    }
+
+    /** Prepares {@code function}, a global name or, with {@code target}, a method path of that ref (PREP-1). */
+    PreparedCall prepare(Ref target, String function) {
+        requireCapability("prepared", "a prepared call");
+        Object wireTarget = target == null ? null : values.ref(target);
+        RefHandle handle = invoke(Request.prepare(wireTarget, function)).asRef();
+        return new Prepared(this, (Ref) handle, function);
+    }
+
+    @Override
     public Batch batch() {
         return new Batch(this);
     }

@@ -50,11 +50,11 @@ class ConformanceSuiteTest {
     @ParameterizedTest(name = "{0} fails {1}")
     @CsvSource(delimiter = ';', value = {
         "release_session_by_prefix;      SES-3",
-        "bare_key_error;                 ERR-1 ERR-2 REF-4 REF-5 REF-6 REF-8 SES-3 SES-6",
+        "bare_key_error;                 ERR-1 ERR-2 REF-4 REF-5 REF-6 REF-8 SES-3 SES-6 PREP-1",
         "ttl_never_expires;              REF-6",
         "top_level_int_as_float;         VAL-INT-1 BATCH-1",
         "print_corrupts_protocol;        FRAME-6",
-        "refs_visible_across_sessions;   REF-2",
+        "refs_visible_across_sessions;   REF-2 PREP-2",
         "ignores_response_caps;          RESP-1 RESP-2 RESP-3",
         "counter_ref_ids;                REF-1",
         "scanning_eviction;              REF-7",
