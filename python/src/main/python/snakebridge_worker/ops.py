@@ -16,7 +16,7 @@ from .names import resolve
 from .prepared import PreparedCall, errors_of, pack, rows_of
 
 CAPABILITIES = ["refs", "stream_refs", "batch_release", "session_limits", "ref_ttl", "tombstones", "cancel", "callbacks",
-                "module_policy", "attachments", "arrays", "object_protocol", "batch", "prepared"]
+                "module_policy", "attachments", "arrays", "object_protocol", "batch", "prepared", "lean"]
 # Limits a client may set at the handshake (HS-5), with the ranges the worker accepts: [low, high].
 _NEGOTIABLE = DEFAULTS["negotiable_limits"]
 OPS = {}
@@ -56,6 +56,7 @@ def handshake(worker, request):
     worker.adopt_limits(limits)
     if "attachments" in client_capabilities:
         worker.attachment_min = worker.defaults["attachment_min_bytes"]
+    worker.lean = "lean" in client_capabilities  # the client sends and reads lean frames (LEAN-1)
     worker.handshaken = True
     return {
         "protocol_version": agreed,

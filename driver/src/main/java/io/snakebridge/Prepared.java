@@ -96,7 +96,8 @@ final class Prepared implements PreparedCall {
         }
         List<Object[]> sent = new ArrayList<>(rows);
         rows.clear();
-        Object columns = columns(sent);
+        List<Object> primitive = new ArrayList<>();
+        Object columns = columns(sent, primitive);
         Object encodedRows = null;
         if (columns == null) {
             List<Object> asLists = new ArrayList<>(count);
@@ -106,6 +107,9 @@ final class Prepared implements PreparedCall {
             encodedRows = connection.values().encode(asLists);
         }
         Request request = Request.executePrepared(handle.id(), encodedRows, columns, dtype);
+        if (columns != null && primitive.size() == sent.get(0).length) {
+            request.withLeanColumns(primitive); // every column is a double[] or long[]: it can travel lean (LEAN-1)
+        }
         return connection.executor().execute(request, response -> {
             SortedMap<Integer, BridgeException> errors = rowErrors(response.result().path("errors"), count);
             T read = results.read(response, errors.keySet());
@@ -125,8 +129,11 @@ final class Prepared implements PreparedCall {
         throw new IllegalStateException(dtype);
     }
 
-    /** The rows as encoded columns, or null where rows differ in length. */
-    private Object columns(List<Object[]> sent) {
+    /**
+     * The rows as encoded columns, or null where rows differ in length; the columns that are
+     * {@code double[]} or {@code long[]} are added to {@code primitive} as they are.
+     */
+    private Object columns(List<Object[]> sent, List<Object> primitive) {
         int width = sent.get(0).length;
         for (Object[] row : sent) {
             if (row.length != width) {
@@ -139,7 +146,11 @@ final class Prepared implements PreparedCall {
         boolean arrays = connection.hasCapability("arrays");
         List<Object> columns = new ArrayList<>(width);
         for (int j = 0; j < width; j++) {
-            columns.add(connection.values().encode(column(sent, j, arrays)));
+            Object column = column(sent, j, arrays);
+            if (column instanceof double[] || column instanceof long[]) {
+                primitive.add(column);
+            }
+            columns.add(connection.values().encode(column));
         }
         return columns;
     }

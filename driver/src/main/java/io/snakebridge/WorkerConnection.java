@@ -237,6 +237,11 @@ final class WorkerConnection implements BridgeConnection {
         return executor.requestsSent();
     }
 
+    /** Requests sent as lean frames so far (PROTOCOL.md LEAN-1). */
+    long leanRequestsSent() {
+        return executor.leanRequestsSent();
+    }
+
     /** The most async requests that were in flight at once: lets tests prove they were pipelined. */
     int maxAsyncInFlight() {
         return executor.maxAsyncInFlight();

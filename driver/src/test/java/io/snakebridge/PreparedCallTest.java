@@ -25,6 +25,24 @@ class PreparedCallTest extends SharedWorkerTest {
     }
 
     @Test
+    void scalarCallsAndNumericColumnsTravelLeanAndTheRestInJson() {
+        try (PreparedCall max = py.prepare("max"); PreparedCall divmod = py.prepare("divmod")) {
+            long lean = py.leanRequestsSent();
+            assertThat(max.call(1.5, 2.5).asDouble()).isEqualTo(2.5);
+            assertThat(max.call("a", "é").asString()).isEqualTo("é");
+            assertThat(max.call(3L, -4L).asLong()).isEqualTo(3L);
+            assertThat(max.call(true, false).asBoolean()).isTrue();
+            assertThat(max.addBatch(1.0, 2L).addBatch(4.0, 3L).executeBatch(double[].class)).containsExactly(2.0, 4.0);
+            assertThat(py.leanRequestsSent() - lean).isEqualTo(5);
+            assertThat(divmod.call(7, 2).raw()).isEqualTo(PyTuple.of(3L, 1L)); // a tuple answer comes back in JSON
+            assertThat(py.leanRequestsSent() - lean).isEqualTo(6);
+            assertThat(max.call(Double.NaN, 1.0).asDouble()).isNaN(); // a special float goes in JSON
+            assertThat(max.call(List.of(1), List.of(2)).asList()).containsExactly(2L);
+            assertThat(py.leanRequestsSent() - lean).isEqualTo(6);
+        }
+    }
+
+    @Test
     void theNameIsResolvedOnceWhenPrepared() {
         try (WorkerConnection own = Workers.connect(); PreparedCall greet = own.prepare("sb_fixtures.greet")) {
             own.call("sb_fixtures.rebind_greet");

@@ -31,6 +31,8 @@ public final class Request {
     /** Session-scoped requests carry the session id and the ids the GC backstop enqueued. */
     final boolean sessionScoped;
     private final Map<String, Object> fields;
+    /** An execute_prepared's columns as primitive arrays, for the lean encoding (LEAN-1); null if any is not one. */
+    private List<Object> leanColumns;
 
     private Request(Op op, boolean sessionScoped, Map<String, Object> fields) {
         this.op = op;
@@ -148,6 +150,20 @@ public final class Request {
         Request request = of(Op.EXECUTE_PREPARED).with("prepared", preparedId);
         request = columns != null ? request.with("columns", columns) : request.with("rows", rows);
         return dtype == null ? request : request.with("want", Want.ARRAY.wire).with("dtype", dtype);
+    }
+
+    /** Keeps the columns of an execute_prepared as {@code double[]} and {@code long[]} too, for the lean encoding. */
+    public Request withLeanColumns(List<Object> primitiveColumns) {
+        leanColumns = primitiveColumns;
+        return this;
+    }
+
+    List<Object> leanColumns() {
+        return leanColumns;
+    }
+
+    Object field(String name) {
+        return fields.get(name);
     }
 
     /** Many calls in one request (BATCH-1); each is a {@link #asBatchEntry()}. */
