@@ -73,6 +73,7 @@ final class Prepared implements PreparedCall {
             throw new IllegalArgumentException("executeBatch returns double[], float[], long[], int[] or boolean[], not "
                     + arrayType.getSimpleName() + "; use executeBatch() for other results");
         }
+        connection.requireCapability("arrays", "executeBatch(" + arrayType.getSimpleName() + ".class)");
         return execute(dtype, (response, failed) -> connection.values().value(response.result().path("values"), response)
                 .as(arrayType));
     }

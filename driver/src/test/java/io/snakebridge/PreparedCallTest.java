@@ -2,6 +2,9 @@ package io.snakebridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.doubles;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +42,18 @@ class PreparedCallTest extends SharedWorkerTest {
             assertThat(max.call(Double.NaN, 1.0).asDouble()).isNaN(); // a special float goes in JSON
             assertThat(max.call(List.of(1), List.of(2)).asList()).containsExactly(2L);
             assertThat(py.leanRequestsSent() - lean).isEqualTo(6);
+        }
+    }
+
+    @Test
+    void anyScalarArgumentAndAnswerCrossesTheLeanEncodingUnchanged() {
+        try (PreparedCall echo = py.prepare("sb_fixtures.echo")) {
+            qt().withExamples(150).forAll(doubles().any()).checkAssert(d -> assertThat(echo.call(d).asDouble()).isEqualTo(d));
+            qt().withExamples(150).forAll(longs().all()).checkAssert(n -> assertThat(echo.call(n).asLong()).isEqualTo(n));
+            qt().withExamples(150).forAll(PropertyTest.text()).checkAssert(text -> assertThat(echo.call(text).asString()).isEqualTo(text));
+        }
+        try (PreparedCall ord = py.prepare("ord")) {
+            assertThat(ord.call("\uD800").asLong()).as("a lone surrogate goes in JSON, not as a '?'").isEqualTo(0xD800);
         }
     }
 

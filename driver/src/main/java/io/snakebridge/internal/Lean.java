@@ -64,6 +64,9 @@ final class Lean {
         for (int i = 0; i < list.size(); i++) {
             Object arg = list.get(i);
             if (arg instanceof String) {
+                if (hasLoneSurrogate((String) arg)) {
+                    return null; // UTF-8 cannot carry it (getBytes would write '?'); JSON escapes it
+                }
                 texts[i] = ((String) arg).getBytes(StandardCharsets.UTF_8);
                 size += 5 + texts[i].length;
             } else if (arg instanceof Double || arg instanceof Long) {
@@ -90,6 +93,18 @@ final class Lean {
             }
         }
         return out.array();
+    }
+
+    private static boolean hasLoneSurrogate(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static byte[] execute(long id, byte[] session, byte[] preparedId, Object dtype, List<Object> columns) {
