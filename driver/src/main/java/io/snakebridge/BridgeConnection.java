@@ -61,9 +61,12 @@ public interface BridgeConnection extends AutoCloseable {
      * name and checks the module policy once, and each call of the {@link PreparedCall} then sends
      * only its arguments; {@link PreparedCall#executeBatch} runs many argument sets in one round trip.
      *
+     * @param dottedName the callable's global dotted name
+     * @return the prepared call; close it (try-with-resources) to release it
      * @throws ModuleNotAllowedException (42501) if the name is outside the session's module policy
      * @throws PythonException (38000) if the name does not resolve (Python's AttributeError or ImportError)
      * @throws InvalidValueException (22023) if it names something that cannot be called
+     * @throws BridgeException code {@code unsupported} (0A000) if the worker does not declare {@code prepared}
      */
     PreparedCall prepare(String dottedName);
 

@@ -25,14 +25,20 @@ public class PreparedBatchException extends BridgeException {
         return rowErrors.get(rowErrors.firstKey());
     }
 
-    /** Each failed row's error, by the row's index in the batch, in order. */
+    /**
+     * The failed rows' errors.
+     *
+     * @return each failed row's error, by the row's index in the batch, in order
+     */
     public Map<Integer, BridgeException> rowErrors() {
         return rowErrors;
     }
 
     /**
-     * The results in the form the batch asked for: a {@code List<PyValue>} with {@code null} at each
-     * failed row, or the primitive array with 0 ({@code false}) there.
+     * The rows' results.
+     *
+     * @return the results in the form the batch asked for: a {@code List<PyValue>} with {@code null}
+     *         at each failed row, or the primitive array with 0 ({@code false}) there
      */
     public Object results() {
         return results;

@@ -25,22 +25,39 @@ import java.util.List;
  */
 public interface PreparedCall extends AutoCloseable {
 
-    /** The dotted name (or, prepared on a {@link RefHandle}, the method path) this calls. */
+    /**
+     * The name it calls.
+     *
+     * @return the dotted name (or, prepared on a {@link RefHandle}, the method path) it was prepared with
+     */
     String name();
 
     /**
      * Calls it once with {@code args}, as {@link BridgeConnection#call} would.
      *
+     * @param args the positional arguments: values, {@link RefHandle}s of this connection, or callbacks
+     * @return the result
      * @throws InvalidRefException (24000) if it was closed, or its connection closed
      * @throws RefNotFoundException (34000) if its session was reset or released
      * @throws PythonException (38000) if Python raised
+     * @throws BridgeClosedException (08003) if the connection is broken
      */
     PyValue call(Object... args);
 
-    /** Adds one set of arguments to the batch that {@link #executeBatch()} sends; returns this. */
+    /**
+     * Adds one set of arguments to the batch that {@link #executeBatch()} sends, without a round trip.
+     *
+     * @param args the positional arguments of one call (encoded when the batch is executed)
+     * @return this prepared call, to chain {@code addBatch} calls
+     * @throws InvalidRefException (24000) if it was closed, or its connection closed
+     */
     PreparedCall addBatch(Object... args);
 
-    /** The argument sets added since the last {@code executeBatch} or {@link #clearBatch()}. */
+    /**
+     * How many argument sets are waiting.
+     *
+     * @return the argument sets added since the last {@code executeBatch} or {@link #clearBatch()}
+     */
     int batchSize();
 
     /** Drops the argument sets added so far, without a round trip. */
@@ -53,8 +70,12 @@ public interface PreparedCall extends AutoCloseable {
      * a {@link PreparedBatchException} that carries each failed row's index and error and the
      * other rows' results. A cancel or a timeout ends the whole batch.
      *
+     * @return each row's result, in the order the rows were added (empty for an empty batch, without
+     *         a round trip)
      * @throws PreparedBatchException if some rows failed (the SQLState of the first failure)
      * @throws CallCancelledException (57014) if it was cancelled while it ran
+     * @throws InvalidRefException (24000) if it was closed, or its connection closed
+     * @throws RefNotFoundException (34000) if its session was reset or released
      */
     List<PyValue> executeBatch();
 
@@ -64,12 +85,21 @@ public interface PreparedCall extends AutoCloseable {
      * {@code boolean[].class}. A row whose result is not a number of that type fails with
      * {@link InvalidValueException}, reported as {@link #executeBatch()} reports a row's error.
      *
+     * @param <T> the array type
+     * @param arrayType {@code double[].class}, {@code float[].class}, {@code long[].class},
+     *        {@code int[].class} or {@code boolean[].class}
+     * @return one element per row, in the order the rows were added
      * @throws IllegalArgumentException for another array type
      * @throws PreparedBatchException if some rows failed; its results hold 0 (false) at their index
+     * @throws CallCancelledException (57014) if it was cancelled while it ran
      */
     <T> T executeBatch(Class<T> arrayType);
 
-    /** Whether it can no longer be called: closed, or its session or connection ended. */
+    /**
+     * Whether it can no longer be called.
+     *
+     * @return true once it was closed, or its session or connection ended
+     */
     boolean isClosed();
 
     /** Releases it in the worker. Idempotent; never throws. */
