@@ -1,5 +1,7 @@
 """Prepared calls (PROTOCOL.md PREP-*): resolve and judge once, then send parameters only."""
 import base64
+import math
+import random
 import struct
 import unittest
 
@@ -131,6 +133,23 @@ class PreparedTest(unittest.TestCase):
             self.assertEqual(self.worker.request("call_prepared", session_id="s", prepared=prepared)["error"]["code"],
                              "protocol")
         self.assertEqual(self.worker.ok("ping"), "pong")
+
+    def test_rows_and_columns_agree_on_seeded_random_batches(self):
+        rng = random.Random(18)
+        power = self.prepare("math.pow")
+        for _ in range(30):
+            rows = [[rng.choice((rng.uniform(-3, 3), rng.randint(-3, 3))), rng.randint(-3, 3)]
+                    for _ in range(rng.randint(1, 40))]
+            by_rows = self.worker.ok("execute_prepared", session_id="s", prepared=power, rows=rows)
+            by_columns = self.worker.ok("execute_prepared", session_id="s", prepared=power, columns=[list(c) for c in zip(*rows)])
+            self.assertEqual(by_rows, by_columns)
+            for index, (x, y) in enumerate(rows):
+                try:
+                    expected = math.pow(x, y)
+                except (ValueError, OverflowError) as exc:
+                    self.assertEqual(by_rows["errors"][str(index)]["type"], type(exc).__name__)
+                else:
+                    self.assertEqual(by_rows["values"][index], expected)
 
     def test_a_cancel_ends_the_whole_execution_and_keeps_the_session(self):
         exec_ = self.prepare("exec")

@@ -162,6 +162,25 @@ class PreparedCallTest extends SharedWorkerTest {
     }
 
     @Test
+    @Timeout(60)
+    void aPreparedCallDroppedWithoutCloseIsReleasedAsARefWouldBe() throws InterruptedException {
+        try (WorkerConnection own = Workers.connect()) {
+            prepareAndDrop(own);
+            assertThat(own.liveRefs()).isEqualTo(1);
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+            while (own.liveRefs() != 0 && System.nanoTime() < deadline) { // each liveRefs() carries what the GC enqueued
+                System.gc();
+                Thread.sleep(20);
+            }
+            assertThat(own.liveRefs()).isZero();
+        }
+    }
+
+    private static void prepareAndDrop(WorkerConnection connection) {
+        connection.prepare("math.sqrt").call(1.0);
+    }
+
+    @Test
     void aSessionResetEndsItsPreparedCalls() {
         try (WorkerConnection own = Workers.connect()) {
             PreparedCall sqrt = own.prepare("math.sqrt");
