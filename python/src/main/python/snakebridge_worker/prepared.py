@@ -3,8 +3,6 @@ kept in its session as a ref, and then called with parameters only, one row or m
 import array
 
 from .errors import BridgeError, to_wire
-from .policy import _READ_ONLY_METHODS  # the mutable value types whose methods a policy judges per call
-from types import BuiltinFunctionType
 
 # dtypes a prepared batch can return its results as (PREP-4): wire dtype -> array.array type code
 RESULT_DTYPES = {"float64": "d", "float32": "f", "int64": "q", "int32": "i", "bool": "B"}
@@ -19,8 +17,7 @@ class PreparedCall:
 
     def __init__(self, fn, policy):
         self.fn = fn
-        self.recheck = (policy.active and type(fn) is BuiltinFunctionType
-                        and type(getattr(fn, "__self__", None)) in _READ_ONLY_METHODS)
+        self.recheck = policy.judges_each_call(fn)
 
     def check(self, policy):
         if self.recheck:
