@@ -172,7 +172,14 @@ class PreparedPolicyTest(unittest.TestCase):
             prepared.call(policy, [2], {})
         self.assertEqual((denied.exception.code, items), ("policy_denied", [1]))
         with self.assertRaises(BridgeError):
-            prepared.run_rows(policy, [[3]])
+            prepared.run_rows(policy, [[3]], 1)
+
+    def test_a_row_that_raises_stop_iteration_fails_alone(self):
+        from snakebridge_worker.policy import OPEN
+        from snakebridge_worker.prepared import PreparedCall
+        results, failures = PreparedCall(next, OPEN).run_rows(OPEN, [[iter([1])], [iter([])], [iter([3])]], 3)
+        self.assertEqual(results, [1, None, 3])
+        self.assertEqual([(index, type(exc)) for index, exc in failures.items()], [(1, StopIteration)])
 
 
 if __name__ == "__main__":

@@ -313,9 +313,9 @@ def execute_prepared(worker, request, session_id):
     if wanted == "ref":
         raise BridgeError("invalid_argument", "execute_prepared returns values, an array or nothing; not refs")
     decoder = worker.decoder(session_id)
-    rows = rows_of(request, decoder.decode)
+    rows, count = rows_of(request, decoder.decode)
     policy = worker.registry.policy(session_id)
-    results, failures = worker.run_user_code(prepared.run_rows, policy, rows)
+    results, failures = worker.run_user_code(prepared.run_rows, policy, rows, count)
     if policy.active:  # each result is judged as a call's would be (POL-3); a refused one fails its row
         for index, value in enumerate(results):
             if index not in failures:

@@ -1,6 +1,7 @@
 """Prepared calls (PROTOCOL.md PREP-*): a callable resolved and judged by the module policy once,
 kept in its session as a ref, and then called with parameters only, one row or many at a time."""
 import array
+import itertools
 
 from .errors import BridgeError, to_wire
 
@@ -27,34 +28,39 @@ class PreparedCall:
         self.check(policy)
         return self.fn(*args, **kwargs)
 
-    def run_rows(self, policy, rows):
-        """Calls the function once per row of arguments: the results in order (None for a failed
-        row) and {row index: exception}. A cancel (KeyboardInterrupt, a BaseException) ends it all."""
+    def run_rows(self, policy, rows, count):
+        """Calls the function once per row of ``count`` rows of arguments: the results in order (None
+        for a failed row) and {row index: exception}. A cancel (KeyboardInterrupt, a BaseException)
+        ends it all."""
         self.check(policy)
-        fn = self.fn
         results = []
-        append = results.append
         failures = {}
-        for index, args in enumerate(rows):  # the hot loop: nothing but the call
+        calls = itertools.starmap(self.fn, rows)  # the hot loop runs in C: extend() pulls each call's result
+        while True:
             try:
-                append(fn(*args))
+                results.extend(calls)  # keeps what it got before a row raised; starmap then goes on after that row
             except Exception as exc:
-                append(None)
-                failures[index] = exc
-        return results, failures
+                failures[len(results)] = exc
+                results.append(None)
+                continue
+            if len(results) == count:
+                return results, failures
+            # extend() took a StopIteration that the call raised for the end of the rows: that row failed
+            failures[len(results)] = StopIteration(f"{getattr(self.fn, '__qualname__', 'the call')} raised StopIteration")
+            results.append(None)
 
 
 def rows_of(request, decode):
-    """The argument rows of an execute_prepared request: ``rows`` (a list of argument lists) or
-    ``columns`` (one list or array per argument position, all of one length), exactly one of them.
-    ``decode`` decodes a value that is not plain JSON scalars."""
+    """The argument rows of an execute_prepared request, and how many: ``rows`` (a list of argument
+    lists) or ``columns`` (one list or array per argument position, all of one length), exactly one
+    of them. ``decode`` decodes a value that is not plain JSON scalars."""
     rows, columns = request.get("rows"), request.get("columns")
     if (rows is None) == (columns is None):
         raise BridgeError("protocol", "execute_prepared needs exactly one of rows and columns")
     if rows is not None:
         if type(rows) is not list or not all(type(row) is list for row in rows):
             raise BridgeError("protocol", "rows must be a list of argument lists")
-        return [_plain(row, decode) for row in rows]
+        return [_plain(row, decode) for row in rows], len(rows)
     if type(columns) is not list or not columns:
         raise BridgeError("protocol", "columns must be a non-empty list of argument columns")
     decoded = []
@@ -72,7 +78,7 @@ def rows_of(request, decode):
     length = len(decoded[0])
     if any(len(column) != length for column in decoded):
         raise BridgeError("invalid_argument", f"columns must all have one length, got {[len(c) for c in decoded]}")
-    return zip(*decoded)
+    return zip(*decoded), length
 
 
 _SCALARS = frozenset((str, int, float, bool, type(None)))
@@ -88,6 +94,11 @@ def pack(results, failures, dtype):
     code = RESULT_DTYPES.get(dtype)
     if code is None:
         raise BridgeError("invalid_argument", f"dtype must be one of {', '.join(RESULT_DTYPES)}, got {dtype!r}")
+    if not failures and code != "B":
+        try:
+            return array.array(code, results)  # every row a number of the dtype: one pass in C
+        except (TypeError, OverflowError):
+            pass  # some row's result is not: the loop below says which
     out = array.array(code, bytes(len(results) * array.array(code).itemsize))
     for index, value in enumerate(results):
         if index in failures:
