@@ -167,3 +167,91 @@ def rebind_greet():
     """Points the global ``greet`` elsewhere: a prepared call of it keeps calling what it resolved."""
     global greet
     greet = str.upper
+
+
+import enum
+
+
+class Flavor(str, enum.Enum):
+    """A str enum as libraries write them (pydantic, FastAPI): its str() is 'Flavor.SWEET', its contents 'sweet'."""
+    SWEET = "sweet"
+
+
+class Shouting(str):
+    """A str subclass whose display text differs from its contents."""
+
+    def __str__(self):
+        return self.upper() + "!"
+
+
+class Rounded(int):
+    def __int__(self):
+        return 0
+
+    def __index__(self):
+        return 0
+
+    def __repr__(self):
+        return "Rounded(?)"
+
+
+class Kelvin(float):
+    def __float__(self):
+        return 0.0
+
+    def __repr__(self):
+        return "Kelvin(?)"
+
+
+class Color(enum.Enum):
+    RED = 1
+
+
+def subclassed_values():
+    return {"flavor": Flavor.SWEET, "shouting": Shouting("abc"), "rounded": Rounded(7), "kelvin": Kelvin(2.5),
+            "status": enum.IntEnum("Status", {"OK": 200}).OK, "color": Color.RED}
+
+
+def recurse_forever(n=0):
+    return recurse_forever(n + 1)
+
+
+class QuotaExceeded(Exception):
+    """A user exception with fields of its own."""
+
+    def __init__(self, limit, used):
+        super().__init__(f"quota {limit} exceeded: {used} used")
+        self.limit = limit
+        self.used = used
+        self.owner = object()  # not plain: not carried
+
+
+def raise_quota():
+    raise QuotaExceeded(10, 12.5)
+
+
+def raise_group():
+    raise ExceptionGroup("two failed", [ValueError("bad value"), QuotaExceeded(1, 2)])
+
+
+_listeners = []
+
+
+def subscribe(listener):
+    """Keeps a listener to call during later calls (an event hook)."""
+    _listeners.append(listener)
+
+
+def publish(event):
+    """Calls every kept listener; a failing one's error is returned as text, so the others still run."""
+    results = []
+    for listener in list(_listeners):
+        try:
+            results.append(listener(event))
+        except Exception as exc:
+            results.append(f"{type(exc).__name__}: {exc}")
+    return results
+
+
+def unsubscribe_all():
+    _listeners.clear()

@@ -1,4 +1,6 @@
 import datetime
+import decimal
+import enum
 import io
 import json
 import math
@@ -7,6 +9,7 @@ import struct
 import sys
 import unittest
 import uuid
+import zoneinfo
 from collections import OrderedDict, namedtuple
 
 from snakebridge_worker import DEFAULTS
@@ -43,6 +46,9 @@ class EveryTagRoundTrips(unittest.TestCase):
         datetime.date(1999, 12, 31), datetime.time(23, 59, 58, 999999),
         datetime.time(1, 2, tzinfo=datetime.timezone.utc), {1: "int key", (1, 2): "tuple key"},
         {"a": [1, {"b": (2, 3)}]}, [[], {}, ()], STOP_ITERATION,
+        datetime.timedelta(days=-3, microseconds=1), datetime.timedelta(0), decimal.Decimal("1.50"),
+        decimal.Decimal("-0"), decimal.Decimal("1E+3"), uuid.UUID(int=2 ** 127 + 5),
+        datetime.datetime(2024, 10, 27, 2, 30, fold=1, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")),
     ]
 
     def test_every_value_round_trips_exactly_with_its_type(self):
@@ -79,6 +85,43 @@ class EveryTagRoundTrips(unittest.TestCase):
         point = namedtuple("Point", "x y")
         self.assertEqual(round_trip(point(1, 2)), (1, 2))
         self.assertEqual(round_trip(OrderedDict(a=1)), {"a": 1})
+
+
+    def test_subclasses_of_str_int_and_float_travel_as_their_contents_not_their_display_text(self):
+        flavor = enum.Enum("Flavor", {"SWEET": "sweet"}, type=str).SWEET
+        shout = type("Shout", (str,), {"__str__": lambda self: "LOUD"})("quiet")
+        odd = type("Odd", (int,), {"__int__": lambda self: 0, "__index__": lambda self: 0})(7)
+        kelvin = type("Kelvin", (float,), {"__float__": lambda self: 0.0})(2.5)
+        status = enum.IntEnum("Status", {"OK": 200}).OK
+        for value, expected in ((flavor, "sweet"), (shout, "quiet"), (odd, 7), (kelvin, 2.5), (status, 200)):
+            with self.subTest(expected=expected):
+                back = round_trip(value)
+                self.assertEqual(back, expected)
+                self.assertIs(type(back), type(expected))
+
+    def test_a_plain_enum_member_is_a_ref(self):
+        encoder, _, _ = codec()
+        self.assertEqual(encoder.encode(enum.Enum("Color", {"RED": 1}).RED)["__type__"], "ref")
+
+    def test_a_non_finite_decimal_is_invalid_value(self):
+        encoder, _, _ = codec()
+        for text in ("NaN", "sNaN", "Infinity", "-Infinity"):
+            with self.subTest(text):
+                with self.assertRaises(BridgeError) as caught:
+                    encoder.encode([decimal.Decimal(text)])
+                self.assertEqual(caught.exception.code, "invalid_value")
+
+    def test_a_zone_without_a_key_travels_as_its_offset(self):
+        encoder, _, _ = codec()
+        paths = [os.path.join(root, "Europe", "Paris") for root in zoneinfo.TZPATH]
+        path = next((p for p in paths if os.path.exists(p)), None)
+        if path is None:
+            self.skipTest("no system zone database to read a zone file from")
+        with open(path, "rb") as f:
+            keyless = zoneinfo.ZoneInfo.from_file(f)  # a zone without a key: only its offsets are known
+        wire = encoder.encode(datetime.datetime(2024, 1, 1, tzinfo=keyless))
+        self.assertNotIn("zone", wire)
+        self.assertEqual(wire["value"], "2024-01-01T00:00:00+01:00")
 
 
 class RefsInResults(unittest.TestCase):
@@ -172,6 +215,20 @@ class BadValues(unittest.TestCase):
     def test_callback_without_the_capability_is_a_clear_error(self):
         self.assert_code({"__type__": "callback", "__schema__": 1, "ref_id": "x", "arity": 1}, "invalid_value")
 
+    def test_a_value_nested_deeper_than_the_interpreter_recurses_is_invalid_value(self):
+        registry = Registry(DEFAULTS)
+        decoder = Decoder(registry, "s1", WORKER_ID, 100_000)
+        value = []
+        for _ in range(sys.getrecursionlimit() + 10):
+            value = [value]
+        with self.assertRaises(BridgeError) as caught:
+            decoder.decode(value)
+        self.assertEqual(caught.exception.code, "invalid_value")
+        encoder = Encoder(registry, "s1", WORKER_ID, 100_000)
+        with self.assertRaises(BridgeError) as caught:
+            encoder.encode(value)
+        self.assertEqual(caught.exception.code, "invalid_value")
+
     def test_nesting_past_the_limit_is_invalid_value(self):
         value = []
         for _ in range(DEFAULTS["max_nesting_depth"] + 1):
@@ -180,9 +237,14 @@ class BadValues(unittest.TestCase):
 
 
 try:
-    from hypothesis import given, strategies as st
+    from hypothesis import given, settings, strategies as st
 except ImportError:
     given = None
+else:
+    # No per-example deadline: on a loaded machine (CI on two cores) one example can take 400 ms, and
+    # the property would fail for the machine's load, never for the codec.
+    settings.register_profile("snakebridge", deadline=None)
+    settings.load_profile("snakebridge")
 
 if given is None:
     # Without hypothesis the four property tests below do not exist; say so, in the log and as a skip

@@ -11,7 +11,7 @@ import tempfile
 import time
 import unittest
 
-from worker_client import SOURCE_DIR
+from worker_client import SOURCE_DIR, ClientCancelWord
 
 
 def _line(sock):
@@ -117,6 +117,29 @@ class ForkServerTest(unittest.TestCase):
         worker.stderr.settimeout(5)
         self.assertIn(b"hello from the worker", worker.stderr.recv(4096))
         worker.stderr.close()
+
+    def test_a_forked_worker_maps_the_cancel_word_the_preamble_names(self):
+        self.start_server()
+        self.ready()
+        word = ClientCancelWord()
+        self.addCleanup(word.close)
+        worker = ForkedWorker(self.path, cancel_word=word.path)
+        self.assertIn("cancel_target", worker.handshake()["capabilities"])
+        self.assertFalse(os.path.exists(word.path), "the worker removes the file once mapped")
+        word.target(1)  # the handshake, answered: the worker takes it and drops it (CANCEL-3)
+        os.kill(worker.pid, signal.SIGINT)
+        word.await_taken(1)
+        self.assertEqual(worker.request("ping")["result"], "pong")
+        worker.close()
+
+    def test_a_cancel_word_that_is_not_a_path_is_refused(self):
+        self.start_server()
+        self.ready()
+        with self.assertRaisesRegex(RuntimeError, "cancel_word"):
+            ForkedWorker(self.path, cancel_word=7)
+        worker = ForkedWorker(self.path)  # the server goes on; a worker without a word takes SIGINT untargeted
+        self.assertNotIn("cancel_target", worker.handshake()["capabilities"])
+        worker.close()
 
     def test_a_killed_worker_is_reported_with_its_signal(self):
         self.start_server()

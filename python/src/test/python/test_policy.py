@@ -67,6 +67,16 @@ class PolicyOverTheWireTest(_PolicySession):
         text = self.request("call", function="statistics.median", args=[["b", "a", "c"]], want="ref")["result"]
         self.assertEqual(self.request("call_method", object=ref(text), method="upper")["result"], "B")
 
+    def test_a_zoned_datetime_argument_imports_zoneinfo_only_where_the_policy_allows_it(self):
+        zoned = {"__type__": "datetime", "__schema__": 1, "value": "2024-01-01T00:00:00+01:00", "zone": "Europe/Paris"}
+        self.session(allow=README_EXAMPLE)
+        self.assert_denied("call", "zoneinfo", function="statistics.median", args=[[zoned]])
+        self.worker.ok("release_session", session_id="s")
+        self.worker.ok("open_session", session_id="t", policy={"allow_modules": ["zoneinfo", "statistics"],
+                                                               "deny_modules": []})
+        result = self.worker.request("call", session_id="t", function="statistics.median", args=[[zoned]])
+        self.assertEqual(result["result"], zoned)
+
     def test_names_an_allowed_module_reexports_are_judged_by_the_module_that_defines_them(self):
         self.session(allow=README_EXAMPLE)
         self.assert_denied("call", "functools", function="statistics.reduce", args=[])

@@ -1,9 +1,12 @@
 """Drives a real worker process over its pipes."""
 import json
+import os
+import shutil
 import struct
+import tempfile
 import unittest
 
-from worker_client import WorkerProcess, sigint_once_running
+from worker_client import WorkerProcess, await_file, mark_then_await, sigint_once_running
 
 
 class WorkerProcessTest(unittest.TestCase):
@@ -185,12 +188,75 @@ class CancelBySigint(unittest.TestCase):
         self.assertEqual(error["code"], "cancelled")
         self.assertEqual(self.worker.ok("get_attr", session_id="s", object=ref, name="x"), 1)
 
+
+class TargetedCancel(unittest.TestCase):
+    """With a cancel word, a SIGINT cancels the request it names and nothing else (CANCEL-2, CANCEL-3)."""
+
+    def setUp(self):
+        self.worker = WorkerProcess(cancel_word=True)
+        self.dir = tempfile.mkdtemp(prefix="sb-targeted-")
+
+    def tearDown(self):
+        self.worker.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_the_worker_maps_the_word_removes_its_file_and_declares_cancel_target(self):
+        self.assertIn("cancel_target", self.worker.hello["capabilities"])
+        self.assertFalse(os.path.exists(self.worker.cancel_word.path))
+        self.assertIsNone(self.worker.ok("call", session_id="s", function="os.environ.get", args=["SNAKEBRIDGE_CANCEL_WORD"]))
+
     def test_sigint_between_calls_is_ignored(self):
-        import signal
-        import time
-        self.worker.proc.send_signal(signal.SIGINT)
-        time.sleep(0.2)
+        answered = self.worker.last_id
+        self.worker.interrupt(answered)
+        self.worker.cancel_word.await_taken(answered)
         self.assertEqual(self.worker.ok("ping"), "pong")
+
+    def test_a_sigint_for_the_running_request_cancels_it_and_the_session_survives(self):
+        ref = self.worker.ok("call", session_id="s", function="types.SimpleNamespace", kwargs={"x": 1})
+        mark, release = os.path.join(self.dir, "mark"), os.path.join(self.dir, "release")
+        running = self.worker.send("call", session_id="s", function="exec", args=[mark_then_await(mark, release)])
+        await_file(mark)
+        self.worker.interrupt(running)
+        response = self.worker.read_frame()
+        self.assertEqual((response["id"], response["error"]["code"]), (running, "cancelled"))
+        self.assertEqual(self.worker.ok("get_attr", session_id="s", object=ref, name="x"), 1)
+
+    def test_a_sigint_for_a_request_that_has_answered_never_interrupts_the_next(self):
+        answered = self.worker.last_id
+        mark, release = os.path.join(self.dir, "mark"), os.path.join(self.dir, "release")
+        running = self.worker.send("call", session_id="s", function="exec", args=[mark_then_await(mark, release)])
+        await_file(mark)
+        self.worker.interrupt(answered)
+        self.worker.cancel_word.await_taken(answered)
+        open(release, "w").close()
+        response = self.worker.read_frame()
+        self.assertEqual(response["id"], running)
+        self.assertTrue(response["ok"], response)
+
+    def test_a_sigint_for_a_request_not_yet_started_cancels_it_when_its_user_code_starts(self):
+        upcoming = self.worker.last_id + 1
+        self.worker.interrupt(upcoming)
+        self.worker.cancel_word.await_taken(upcoming)
+        response = self.worker.request("call", session_id="s", function="exec", args=["import time\ntime.sleep(30)"])
+        self.assertEqual((response["id"], response["error"]["code"]), (upcoming, "cancelled"))
+        self.assertEqual(self.worker.ok("call", session_id="s", function="abs", args=[-1]), 1)
+
+    def test_a_sigint_for_a_request_without_user_code_is_dropped_when_it_answers(self):
+        upcoming = self.worker.last_id + 1
+        self.worker.interrupt(upcoming)
+        self.worker.cancel_word.await_taken(upcoming)
+        self.assertEqual(self.worker.ok("ping"), "pong")
+        self.assertEqual(self.worker.ok("call", session_id="s", function="abs", args=[-2]), 2)
+
+    def test_a_word_that_cannot_be_mapped_leaves_sigint_untargeted_and_says_why(self):
+        worker = WorkerProcess(environment={"SNAKEBRIDGE_CANCEL_WORD": os.path.join(self.dir, "missing")})
+        try:
+            self.assertNotIn("cancel_target", worker.hello["capabilities"])
+            error = worker.request("call", session_id="s", function="exec", args=[sigint_once_running(worker)])["error"]
+            self.assertEqual(error["code"], "cancelled")
+        finally:
+            worker.close()
+        self.assertIn("cannot use the cancel word", worker.stderr)
 
 
 if __name__ == "__main__":

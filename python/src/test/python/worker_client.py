@@ -1,5 +1,6 @@
 """A minimal protocol client for the tests: spawns a real worker process and speaks frames to it."""
 import json
+import mmap
 import os
 import shutil
 import signal
@@ -37,10 +38,57 @@ def sigint_once_running(worker, seconds=30):
     return f"open({mark!r}, 'w').close()\nimport time\ntime.sleep({seconds})"
 
 
+class ClientCancelWord:
+    """The client's side of a cancel word (PROTOCOL.md CANCEL-2): a 16-byte file in a private
+    directory, mapped; ``target`` names the request of the next SIGINT, ``taken`` what the worker took."""
+
+    def __init__(self):
+        self.directory = tempfile.mkdtemp(prefix="sb-word-")
+        self.path = os.path.join(self.directory, "cancel.word")
+        with open(self.path, "wb") as f:
+            f.write(bytes(16))
+        with open(self.path, "r+b") as f:
+            self._map = mmap.mmap(f.fileno(), 16)
+
+    def target(self, request_id):
+        struct.pack_into("<q", self._map, 0, request_id)
+
+    def taken(self):
+        return struct.unpack_from("<q", self._map, 8)[0]
+
+    def await_taken(self, request_id, seconds=10):
+        """Waits until the worker has taken the SIGINT that named ``request_id``."""
+        deadline = time.monotonic() + seconds
+        while self.taken() != request_id:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the worker did not take the SIGINT for {request_id} (it shows {self.taken()})")
+            time.sleep(0.001)
+
+    def close(self):
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def await_file(path, seconds=10):
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} did not appear")
+        time.sleep(0.002)
+
+
+def mark_then_await(mark, release):
+    """Source (for ``exec``) that creates ``mark`` once it runs, then waits until ``release`` exists (30 s at most)."""
+    return (f"import os, time\nopen({mark!r}, 'w').close()\ndeadline = time.monotonic() + 30\n"
+            f"while not os.path.exists({release!r}) and time.monotonic() < deadline:\n    time.sleep(0.002)")
+
+
 class WorkerProcess:
-    def __init__(self, handshake=True, attachments=False, numpy=True, environment=(), limits=None):
+    def __init__(self, handshake=True, attachments=False, numpy=True, environment=(), limits=None, cancel_word=False):
         """``numpy=False`` runs the worker as if numpy were not installed; ``environment`` adds variables;
-        ``limits`` go in the handshake (HS-5)."""
+        ``limits`` go in the handshake (HS-5); ``cancel_word=True`` gives the worker one (CANCEL-2)."""
+        self.cancel_word = ClientCancelWord() if cancel_word else None
+        if self.cancel_word is not None:
+            environment = dict(environment, SNAKEBRIDGE_CANCEL_WORD=self.cancel_word.path)
         env = dict(os.environ, PYTHONPATH=SOURCE_DIR, **dict(environment))
         command = [sys.executable, "-m", "snakebridge_worker"] if numpy else [sys.executable, "-c", _WITHOUT_NUMPY]
         self.proc = subprocess.Popen(command, env=env,
@@ -87,6 +135,21 @@ class WorkerProcess:
         assert response is not None and response["id"] == self._next_id, response
         return response
 
+    def send(self, op, **fields):
+        """Sends a request without reading its answer; returns its id."""
+        self._next_id += 1
+        self.send_frame(json.dumps(dict(fields, id=self._next_id, op=op)).encode("utf-8"))
+        return self._next_id
+
+    @property
+    def last_id(self):
+        return self._next_id
+
+    def interrupt(self, request_id):
+        """SIGINT naming ``request_id`` in the cancel word."""
+        self.cancel_word.target(request_id)
+        self.proc.send_signal(signal.SIGINT)
+
     def ok(self, op, **fields):
         response = self.request(op, **fields)
         assert response["ok"], response
@@ -100,6 +163,8 @@ class WorkerProcess:
             except BrokenPipeError:
                 pass
         code = self.proc.wait(timeout=10)
+        if self.cancel_word is not None:
+            self.cancel_word.close()
         if not self.proc.stderr.closed:
             self.stderr = self.proc.stderr.read().decode("utf-8", "replace")
             self.proc.stderr.close()

@@ -5,7 +5,7 @@ import signal
 import sys
 import uuid
 
-from . import DEFAULTS, MIN_PYTHON, logs
+from . import DEFAULTS, MIN_PYTHON, cancel, logs
 from .registry import Registry
 from .server import Server
 from .worker import Worker
@@ -79,33 +79,39 @@ def main(argv=()):
         sys.dont_write_bytecode = no_bytecode
         return forkserver.main(list(argv[1:]))
     proto_in, proto_out = _claim_protocol_streams()
-    return _serve(proto_in, proto_out)
+    return _serve(proto_in, proto_out, cancel.from_environment())
 
 
-def _serve(proto_in, proto_out):
-    worker = Worker(Registry(DEFAULTS), uuid.uuid4().hex)
+def _serve(proto_in, proto_out, cancel_word):
+    worker = Worker(Registry(DEFAULTS), uuid.uuid4().hex, cancel_word=cancel_word)
     worker.install_sigint_handler()
     return Server(proto_in, proto_out, worker).serve()
 
 
-def serve_forked(conn, stderr_conn, memory_limit_bytes, server_pid):
+def serve_forked(conn, stderr_conn, memory_limit_bytes, server_pid, cancel_word=None):
     """In a worker a server forked (forkserver.py): the protocol on ``conn``, stdout and stderr on
     ``stderr_conn``, stdin on /dev/null, dying with the server (``server_pid``, taken before the
-    fork: if it is gone already, this worker exits). Returns the exit status."""
-    os.dup2(stderr_conn.fileno(), 2)
+    fork: if it is gone already, this worker exits), its SIGINTs targeted through ``cancel_word`` (CANCEL-2):
+    the path of the file a local client made, or the word a server made for a remote client's worker,
+    or None. Returns the exit status. A remote client's worker has no ``stderr_conn``: its output goes
+    to the server's stderr, the operator's log."""
+    if stderr_conn is not None:
+        os.dup2(stderr_conn.fileno(), 2)
+        stderr_conn.close()
     os.dup2(2, 1)
-    stderr_conn.close()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
     sys.stdin = open(os.devnull, "r")
     sys.stdout = sys.stderr
     _die_with_parent(server_pid)
+    if isinstance(cancel_word, str):
+        cancel_word = cancel.open_word(cancel_word)
     if memory_limit_bytes:
         import resource
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
     _reseed_forked_state()
-    return _serve(conn.makefile("rb", buffering=_BUFFER_BYTES), conn.makefile("wb", buffering=_BUFFER_BYTES))
+    return _serve(conn.makefile("rb", buffering=_BUFFER_BYTES), conn.makefile("wb", buffering=_BUFFER_BYTES), cancel_word)
 
 
 def _reseed_forked_state():

@@ -30,16 +30,26 @@ class Decoder:
         self._max_string = max_string_length  # bytes values; the server checks strings (VAL-LIM-3)
 
     def decode(self, value, depth=0):
+        """``value`` as Python sees it. Only this decoding's own recursion can fail with RecursionError
+        here: it is the worker's to report as invalid_value (user code's is a python_exception)."""
+        if depth:
+            return self._decode(value, depth)
+        try:
+            return self._decode(value, 0)
+        except RecursionError:
+            raise invalid_value("value nests too deeply to decode") from None
+
+    def _decode(self, value, depth):
         cls = type(value)
         if cls is list:
             self._check_depth(depth)
-            return [self.decode(v, depth + 1) for v in value]
+            return [self._decode(v, depth + 1) for v in value]
         if cls is not dict:
             return value  # None, bool, int, float, str as JSON has them
         self._check_depth(depth)
         tag = value.get(TYPE)
         if tag is None:
-            return {k: self.decode(v, depth + 1) for k, v in value.items()}
+            return {k: self._decode(v, depth + 1) for k, v in value.items()}
         if value.get(SCHEMA) != SCHEMA_VERSION:
             raise invalid_value(f"tag {tag!r} has __schema__ {value.get(SCHEMA)!r}; this worker reads schema {SCHEMA_VERSION}")
         handler = DECODERS.get(tag)
@@ -49,7 +59,7 @@ class Decoder:
             return handler(self, value, depth + 1)
         except BridgeError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as exc:
             raise invalid_value(f"malformed {tag!r} value: {type(exc).__name__}: {exc}") from None
 
     def _check_depth(self, depth):
@@ -131,10 +141,56 @@ def _iso(kind):
     return decode
 
 
+def _decode_datetime(decoder, value, depth):
+    moment = _iso(datetime.datetime)(decoder, value, depth)
+    zone = value.get("zone")
+    if zone is None:
+        return moment
+    if type(zone) is not str or moment.tzinfo is None:
+        raise TypeError("zone must be a string, on a datetime with an offset")
+    # The client's value makes the worker import a module: the session's policy must allow it (POL-1).
+    decoder._registry.policy(decoder._session_id).check_module("zoneinfo")
+    import zoneinfo  # only where a zone arrives: most workers never need it
+    # The offset fixes the instant; the zone then gives its local time and fold (DST overlaps).
+    return moment.astimezone(zoneinfo.ZoneInfo(zone))
+
+
+def _decode_timedelta(decoder, value, depth):
+    days, seconds, micros = value["days"], value["seconds"], value["microseconds"]
+    if not all(type(part) is int for part in (days, seconds, micros)):
+        raise TypeError("days, seconds and microseconds must be integers")
+    return datetime.timedelta(days=days, seconds=seconds, microseconds=micros)
+
+
+def _decode_decimal(decoder, value, depth):
+    text = value["value"]
+    if type(text) is not str:
+        raise TypeError("value must be a string")
+    import decimal  # only where a decimal arrives: the worker starts without it
+    try:
+        number = decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        raise ValueError(f"{text!r} is not a decimal number") from None
+    if not number.is_finite():
+        raise ValueError(f"{text!r} is not finite; a decimal travels only finite")
+    return number
+
+
+def _decode_uuid(decoder, value, depth):
+    text = value["value"]
+    if type(text) is not str:
+        raise TypeError("value must be a string")
+    import uuid  # only where a uuid arrives: the worker starts without it
+    return uuid.UUID(text)
+
+
 def _decode_callback(decoder, value, depth):
     if decoder.make_callback is None:
         raise BridgeError("invalid_value", "a callback value cannot be used here: there is no client to call it")
-    return decoder.make_callback(value["ref_id"], value["arity"])
+    exported = value.get("exported", False)
+    if type(exported) is not bool:
+        raise TypeError("exported must be a boolean")
+    return decoder.make_callback(value["ref_id"], value["arity"], exported)
 
 
 def _decode_ndarray(decoder, value, depth):
@@ -182,9 +238,12 @@ DECODERS = {
     "bytes": lambda d, v, depth: d.bytes_value(v),
     "ndarray": _decode_ndarray,
     "complex": _decode_complex,
-    "datetime": _iso(datetime.datetime),
+    "datetime": _decode_datetime,
     "date": _iso(datetime.date),
     "time": _iso(datetime.time),
+    "timedelta": _decode_timedelta,
+    "decimal": _decode_decimal,
+    "uuid": _decode_uuid,
     "special_float": _decode_special_float,
     "dict": _decode_dict,
     "ref": lambda d, v, depth: d.resolve_ref(v),

@@ -3,6 +3,7 @@ import base64
 import collections.abc
 import datetime
 import math
+import sys
 import types
 
 from . import DEFAULTS, SCHEMA_VERSION, arrays
@@ -48,7 +49,15 @@ class Encoder:
         self._values_left = max_values
         self._policy = policy
 
-    def encode(self, obj, depth=0):
+    def encode(self, obj):
+        """``obj`` as the wire carries it. Only this encoding's own recursion can fail with
+        RecursionError here (a RecursionError of user code is a python_exception, never this)."""
+        try:
+            return self._encode(obj, 0)
+        except RecursionError:
+            raise invalid_value("result nests too deeply to encode; request it as a ref") from None
+
+    def _encode(self, obj, depth):
         cls = type(obj)
         if cls is str:
             if len(obj) > self._max_string:
@@ -73,21 +82,29 @@ class Encoder:
                 raise too_long("bytes", len(obj), self._max_string)
             return self._binary(_tag("bytes"), obj, len(obj))
         if cls is complex:
-            return _tag("complex", real=self.encode(obj.real), imag=self.encode(obj.imag))
+            return _tag("complex", real=self._encode(obj.real, depth), imag=self._encode(obj.imag, depth))
         if cls is datetime.datetime:
-            return _tag("datetime", value=obj.isoformat())
+            return _datetime(obj)
         if cls is datetime.date:
             return _tag("date", value=obj.isoformat())
         if cls is datetime.time:
             return _tag("time", value=obj.isoformat())
+        if cls is datetime.timedelta:
+            return _tag("timedelta", days=obj.days, seconds=obj.seconds, microseconds=obj.microseconds)
         if obj is STOP_ITERATION:
             return _tag("stop_iteration")
+        by_name = _BY_TYPE_NAME.get((cls.__module__, cls.__qualname__))
+        if by_name is not None:
+            return by_name(obj)
         for base in _BY_VALUE_BASES:  # subclasses (OrderedDict, namedtuple, IntEnum...) travel as their base
             if isinstance(obj, base):
-                return self._container(obj, base, depth) if base in _CONTAINERS else self.encode(base(obj), depth)
+                if base in _CONTAINERS:
+                    return self._container(obj, base, depth)
+                # Their contents, never their display text: str() of a (str, Enum) member is "Flavor.SWEET".
+                return self._encode(_CONTENTS[base](obj), depth)
         scalar = _numpy_scalar(obj)
         if scalar is not None:
-            return self.encode(scalar, depth)
+            return self._encode(scalar, depth)
         return self.ref(obj)
 
     def _container(self, obj, cls, depth):
@@ -104,9 +121,9 @@ class Encoder:
                 if all(type(k) is str for k in obj) and TYPE not in obj:
                     if obj and max(map(len, obj)) > self._max_string:
                         raise too_long("str", max(map(len, obj)), self._max_string)
-                    return {k: self.encode(v, depth) for k, v in obj.items()}
-                return _tag("dict", pairs=[[self.encode(k, depth), self.encode(v, depth)] for k, v in obj.items()])
-            elements = [self.encode(item, depth) for item in obj]
+                    return {k: self._encode(v, depth) for k, v in obj.items()}
+                return _tag("dict", pairs=[[self._encode(k, depth), self._encode(v, depth)] for k, v in obj.items()])
+            elements = [self._encode(item, depth) for item in obj]
             if cls is list:
                 return elements
             return _tag(cls.__name__, elements=elements)
@@ -156,6 +173,32 @@ class Encoder:
 
 _CONTAINERS = (dict, list, tuple, set, frozenset)
 _BY_VALUE_BASES = (int, float, str) + _CONTAINERS
+# The contents of a subclass instance as its plain base type. The base's own method: a subclass's
+# __str__, __int__ or __float__ (an Enum's, say) may say something else.
+_CONTENTS = {str: str.__str__, int: int.__int__, float: float.__float__}
+
+
+def _datetime(obj):
+    """A datetime; one with an IANA zone (zoneinfo) carries the zone's key too, not only its offset (VAL-TIME-2)."""
+    wire = _tag("datetime", value=obj.isoformat())
+    zoneinfo = sys.modules.get("zoneinfo")  # not imported: no datetime can hold a ZoneInfo
+    if obj.tzinfo is not None and zoneinfo is not None and isinstance(obj.tzinfo, zoneinfo.ZoneInfo) \
+            and obj.tzinfo.key is not None:
+        wire["zone"] = obj.tzinfo.key
+    return wire
+
+
+def _decimal(obj):
+    """A finite Decimal as its exact text (VAL-DEC-1); NaN and infinities have no BigDecimal."""
+    if not obj.is_finite():
+        raise invalid_value(f"decimal.Decimal({str(obj)!r}) is not finite, and a decimal travels only finite "
+                            "(BigDecimal has no NaN or infinity); request it as a ref, or convert it to float")
+    return _tag("decimal", value=str(obj))
+
+
+# Value types of modules the worker does not import itself (an instance means its module is loaded), by
+# their exact class: decimal.Decimal (the C and the pure-Python one both say module "decimal") and uuid.UUID.
+_BY_TYPE_NAME = {("decimal", "Decimal"): _decimal, ("uuid", "UUID"): lambda obj: _tag("uuid", value=str(obj))}
 
 
 def _stream_type(obj):

@@ -1,29 +1,43 @@
-"""The worker server (PROTOCOL.md SRV-*): ``python3 -m snakebridge_worker serve --listen unix:PATH
---preload mod1,mod2``. It imports the preloaded modules once, then forks one worker per client
-connection, so a connection costs a fork instead of a fresh interpreter.
+"""The worker server (PROTOCOL.md SRV-*, REMOTE-*): ``python3 -m snakebridge_worker serve --listen
+unix:PATH --preload mod1,mod2``, or over TCP for remote clients, ``--listen HOST:PORT`` with TLS
+(``--tls-cert``/``--tls-key``, optionally ``--tls-client-ca``) and a token (``--token-file``). It
+imports the preloaded modules once, then forks one worker per client connection, so a connection
+costs a fork instead of a fresh interpreter.
 
 The server is single-threaded and runs no user code: a ``selectors`` loop over the listening socket,
 the connections that are still sending their one-line preamble, SIGCHLD (through a wake-up pipe),
-and its stdin, whose EOF means its owner is gone. Its stdout is a line per event for its owner: one
+and its stdin, whose EOF means its owner is gone. A TCP connection first does TLS and proves it knows the token (a challenge-response)
+before it may ask for anything; a remote worker keeps a control connection with the server, which
+carries its cancels and kills and reports its end. Its stdout is a line per event for its owner: one
 ``{"ready": ...}`` line, then ``{"pid": n, "exit_code": c}`` or ``{"pid": n, "signal": s}`` as each
 worker is reaped. A worker serves the ordinary protocol (handshake and all) over its connection, with
 its stderr on a second connection of the client's, and dies with the server (Linux: PR_SET_PDEATHSIG)."""
+import hashlib
+import hmac
 import importlib
+import ipaddress
 import json
+import mmap
 import os
 import selectors
 import signal
 import socket
+import ssl
 import stat
 import sys
 import time
 import traceback
+
+from . import cancel
 
 _PREAMBLE_MAX = 4096  # bytes of one preamble line
 _PENDING_SECONDS = 10  # how long a fork waits for its stderr connection
 _LISTEN_BACKLOG = 128
 _MAX_PENDING = 256  # connections still sending a preamble plus forks waiting for their stderr: past it, refused
 _ACCEPT_PAUSE_SECONDS = 0.1  # out of file descriptors: stop accepting this long
+_TOKEN_MIN_CHARS = 16  # a shorter token could be guessed offline from one observed challenge and its answer
+_AUTH_CONTEXT = b"snakebridge-auth-v1\0"  # what the MAC is over, before the nonce: a MAC made for anything else never matches
+_TLS_RECORD_HANDSHAKE = 0x16  # the first byte of every TLS ClientHello
 
 
 class ServerStartError(Exception):
@@ -35,14 +49,20 @@ def main(argv):
     exit status. A start error is one line on stderr and status 2."""
     _claim_event_stream()  # before any preload can print
     try:
-        listen, preload = _parse_args(argv)
-        for name in preload:
+        options = _parse_args(argv)
+        remote = _remote_settings(options) if options.tcp else None
+        for name in options.preload:
             _preload(name)
-        server = ForkServer(_listening_socket(listen))
+        listener = _tcp_socket(options) if options.tcp else _listening_socket(options.listen)
+        server = ForkServer(listener, remote, options.max_workers)
     except ServerStartError as exc:
         sys.stderr.write(f"snakebridge_worker serve: {exc}\n")
         return 2
-    _emit({"ready": True, "pid": os.getpid(), "preloaded": preload})
+    ready = {"ready": True, "pid": os.getpid(), "preloaded": options.preload}
+    if options.tcp:
+        host, port = listener.getsockname()[:2]
+        ready["listen"] = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    _emit(ready)
     return server.run()
 
 
@@ -58,19 +78,124 @@ def _claim_event_stream():
     sys.stdout = sys.stderr
 
 
+_USAGE = ("usage: serve --listen unix:PATH | HOST:PORT [--preload mod1,mod2] [--max-workers N]"
+          " [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--token-file FILE] [--insecure]")
+
+
+class _Options:
+    def __init__(self):
+        self.listen = None
+        self.tcp = False
+        self.preload = []
+        self.max_workers = 0  # 0: no limit
+        self.tls_cert = self.tls_key = self.tls_client_ca = self.token_file = None
+        self.insecure = False
+
+
 def _parse_args(argv):
-    listen, preload = None, []
+    options = _Options()
+    valued = {"--listen": "listen", "--tls-cert": "tls_cert", "--tls-key": "tls_key",
+              "--tls-client-ca": "tls_client_ca", "--token-file": "token_file"}
     args = iter(argv)
     for arg in args:
-        if arg == "--listen":
-            listen = next(args, None)
+        if arg in valued:
+            value = next(args, None)
+            if not value:
+                raise ServerStartError(f"{arg} needs a value; {_USAGE}")
+            setattr(options, valued[arg], value)
         elif arg == "--preload":
-            preload = [name.strip() for name in (next(args, None) or "").split(",") if name.strip()]
+            options.preload = [name.strip() for name in (next(args, None) or "").split(",") if name.strip()]
+        elif arg == "--max-workers":
+            value = next(args, None) or ""
+            if not value.isdigit() or int(value) < 1:
+                raise ServerStartError(f"--max-workers takes a positive integer, got {value!r}")
+            options.max_workers = int(value)
+        elif arg == "--insecure":
+            options.insecure = True
         else:
-            raise ServerStartError(f"unknown argument {arg!r}; usage: serve --listen unix:PATH [--preload mod1,mod2]")
-    if not listen or not listen.startswith("unix:") or len(listen) == len("unix:"):
-        raise ServerStartError(f"--listen takes unix:PATH, got {listen!r}")
-    return listen[len("unix:"):], preload
+            raise ServerStartError(f"unknown argument {arg!r}; {_USAGE}")
+    listen = options.listen
+    if listen and listen.startswith("unix:") and len(listen) > len("unix:"):
+        if options.tls_cert or options.tls_key or options.tls_client_ca or options.token_file or options.insecure:
+            raise ServerStartError("TLS, tokens and --insecure are for TCP; a unix: socket admits only this user")
+        options.listen = listen[len("unix:"):]
+        return options
+    if not listen or ":" not in listen:
+        raise ServerStartError(f"--listen takes unix:PATH or HOST:PORT, got {listen!r}")
+    options.tcp = True
+    return options
+
+
+class _Remote:
+    """What a TCP listener demands of a client: TLS (a server context, or None) and a token (or None)."""
+
+    def __init__(self, tls, token):
+        self.tls = tls
+        self.token = token
+
+
+def _remote_settings(options):
+    if bool(options.tls_cert) != bool(options.tls_key):
+        raise ServerStartError("--tls-cert and --tls-key go together")
+    if options.tls_client_ca and not options.tls_cert:
+        raise ServerStartError("--tls-client-ca (mutual TLS) needs --tls-cert and --tls-key")
+    tls = None
+    if options.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            tls.load_cert_chain(options.tls_cert, options.tls_key)
+            if options.tls_client_ca:
+                tls.verify_mode = ssl.CERT_REQUIRED
+                tls.load_verify_locations(cafile=options.tls_client_ca)
+        except (OSError, ssl.SSLError) as exc:
+            raise ServerStartError(f"cannot load the TLS certificate, key or client CA: {exc}") from None
+    token = _read_token(options.token_file) if options.token_file else None
+    return _Remote(tls, token)
+
+
+def _read_token(path):
+    try:
+        with open(path, "rb") as f:
+            token = f.read().strip()
+    except OSError as exc:
+        raise ServerStartError(f"--token-file: cannot read {path}: {exc.strerror}") from None
+    if len(token) < _TOKEN_MIN_CHARS:
+        raise ServerStartError(f"--token-file: the token in {path} is shorter than {_TOKEN_MIN_CHARS} characters;"
+                               " make one with: openssl rand -hex 32")
+    return token
+
+
+def _tcp_socket(options):
+    """A TCP listener at HOST:PORT ([v6]:PORT; port 0 picks one, reported in the ready line). A
+    non-loopback address needs TLS and a token, unless the operator said --insecure (REMOTE-1)."""
+    host, _, port = options.listen.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not port.isdigit() or int(port) > 65535:
+        raise ServerStartError(f"--listen: bad port in {options.listen!r}")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host or None, int(port), type=socket.SOCK_STREAM,
+                                                            flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise ServerStartError(f"--listen: cannot resolve {host!r}: {exc}") from None
+    try:
+        loopback = ipaddress.ip_address(address[0].split("%")[0]).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and not options.insecure and not (options.tls_cert and options.token_file):
+        raise ServerStartError(f"refusing to listen on {address[0]}, which is not a loopback address, without TLS"
+                               " (--tls-cert, --tls-key) and a token (--token-file): anyone who reaches it could run"
+                               " code; add --insecure only if the network itself is trusted")
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise ServerStartError(f"cannot listen at {options.listen}: {exc.strerror}") from None
+    sock.listen(_LISTEN_BACKLOG)
+    sock.setblocking(False)
+    return sock
 
 
 def _preload(name):
@@ -120,25 +245,33 @@ def _emit(event):
     _events.flush()
 
 
-class _Preamble:
-    """A connection that has not yet sent its one-line preamble."""
+class _Pending:
+    """A connection that is not yet a worker's or a control connection: where it is in TLS,
+    authentication and its preamble (``sniff``, ``handshake``, ``hello``, ``auth``, ``preamble``)."""
 
-    __slots__ = ("buffer", "deadline")
+    __slots__ = ("buffer", "deadline", "stage", "nonce")
 
-    def __init__(self):
+    def __init__(self, stage):
         self.buffer = b""
         self.deadline = time.monotonic() + _PENDING_SECONDS
+        self.stage = stage
+        self.nonce = None
 
 
 class ForkServer:
-    def __init__(self, listener):
+    def __init__(self, listener, remote=None, max_workers=0):
         self._listener = listener
+        self._remote = remote  # None: a unix: listener; else what a TCP client must do first (_Remote)
+        self._max_workers = max_workers
         self._selector = selectors.DefaultSelector()
         self._wakeup_read, self._wakeup_write = os.pipe()
         os.set_blocking(self._wakeup_read, False)
         os.set_blocking(self._wakeup_write, False)
-        self._preambles = {}  # connection -> _Preamble, until its one line has come
-        self._forks = {}  # token -> (protocol connection, fork request, deadline) waiting for its stderr connection
+        self._pending = {}  # connection -> _Pending, until its preamble has come
+        self._forks = {}  # token -> (protocol connection, fork request, deadline) waiting for its second connection
+        self._children = set()  # pids of the forked workers not yet reaped
+        self._controls = {}  # pid -> its remote client's control connection (REMOTE-4)
+        self._control_of = {}  # control connection -> [pid, unread bytes]
         self._running = True
         self._accept_paused_until = 0
 
@@ -163,7 +296,8 @@ class ForkServer:
                         self._drop(key.fileobj)
             self._expire_pending()
             self._resume_accepting()
-        path = self._listener.getsockname()
+        unix = self._listener.family == socket.AF_UNIX
+        path = self._listener.getsockname() if unix else None
         self._listener.close()
         if path:
             os.unlink(path)  # a clean end leaves no socket file behind
@@ -191,53 +325,163 @@ class ForkServer:
             self._selector.unregister(listener)
             self._accept_paused_until = time.monotonic() + _ACCEPT_PAUSE_SECONDS
             return
-        if not _same_user(conn):
+        if self._remote is None and not _same_user(conn):
             conn.close()
             return
-        if len(self._preambles) + len(self._forks) >= _MAX_PENDING:
-            self._refuse(conn, "too many pending connections")
-            return
+        if len(self._pending) + len(self._forks) >= _MAX_PENDING:
+            if not self._pending:
+                self._refuse(conn, "too many pending connections")
+                return
+            # The oldest connection that has not finished its preamble makes room (dicts keep arrival
+            # order): silent or slow clients cannot hold every slot and starve one that completes its
+            # handshake in milliseconds (REMOTE-3).
+            self._drop(next(iter(self._pending)))
+        if self._remote is None:
+            stage = "preamble"
+        else:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a frame is one write: send it now
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)  # a peer that vanished is noticed
+            stage = "sniff" if self._remote.tls else "hello"
         conn.setblocking(False)
-        self._selector.register(conn, selectors.EVENT_READ, self._read_preamble)
-        self._preambles[conn] = _Preamble()
+        self._selector.register(conn, selectors.EVENT_READ, self._readable)
+        self._pending[conn] = _Pending(stage)
 
-    def _read_preamble(self, conn):
-        pending = self._preambles[conn]
+    def _readable(self, conn):
+        pending = self._pending[conn]
+        if pending.stage == "sniff":
+            conn = self._start_tls(conn, pending)
+            if conn is None:
+                return
+        if pending.stage == "handshake" and not self._tls_handshake(conn, pending):
+            return
+        self._read_lines(conn, pending)
+
+    def _start_tls(self, conn, pending):
+        """Looks at the first byte without taking it: a TLS client starts with a handshake record;
+        anything else is a plain-text client (or garbage), told in plain text that TLS is required."""
         try:
-            chunk = conn.recv(_PREAMBLE_MAX)
+            first = conn.recv(1, socket.MSG_PEEK)
         except (BlockingIOError, InterruptedError):
-            return
+            return None
         except OSError:
-            chunk = b""
-        if not chunk:
+            first = b""
+        if not first:
             self._drop(conn)
-            return
-        pending.buffer += chunk
-        if b"\n" not in pending.buffer:
-            if len(pending.buffer) > _PREAMBLE_MAX:
-                self._refuse(conn, "preamble line too long")
-            return
-        line = pending.buffer.split(b"\n", 1)[0]
+            return None
+        if first[0] != _TLS_RECORD_HANDSHAKE:
+            self._refuse(conn, "this server requires TLS; the client spoke plain text", "tls_required")
+            return None
         self._selector.unregister(conn)
-        del self._preambles[conn]
-        conn.setblocking(True)
+        del self._pending[conn]
+        tls = self._remote.tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+        pending.stage = "handshake"
+        self._pending[tls] = pending
+        self._selector.register(tls, selectors.EVENT_READ, self._readable)
+        return tls
+
+    def _tls_handshake(self, conn, pending):
+        """One step of a non-blocking TLS handshake; true when it is done. A slow or silent client
+        holds a pending slot until its deadline, never the loop."""
+        try:
+            conn.do_handshake()
+        except ssl.SSLWantReadError:
+            self._selector.modify(conn, selectors.EVENT_READ, self._readable)
+            return False
+        except ssl.SSLWantWriteError:
+            self._selector.modify(conn, selectors.EVENT_WRITE, self._readable)
+            return False
+        except (ssl.SSLError, OSError) as exc:  # an untrusted client certificate, a TLS version we refuse, garbage
+            sys.stderr.write(f"snakebridge_worker serve: TLS handshake failed: {getattr(exc, 'reason', None) or exc}\n")
+            self._drop(conn)
+            return False
+        pending.stage = "hello"
+        self._selector.modify(conn, selectors.EVENT_READ, self._readable)
+        return True
+
+    def _read_lines(self, conn, pending):
+        while True:
+            try:
+                chunk = conn.recv(_PREAMBLE_MAX)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                break
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._drop(conn)
+                return
+            pending.buffer += chunk
+            # TLS may hold decrypted bytes the selector cannot see: take them now
+            if len(pending.buffer) > _PREAMBLE_MAX or not (isinstance(conn, ssl.SSLSocket) and conn.pending()):
+                break
+        while conn in self._pending and b"\n" in pending.buffer:
+            line, pending.buffer = pending.buffer.split(b"\n", 1)
+            self._take_line(conn, pending, line)
+        if conn in self._pending and len(pending.buffer) > _PREAMBLE_MAX:
+            self._refuse(conn, "preamble line too long")
+
+    def _take_line(self, conn, pending, line):
         try:
             request = json.loads(line)
         except (ValueError, RecursionError):
             request = None
         if type(request) is not dict:
             self._refuse(conn, "the preamble is one JSON object on one line")
-        elif request.get("op") == "fork":
-            self._fork_requested(conn, request)
-        elif request.get("op") == "stderr":
-            self._stderr_arrived(conn, request)
+            return
+        op = request.get("op")
+        if pending.stage == "hello":
+            self._hello(conn, pending, op)
+        elif pending.stage == "auth":
+            mac = request.get("mac")
+            if op != "auth" or type(mac) is not str or not _mac_matches(self._remote.token, pending.nonce, mac):
+                self._refuse(conn, "authentication failed", "auth_failed")
+                return
+            pending.stage = "preamble"
+            self._reply(conn, {"authenticated": True})
         else:
-            self._refuse(conn, f"unknown preamble op {request.get('op')!r}; expected fork or stderr")
+            self._selector.unregister(conn)
+            del self._pending[conn]
+            if op == "fork":
+                conn.setblocking(True)
+                self._fork_requested(conn, request)
+            elif op == ("stderr" if self._remote is None else "control"):
+                conn.setblocking(True)
+                self._second_arrived(conn, request)
+            else:
+                expected = "fork or stderr" if self._remote is None else "fork or control"
+                self._refuse(conn, f"unknown preamble op {op!r}; expected {expected}")
+
+    def _hello(self, conn, pending, op):
+        """REMOTE-2: a TCP client says hello first (so a plain-text client of a TLS server gets an
+        answer), and is then challenged, if the server has a token."""
+        if op != "hello":
+            self._refuse(conn, f"expected hello, got {op!r}")
+        elif self._remote.token is None:
+            pending.stage = "preamble"
+            self._reply(conn, {"auth": "none"})
+        else:
+            pending.nonce = os.urandom(32)
+            pending.stage = "auth"
+            self._reply(conn, {"auth": "hmac-sha256", "nonce": pending.nonce.hex()})
+
+    def _reply(self, conn, message):
+        try:
+            _send_line(conn, message)
+        except OSError:  # a client that does not read its answers is dropped, never waited for
+            self._drop(conn)
 
     def _fork_requested(self, conn, request):
         limit = request.get("memory_limit_bytes", 0)
         if type(limit) is not int or limit < 0:
             self._refuse(conn, "memory_limit_bytes must be a non-negative integer")
+            return
+        cancel_word = request.get("cancel_word")
+        if cancel_word is not None and (self._remote is not None or type(cancel_word) is not str or not cancel_word):
+            # a remote client names no file of this machine: the server makes a remote worker's word itself
+            self._refuse(conn, "cancel_word must be the path of a file (CANCEL-2), and only a local client names one")
+            return
+        if self._max_workers and len(self._children) + len(self._forks) >= self._max_workers:
+            self._refuse(conn, f"the server already runs its most workers (--max-workers {self._max_workers})",
+                         "too_many_workers")
             return
         token = os.urandom(16).hex()
         try:
@@ -247,29 +491,47 @@ class ForkServer:
             return
         self._forks[token] = (conn, request, time.monotonic() + _PENDING_SECONDS)
 
-    def _stderr_arrived(self, stderr_conn, request):
+    def _second_arrived(self, second, request):
+        """The fork's second connection: its stderr (unix:), or its control connection (TCP)."""
         waiting = self._forks.pop(request.get("token"), None) if type(request.get("token")) is str else None
         if waiting is None:
-            self._refuse(stderr_conn, "unknown or expired token")
+            self._refuse(second, "unknown or expired token")
             return
         conn, fork_request, _ = waiting
         server_pid = os.getpid()
+        # A remote worker's cancel word: shared memory the fork gives both, which the server writes a
+        # control connection's cancel into (CANCEL-4); a local client maps a file of its own instead.
+        word = None if self._remote is None else cancel.CancelWord(mmap.mmap(-1, cancel.SIZE))
         try:
             pid = os.fork()
         except OSError as exc:
             self._refuse(conn, f"cannot fork a worker: {exc}")
-            stderr_conn.close()
+            second.close()
             return
         if pid == 0:
-            self._become_worker(conn, stderr_conn, fork_request, server_pid)  # never returns
+            self._become_worker(conn, second, fork_request, server_pid, word)  # never returns
+        self._children.add(pid)
+        if self._remote is None:
+            try:
+                _send_line(conn, {"pid": pid})
+            except OSError:  # the client left: nobody will ever talk to this worker
+                os.kill(pid, signal.SIGKILL)
+            conn.close()
+            second.close()
+            return
+        conn.close()  # the worker's alone now: it announces itself on it (a TLS stream has one writer)
         try:
-            _send_line(conn, {"pid": pid})
-        except OSError:  # the client left: nobody will ever talk to this worker
+            _send_line(second, {"pid": pid})
+        except OSError:
             os.kill(pid, signal.SIGKILL)
-        conn.close()
-        stderr_conn.close()
+            second.close()
+            return
+        second.setblocking(False)
+        self._controls[pid] = second
+        self._control_of[second] = [pid, b"", word]
+        self._selector.register(second, selectors.EVENT_READ, self._read_control)
 
-    def _become_worker(self, conn, stderr_conn, request, server_pid):
+    def _become_worker(self, conn, second, request, server_pid, word):
         """In the forked child: drop everything of the server's, then serve ``conn``."""
         status = 70
         try:
@@ -277,21 +539,73 @@ class ForkServer:
             for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, signal.SIG_DFL)
             self._listener.close()
-            for pending in list(self._preambles):
+            for pending in list(self._pending):
                 pending.close()
             for waiting, _, _ in self._forks.values():
                 waiting.close()
+            for control in self._controls.values():
+                control.close()  # other workers' lifelines: holding them would hide those clients' ends
             os.close(self._wakeup_read)
             os.close(self._wakeup_write)
             self._selector.close()
             _events.close()  # the owner's event stream is the server's alone
             from .__main__ import serve_forked
-            status = serve_forked(conn, stderr_conn, request.get("memory_limit_bytes", 0), server_pid)
+            if self._remote is None:
+                status = serve_forked(conn, second, request.get("memory_limit_bytes", 0), server_pid,
+                                      request.get("cancel_word"))
+            else:
+                second.close()  # the server keeps the control connection; this worker's stderr is the server's
+                conn.setblocking(True)
+                _send_line(conn, {"pid": os.getpid()})
+                status = serve_forked(conn, None, request.get("memory_limit_bytes", 0), server_pid, word)
         except BaseException:  # noqa: BLE001 - whatever happened, the child must not return into the server loop
             import traceback
             traceback.print_exc()
         finally:
             os._exit(status)
+
+    def _read_control(self, conn):
+        """REMOTE-4: a remote worker's control connection carries its cancels and kills; its end
+        kills the worker (its client is gone)."""
+        state = self._control_of[conn]
+        while True:
+            try:
+                chunk = conn.recv(_PREAMBLE_MAX)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                break
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._end_control(conn, kill=True)
+                return
+            state[1] += chunk
+            if len(state[1]) > _PREAMBLE_MAX or not (isinstance(conn, ssl.SSLSocket) and conn.pending()):
+                break
+        *lines, state[1] = state[1].split(b"\n")
+        for line in lines:
+            try:
+                request = json.loads(line)
+            except (ValueError, RecursionError):
+                request = None
+            op = request.get("op") if type(request) is dict else None
+            if op == "cancel" and type(request.get("request")) is int:
+                state[2].aim(request["request"])  # before the signal: the worker reads its target in its handler
+                _signal(state[0], signal.SIGINT)
+            elif op == "kill":
+                _signal(state[0], signal.SIGKILL)
+            else:  # a client that does not speak the control protocol loses its worker
+                self._end_control(conn, kill=True)
+                return
+        if len(state[1]) > _PREAMBLE_MAX:
+            self._end_control(conn, kill=True)
+
+    def _end_control(self, conn, kill):
+        pid, _, _ = self._control_of.pop(conn)
+        self._controls.pop(pid, None)
+        self._selector.unregister(conn)
+        conn.close()
+        if kill and pid in self._children:
+            _signal(pid, signal.SIGKILL)
 
     def _reap(self, wakeup):
         while True:
@@ -307,36 +621,69 @@ class ForkServer:
                 return
             if pid == 0:
                 return
+            self._children.discard(pid)
             if os.WIFSIGNALED(status):
-                _emit({"pid": pid, "signal": os.WTERMSIG(status)})
+                event = {"pid": pid, "signal": os.WTERMSIG(status)}
             else:
-                _emit({"pid": pid, "exit_code": os.WEXITSTATUS(status)})
+                event = {"pid": pid, "exit_code": os.WEXITSTATUS(status)}
+            _emit(event)
+            control = self._controls.get(pid)
+            if control is not None:
+                try:
+                    control.settimeout(1.0)  # a small line into a socket buffer: a client that reads nothing costs a second at most
+                    _send_line(control, event)
+                except OSError:
+                    pass
+                self._end_control(control, kill=False)
 
     def _expire_pending(self):
         now = time.monotonic()
         for token, (conn, _, deadline) in list(self._forks.items()):
             if now > deadline:
                 del self._forks[token]
-                self._refuse(conn, "the stderr connection did not come in time")
-        for conn, pending in list(self._preambles.items()):
+                self._refuse(conn, "the second connection did not come in time")
+        for conn, pending in list(self._pending.items()):
             if now > pending.deadline:
                 self._drop(conn)
 
     def _drop(self, conn):
+        if conn in self._control_of:
+            self._end_control(conn, kill=True)
+            return
         try:
             self._selector.unregister(conn)
         except (KeyError, ValueError):
             pass  # not registered any more (its preamble was read)
-        self._preambles.pop(conn, None)
+        self._pending.pop(conn, None)
         conn.close()
 
-    def _refuse(self, conn, reason):
+    def _refuse(self, conn, reason, code=None):
+        """Answers ``{"error": reason}`` (with a ``code`` a client acts on, REMOTE-3) and closes."""
         try:
-            conn.setblocking(True)
-            _send_line(conn, {"error": reason})
+            self._selector.unregister(conn)
+        except (KeyError, ValueError):
+            pass
+        self._pending.pop(conn, None)
+        try:
+            conn.settimeout(1.0)
+            _send_line(conn, {"error": reason, "code": code} if code else {"error": reason})
         except OSError:
             pass
         conn.close()
+
+
+def _mac_matches(token, nonce, mac):
+    """REMOTE-2: HMAC-SHA256 keyed by the token over the context string and the nonce, compared in
+    constant time (the bytes of what the client sent, so no input can raise)."""
+    expected = hmac.new(token, _AUTH_CONTEXT + nonce, hashlib.sha256).hexdigest().encode("ascii")
+    return hmac.compare_digest(expected, mac.encode("utf-8", "surrogatepass"))
+
+
+def _signal(pid, signum):
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass  # ended already: its reaping reports it
 
 
 def _send_line(conn, message):

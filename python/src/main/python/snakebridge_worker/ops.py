@@ -65,7 +65,7 @@ def handshake(worker, request):
         "pid": os.getpid(),
         "python_version": ".".join(map(str, sys.version_info[:3])),
         "implementation": sys.implementation.name,
-        "capabilities": CAPABILITIES,
+        "capabilities": CAPABILITIES + (["cancel_target"] if worker.cancel_word is not None else []),
         "defaults": {k: worker.defaults[k] for k in ("max_refs", "ref_limit_policy", "ref_ttl_seconds")},
         "limits": dict(worker.limits),
     }
@@ -253,8 +253,6 @@ def batch(worker, request, session_id):
                 promises.append(state.value)
                 values.append(result)
             except Exception as exc:  # a cancel or a broken stream is a BaseException: it ends the whole batch
-                if isinstance(exc, RecursionError):
-                    exc = BridgeError("invalid_value", f"value nests too deeply: {exc}")
                 promises.append(Failed(index))
                 values.append(None)
                 errors[str(index)] = to_wire(exc)

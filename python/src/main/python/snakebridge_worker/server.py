@@ -127,9 +127,7 @@ class Server:
             return {"id": request_id, "ok": True, "result": result}, attachments_out
         except KeyboardInterrupt:
             failure = _failure(request_id, BridgeError("cancelled", "the call was interrupted (KeyboardInterrupt)"))
-        except RecursionError as exc:
-            failure = _failure(request_id, BridgeError("invalid_value", f"value nests too deeply: {exc}"))
-        except Exception as exc:  # a user's exception is an answer, never the end of the worker
+        except Exception as exc:  # a user's exception (a RecursionError too) is an answer, never the end of the worker
             failure = _failure(request_id, exc)
         return failure, ()
 
@@ -142,8 +140,7 @@ class Server:
         except _UNSENDABLE as exc:
             self.worker.rollback_last_result()
             attachments = ()
-            error = exc if type(exc) is BridgeError else BridgeError(
-                "invalid_value", f"result cannot be sent: {type(exc).__name__}: {exc!r}")
+            error = exc if type(exc) is BridgeError else _unsendable(exc)
             data = json.dumps(_failure(message.get("id"), error), ensure_ascii=True, default=repr).encode("ascii")
         write_frame(self._out, data, attachments)
 
@@ -207,6 +204,17 @@ def _values_of(message):
 
 # What makes a message unsendable: a cap (a BridgeError saying which), or what JSON cannot express.
 _UNSENDABLE = (BridgeError, ValueError, TypeError, UnicodeEncodeError, RecursionError)
+
+
+def _unsendable(exc):
+    """Why a message cannot be written, in words about the value: never the message itself (a
+    UnicodeEncodeError's repr holds the whole frame being written)."""
+    if isinstance(exc, UnicodeEncodeError):
+        char = exc.object[exc.start]
+        return BridgeError("invalid_value", f"the result holds a str with a lone surrogate (U+{ord(char):04X}), which "
+                                            "UTF-8 cannot carry; request it as a ref, or encode it in Python "
+                                            "(errors='surrogatepass') and return bytes")
+    return BridgeError("invalid_value", f"result cannot be sent: {type(exc).__name__}: {str(exc)[:200]}")
 
 
 def _check_caps(message, data, attachments, limits):

@@ -1,6 +1,7 @@
 """The Worker: what this process tracks while it handles requests. The requests in flight, innermost
 last (a callback nests the requests the client sends meanwhile), the SIGINT gate that lets a cancel
-interrupt user code and nothing else, and the encoders and decoders the ops work with."""
+interrupt the user code of the request it targets and nothing else, and the encoders and decoders
+the ops work with."""
 import contextlib
 import signal
 import sys
@@ -20,7 +21,7 @@ _LIMITS = ("max_frame_bytes", "max_nesting_depth", "max_int_digits", "max_string
 class Worker:
     """Executes requests for every session that this process serves."""
 
-    def __init__(self, registry, worker_id, defaults=DEFAULTS):
+    def __init__(self, registry, worker_id, defaults=DEFAULTS, cancel_word=None):
         self.registry = registry
         self.worker_id = worker_id
         self.defaults = defaults
@@ -32,8 +33,9 @@ class Worker:
         self._requests = []  # the requests being handled, innermost last (callbacks nest them)
         self.handshaken = False
         self.interruptible = False  # True only while user code runs: SIGINT raises KeyboardInterrupt there
-        self._interrupt_pending = False  # a SIGINT that came while a callback's frames were in flight
-        self._uninterruptible_depth = 0
+        self.cancel_word = cancel_word  # names the request each SIGINT targets (CANCEL-2); None: the one in flight
+        self._latest_id = 0  # the id of the latest request started: a target above it has not started yet
+        self._pending_cancel = None  # the id of a request a SIGINT targeted when it could not be raised there
         self.last_result_refs = None  # (session id, ref ids) of the latest encoded result
         self.server = None  # set by the Server; callbacks talk to the client through it
 
@@ -42,12 +44,15 @@ class Worker:
         """Returns (result, attachments of the response) of one request, or raises; ``request``
         is a decoded JSON object and ``attachments`` the frames that followed it. Callbacks that
         arrived with the request die when it ends (CB-4)."""
-        state = _Request(attachments)
+        state = _Request(request["id"], attachments)
         self._requests.append(state)
+        self._latest_id = state.id
         try:
             return self._dispatch(request), state.attachments_out
         finally:
             self._requests.pop()
+            if self._pending_cancel == state.id:
+                self._pending_cancel = None  # it answered: a cancel it never reached is dropped (CANCEL-3)
             for callback in state.callbacks:
                 callback.live = False
 
@@ -76,14 +81,16 @@ class Worker:
     def current_request(self):
         return self._requests[-1]
 
-    def new_callback(self, session_id, callback_id, arity):
-        """A Java callback that arrived in the current request, and dies with it."""
+    def new_callback(self, session_id, callback_id, arity, exported=False):
+        """A Java callback that arrived in the current request, and dies with it (CB-4); an exported
+        one lives on, callable while any later request runs user code (CB-6)."""
         if type(callback_id) is not str or not callback_id or type(arity) is not int:
             raise BridgeError("invalid_value", "a callback needs a string ref_id and an integer arity")
         if not self._requests:
             raise BridgeError("invalid_value", "a callback can only arrive with a request")
-        callback = Callback(self, session_id, callback_id, arity)
-        self._requests[-1].callbacks.append(callback)
+        callback = Callback(self, session_id, callback_id, arity, exported)
+        if not exported:
+            self._requests[-1].callbacks.append(callback)
         return callback
 
     def adopt_limits(self, limits):
@@ -97,25 +104,43 @@ class Worker:
         if hasattr(sys, "set_int_max_str_digits"):
             sys.set_int_max_str_digits(self.limits["max_int_digits"])
 
-    # -- the SIGINT gate: a cancel interrupts user code only ----------------------------------------
+    # -- the SIGINT gate: a cancel interrupts the user code of its target only ----------------------
     def install_sigint_handler(self):
-        """SIGINT (the driver's cancel) raises KeyboardInterrupt inside user code and is ignored
-        elsewhere: a late cancel must never tear a frame or the registry."""
+        """SIGINT (the driver's cancel) raises KeyboardInterrupt inside the user code of the request it
+        targets (CANCEL-3) and never elsewhere: a late cancel must never tear a frame or the registry,
+        nor interrupt the request pipelined behind the one it was meant for."""
         signal.signal(signal.SIGINT, self._on_sigint)
 
     def _on_sigint(self, signum, frame):
-        if self.interruptible:
+        requests = self._requests
+        if self.cancel_word is None:  # an untargeted SIGINT is for the request in flight, if any (CANCEL-1)
+            if not requests:
+                return
+            target = requests[-1].id
+        else:
+            target = self.cancel_word.target()
+            self.cancel_word.took(target)
+        if requests and requests[-1].id == target and self.interruptible:
             raise KeyboardInterrupt
-        if self._uninterruptible_depth:
-            self._interrupt_pending = True  # for the user code this callback returns to
+        if target > self._latest_id or any(request.id == target for request in requests):
+            # Not started yet, in the worker's own work, or awaiting a callback: raised as soon as its
+            # user code runs (CB-5). A target that has answered is dropped.
+            self._pending_cancel = target
+
+    def _raise_pending_cancel(self):
+        if self._requests and self._pending_cancel == self._requests[-1].id:
+            self._pending_cancel = None
+            raise KeyboardInterrupt
 
     def run_user_code(self, fn, *args, **kwargs):
         """Runs ``fn`` where a cancel (SIGINT) may interrupt: resolving names (imports), the call
         itself, attribute access. The worker's own bookkeeping and framing are never interrupted.
         (A plain function, not a context manager: it is on every request's path.)"""
         outer = self.interruptible
-        self.interruptible = True
         try:
+            self.interruptible = True  # before the check: a SIGINT after it raises in fn, one before is pending
+            if self._pending_cancel is not None:
+                self._raise_pending_cancel()
             return fn(*args, **kwargs)
         finally:
             self.interruptible = outer
@@ -126,23 +151,20 @@ class Worker:
         SIGINT that comes meanwhile is raised as soon as user code resumes, so no cancel is lost."""
         outer = self.interruptible
         self.interruptible = False
-        self._uninterruptible_depth += 1
         try:
             yield
         finally:
-            self._uninterruptible_depth -= 1
             self.interruptible = outer
-        if outer and self._interrupt_pending:
-            self._interrupt_pending = False
-            raise KeyboardInterrupt
+        if outer and self._pending_cancel is not None:
+            self._raise_pending_cancel()
 
     # -- values -------------------------------------------------------------------------------------
     def decoder(self, session_id, attachments=None):
         """Decodes values of the request being handled (its attachments and, in a batch, its
         promises), or of a callback reply's ``attachments``."""
-        request = self._requests[-1] if self._requests else _Request(())
+        request = self._requests[-1] if self._requests else _Request(None, ())
         return Decoder(self.registry, session_id, self.worker_id, self.limits["max_nesting_depth"],
-                       lambda callback_id, arity: self.new_callback(session_id, callback_id, arity),
+                       lambda callback_id, arity, exported: self.new_callback(session_id, callback_id, arity, exported),
                        request.attachments_in if attachments is None else attachments,
                        request.promises if attachments is None else None, self.limits["max_string_length"])
 
@@ -193,9 +215,10 @@ class Worker:
 class _Request:
     """What the worker tracks for one request while it is handled."""
 
-    __slots__ = ("attachments_in", "attachments_out", "callbacks", "promises", "value")
+    __slots__ = ("id", "attachments_in", "attachments_out", "callbacks", "promises", "value")
 
-    def __init__(self, attachments_in):
+    def __init__(self, request_id, attachments_in):
+        self.id = request_id  # what a targeted cancel names (CANCEL-3)
         self.attachments_in = attachments_in  # the attachment frames it brought (ATT-1)
         self.attachments_out = []  # the attachments its response carries
         self.callbacks = []  # the callbacks it brought (CB-4)

@@ -45,38 +45,115 @@ public final class Batch {
         this.sessionId = connection.sessionId();
     }
 
-    /** Calls a function by dotted name; the result comes back by value. */
+    /**
+     * Adds a call of a function by dotted name; the result comes back by value.
+     *
+     * @param dottedName a function, class or any callable, e.g. {@code "re.compile"}
+     * @param args the positional arguments: values, {@link RefHandle}s of this connection, or
+     *        {@link Promise}s of earlier calls of this batch
+     * @return the call's promise
+     * @throws IllegalStateException if the batch has been executed
+     */
     public Promise call(String dottedName, Object... args) {
         return call(dottedName, Arrays.asList(args), Map.of());
     }
 
+    /**
+     * Adds a call with keyword arguments; the result comes back by value.
+     *
+     * @param dottedName a function, class or any callable, e.g. {@code "re.compile"}
+     * @param args the positional arguments, as for {@link #call(String, Object...)}
+     * @param kwargs the keyword arguments by name
+     * @return the call's promise
+     * @throws IllegalStateException if the batch has been executed
+     */
     public Promise call(String dottedName, List<?> args, Map<String, ?> kwargs) {
         return add(h -> ValueCodec.call(dottedName, args, kwargs, Want.VALUE, h));
     }
 
-    /** Calls a function and keeps its result in Python as a ref. */
+    /**
+     * Adds a call of a function whose result stays in Python: the promise's value is a ref.
+     *
+     * @param dottedName a function, class or any callable
+     * @param args the positional arguments, as for {@link #call(String, Object...)}
+     * @return the call's promise
+     * @throws IllegalStateException if the batch has been executed
+     */
     public Promise callRef(String dottedName, Object... args) {
-        return add(h -> ValueCodec.call(dottedName, Arrays.asList(args), Map.of(), Want.REF, h));
+        return callRef(dottedName, Arrays.asList(args), Map.of());
     }
 
-    /** Calls a method of {@code target}: a {@link RefHandle} of this connection or a {@link Promise} of this batch. */
+    /**
+     * Calls a function with keyword arguments and keeps its result in Python as a ref.
+     *
+     * @param dottedName the callable's dotted name
+     * @param args the positional arguments (Promises of earlier calls among them)
+     * @param kwargs the keyword arguments
+     * @return the promise of the call's result
+     */
+    public Promise callRef(String dottedName, List<?> args, Map<String, ?> kwargs) {
+        return add(h -> ValueCodec.call(dottedName, args, kwargs, Want.REF, h));
+    }
+
+    /**
+     * Adds a call of a method of {@code target}.
+     *
+     * @param target a {@link RefHandle} of this connection or a {@link Promise} of an earlier call of this batch
+     * @param method the method's name, or a dotted path of attributes ending in a callable
+     * @param args the positional arguments, as for {@link #call(String, Object...)}
+     * @return the call's promise
+     * @throws IllegalArgumentException if {@code target} is neither a RefHandle nor a Promise
+     * @throws IllegalStateException if the batch has been executed
+     */
     public Promise callMethod(Object target, String method, Object... args) {
-        checkTarget(target);
-        return add(h -> ValueCodec.callMethod(target, method, Arrays.asList(args), Map.of(), Want.VALUE, h));
+        return callMethod(target, method, Arrays.asList(args), Map.of());
     }
 
-    /** Reads an attribute (a dotted path) of {@code target}, a RefHandle or a Promise. */
+    /**
+     * Calls a method of {@code target} (a RefHandle or a Promise of this batch) with keyword arguments.
+     *
+     * @param target the object whose method is called
+     * @param method the method's name (or a dotted path of attributes ending in a callable)
+     * @param args the positional arguments
+     * @param kwargs the keyword arguments
+     * @return the promise of the call's result
+     * @throws IllegalArgumentException if {@code target} is neither a RefHandle nor a Promise
+     */
+    public Promise callMethod(Object target, String method, List<?> args, Map<String, ?> kwargs) {
+        checkTarget(target);
+        return add(h -> ValueCodec.callMethod(target, method, args, kwargs, Want.VALUE, h));
+    }
+
+    /**
+     * Adds a read of an attribute of {@code target}.
+     *
+     * @param target a {@link RefHandle} of this connection or a {@link Promise} of an earlier call of this batch
+     * @param name the attribute, or a dotted path of attributes
+     * @return the read's promise
+     * @throws IllegalArgumentException if {@code target} is neither a RefHandle nor a Promise
+     * @throws IllegalStateException if the batch has been executed
+     */
     public Promise getAttr(Object target, String name) {
         checkTarget(target);
         return add(h -> Request.getAttr(ValueCodec.encode(target, h), name));
     }
 
-    /** Reads a global dotted name ({@code "math.pi"}). */
+    /**
+     * Adds a read of a global dotted name.
+     *
+     * @param dottedName a module attribute or a dotted path from one, e.g. {@code "math.pi"}
+     * @return the read's promise
+     * @throws IllegalStateException if the batch has been executed
+     */
     public Promise getAttr(String dottedName) {
         return add(h -> Request.getAttr(dottedName));
     }
 
-    /** The calls added so far, as promises in order. */
+    /**
+     * The calls added so far.
+     *
+     * @return their promises in order; unmodifiable
+     */
     public List<Promise> promises() {
         return Collections.unmodifiableList(promises);
     }
@@ -85,6 +162,18 @@ public final class Batch {
      * Sends every call in one request and completes every promise. Throws only for what ends the
      * whole batch (a broken connection, a cancel or timeout, a response past maxResponseBytes or
      * maxResponseElements: the results share one response); a call's own error is in its promise.
+     *
+     * @return every promise, in order, each with its result or error
+     * @throws IllegalStateException if the batch has been executed already
+     * @throws InvalidValueException if an argument cannot cross, a promise is passed to a call that is
+     *         not later in its batch, or the response is past a cap (SQLState 22023)
+     * @throws BridgeClosedException if the connection is closed or broken, or was reset since the batch
+     *         was made: a batch runs only in its own session (SQLState 08003)
+     * @throws BridgeException code {@code unsupported} if the worker does not declare the {@code batch}
+     *         capability (SQLState 0A000)
+     * @throws CallInterruptedException if the batch was cancelled or timed out (SQLState 57014, or 08006
+     *         if the worker had to be killed)
+     * @throws WorkerCrashedException if the worker died meanwhile (SQLState 08006)
      */
     public List<Promise> execute() {
         checkNotExecuted();

@@ -4,10 +4,15 @@ package io.snakebridge;
 public class BridgeClosedException extends BridgeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message what was used, and why the connection is closed
+     * @param cause the error that broke the connection or ended the call, or null
+     */
     public BridgeClosedException(String message, Throwable cause) {
         super("connection_closed", "08003", message, cause);
     }
 
+    /** @param message what was used, and why the connection is closed */
     public BridgeClosedException(String message) {
         this(message, null);
     }

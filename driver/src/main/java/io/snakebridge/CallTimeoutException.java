@@ -4,6 +4,11 @@ package io.snakebridge;
 public class CallTimeoutException extends CallInterruptedException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message which call timed out, and after how long
+     * @param workerKilled whether the worker ignored the interrupt and had to be killed (SQLState 08006, else 57014)
+     * @param cause the underlying error, or null
+     */
     public CallTimeoutException(String message, boolean workerKilled, Throwable cause) {
         super("call_timeout", message, workerKilled, cause);
     }

@@ -60,6 +60,18 @@ class ConnectionValues implements ValueCodec.Handles, ApiCodec {
     }
 
     @Override
+    public Object exported(ExportedCallback callback) {
+        if (callback.dispatcher() != connection.executor().callbacks() || !callback.isOpen()) {
+            throw new InvalidValueException(callback + " is closed, or was exported by another connection or an ended "
+                    + "session; an exported callback can only be passed on the connection and in the session that made it");
+        }
+        Map<String, Object> wire = ValueCodec.tag("callback", "ref_id", callback.id());
+        wire.put("arity", callback.arity());
+        wire.put("exported", true);
+        return wire;
+    }
+
+    @Override
     public int attachmentMinBytes() { // MAX_VALUE for a worker without the capability: everything inline
         return connection.executor().hello().has("attachments") ? Defaults.ATTACHMENT_MIN_BYTES : Integer.MAX_VALUE;
     }

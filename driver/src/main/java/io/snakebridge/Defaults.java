@@ -25,6 +25,14 @@ final class Defaults {
     /** No module preloaded. */
     static final java.util.List<String> PRELOAD = java.util.List.of();
     static final boolean LEAK_DETECTION = false;
+    /** No remote hosts: workers are this machine's (spawned, or forked by the JVM's own server). */
+    static final java.util.List<String> HOSTS = java.util.List.of();
+    /** Remote worker servers are reached over TLS unless told otherwise. */
+    static final boolean SSL = true;
+    /** None: the JVM's default trust (its cacerts, or javax.net.ssl.trustStore). */
+    static final java.nio.file.Path NO_FILE = null;
+    /** How long one remote host gets to accept, do TLS, authenticate and fork, before the next is tried. */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /** How long a closing worker gets after EOF before SIGTERM, and again before SIGKILL. */
     static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(2);
     /** No per-call timeout. */

@@ -72,6 +72,18 @@ final class Errors {
         if (javaCause == null && cause != null && cause.isObject() && depth < MAX_CAUSE_DEPTH) {
             javaCause = python(cause, depth + 1, callbackErrors);
         }
-        return new PythonException(error.path("type").asText("Exception"), error.path("message").asText(""), frames, javaCause);
+        java.util.Map<String, Object> attributes = new java.util.LinkedHashMap<>();
+        for (java.util.Iterator<java.util.Map.Entry<String, JsonNode>> it = error.path("attributes").fields(); it.hasNext(); ) {
+            java.util.Map.Entry<String, JsonNode> attribute = it.next();
+            attributes.put(attribute.getKey(), ValueDecoder.decode(attribute.getValue(), ValueDecoder.PLAIN));
+        }
+        List<PythonException> members = new ArrayList<>();
+        if (depth < MAX_CAUSE_DEPTH) {
+            for (JsonNode member : error.path("exceptions")) {
+                members.add(python(member, depth + 1, callbackErrors));
+            }
+        }
+        return new PythonException(error.path("type").asText("Exception"), error.path("message").asText(""), frames, javaCause,
+                attributes, members);
     }
 }

@@ -14,13 +14,23 @@ public class InvalidRefException extends BridgeException {
         CLOSED_HANDLE
     }
 
+    /** What is wrong with the ref. */
     private final Reason reason;
 
+    /**
+     * @param reason what is wrong with the ref; {@link Reason#CLOSED_HANDLE} gives SQLState 24000, the others 22023
+     * @param message which ref, and what is wrong with it
+     */
     public InvalidRefException(Reason reason, String message) {
         super("invalid_ref", reason == Reason.CLOSED_HANDLE ? "24000" : "22023", message, null);
         this.reason = reason;
     }
 
+    /**
+     * What is wrong with the ref.
+     *
+     * @return the reason, never null
+     */
     public Reason reason() {
         return reason;
     }

@@ -4,10 +4,15 @@ package io.snakebridge;
 public class InvalidValueException extends BridgeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message which value, and why it cannot cross
+     * @param cause the underlying error, or null
+     */
     public InvalidValueException(String message, Throwable cause) {
         super("invalid_value", "22023", message, cause);
     }
 
+    /** @param message which value, and why it cannot cross */
     public InvalidValueException(String message) {
         this(message, null);
     }

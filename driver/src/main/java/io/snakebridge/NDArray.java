@@ -20,7 +20,28 @@ public final class NDArray {
 
     /** The element types the protocol carries, by their numpy names. */
     public enum DType {
-        BOOL(1), INT8(1), UINT8(1), INT16(2), UINT16(2), INT32(4), UINT32(4), INT64(8), UINT64(8), FLOAT32(4), FLOAT64(8);
+        /** numpy {@code bool}: one byte, 0 or 1. */
+        BOOL(1),
+        /** numpy {@code int8}. */
+        INT8(1),
+        /** numpy {@code uint8}. */
+        UINT8(1),
+        /** numpy {@code int16}. */
+        INT16(2),
+        /** numpy {@code uint16}. */
+        UINT16(2),
+        /** numpy {@code int32}. */
+        INT32(4),
+        /** numpy {@code uint32}. */
+        UINT32(4),
+        /** numpy {@code int64}. */
+        INT64(8),
+        /** numpy {@code uint64}: readable in Java only as bytes ({@link NDArray#data()}). */
+        UINT64(8),
+        /** numpy {@code float32}. */
+        FLOAT32(4),
+        /** numpy {@code float64}. */
+        FLOAT64(8);
 
         private final int itemSize;
 
@@ -28,11 +49,20 @@ public final class NDArray {
             this.itemSize = itemSize;
         }
 
+        /**
+         * The size of one element.
+         *
+         * @return bytes per element, 1 to 8
+         */
         public int itemSize() {
             return itemSize;
         }
 
-        /** The numpy name, e.g. {@code float64}. */
+        /**
+         * The numpy name, as the protocol carries it.
+         *
+         * @return e.g. {@code float64}
+         */
         public String wireName() {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
@@ -73,47 +103,108 @@ public final class NDArray {
     /**
      * An array of {@code dtype} and {@code shape} over {@code littleEndianData} (C order), which it
      * takes over: for unsigned types and data already in wire form.
+     *
+     * @param dtype the element type
+     * @param shape the length of each dimension (copied)
+     * @param littleEndianData the elements in C order, little-endian; not copied, so do not change it afterwards
+     * @return the array
+     * @throws IllegalArgumentException if a dimension is negative or the data is not exactly
+     *         product(shape) × {@link DType#itemSize()} bytes long
      */
     public static NDArray ofBytes(DType dtype, long[] shape, byte[] littleEndianData) {
         return new NDArray(dtype, shape, littleEndianData);
     }
 
-    /** A float64 array; without a shape, one-dimensional. */
+    /**
+     * A float64 array.
+     *
+     * @param values the elements in C order (copied)
+     * @param shape the length of each dimension; none for a one-dimensional array of all the values
+     * @return the array
+     * @throws IllegalArgumentException if a dimension is negative or the shape does not hold exactly the values given
+     */
     public static NDArray of(double[] values, long... shape) {
         ByteBuffer buffer = allocate(values.length, DType.FLOAT64);
         buffer.asDoubleBuffer().put(values);
         return new NDArray(DType.FLOAT64, shapeOr(shape, values.length), buffer.array());
     }
 
+    /**
+     * A float32 array.
+     *
+     * @param values the elements in C order (copied)
+     * @param shape the length of each dimension; none for a one-dimensional array of all the values
+     * @return the array
+     * @throws IllegalArgumentException if a dimension is negative or the shape does not hold exactly the values given
+     */
     public static NDArray of(float[] values, long... shape) {
         ByteBuffer buffer = allocate(values.length, DType.FLOAT32);
         buffer.asFloatBuffer().put(values);
         return new NDArray(DType.FLOAT32, shapeOr(shape, values.length), buffer.array());
     }
 
+    /**
+     * An int64 array.
+     *
+     * @param values the elements in C order (copied)
+     * @param shape the length of each dimension; none for a one-dimensional array of all the values
+     * @return the array
+     * @throws IllegalArgumentException if a dimension is negative or the shape does not hold exactly the values given
+     */
     public static NDArray of(long[] values, long... shape) {
         ByteBuffer buffer = allocate(values.length, DType.INT64);
         buffer.asLongBuffer().put(values);
         return new NDArray(DType.INT64, shapeOr(shape, values.length), buffer.array());
     }
 
+    /**
+     * An int32 array.
+     *
+     * @param values the elements in C order (copied)
+     * @param shape the length of each dimension; none for a one-dimensional array of all the values
+     * @return the array
+     * @throws IllegalArgumentException if a dimension is negative or the shape does not hold exactly the values given
+     */
     public static NDArray of(int[] values, long... shape) {
         ByteBuffer buffer = allocate(values.length, DType.INT32);
         buffer.asIntBuffer().put(values);
         return new NDArray(DType.INT32, shapeOr(shape, values.length), buffer.array());
     }
 
+    /**
+     * An int16 array.
+     *
+     * @param values the elements in C order (copied)
+     * @param shape the length of each dimension; none for a one-dimensional array of all the values
+     * @return the array
+     * @throws IllegalArgumentException if a dimension is negative or the shape does not hold exactly the values given
+     */
     public static NDArray of(short[] values, long... shape) {
         ByteBuffer buffer = allocate(values.length, DType.INT16);
         buffer.asShortBuffer().put(values);
         return new NDArray(DType.INT16, shapeOr(shape, values.length), buffer.array());
     }
 
-    /** An int8 array (a plain {@code byte[]} argument is Python {@code bytes} instead). */
+    /**
+     * An int8 array (a plain {@code byte[]} argument is Python {@code bytes} instead).
+     *
+     * @param values the elements in C order (copied)
+     * @param shape the length of each dimension; none for a one-dimensional array of all the values
+     * @return the array
+     * @throws IllegalArgumentException if a dimension is negative or the shape does not hold exactly the values given
+     */
     public static NDArray of(byte[] values, long... shape) {
         return new NDArray(DType.INT8, shapeOr(shape, values.length), values.clone());
     }
 
+    /**
+     * A bool array.
+     *
+     * @param values the elements in C order (copied)
+     * @param shape the length of each dimension; none for a one-dimensional array of all the values
+     * @return the array
+     * @throws IllegalArgumentException if a dimension is negative or the shape does not hold exactly the values given
+     */
     public static NDArray of(boolean[] values, long... shape) {
         byte[] bytes = new byte[values.length];
         for (int i = 0; i < values.length; i++) {
@@ -122,25 +213,48 @@ public final class NDArray {
         return new NDArray(DType.BOOL, shapeOr(shape, values.length), bytes);
     }
 
+    /**
+     * The element type.
+     *
+     * @return the dtype
+     */
     public DType dtype() {
         return dtype;
     }
 
+    /**
+     * The length of each dimension.
+     *
+     * @return a copy of the shape; empty for a zero-dimensional (scalar) array
+     */
     public long[] shape() {
         return shape.clone();
     }
 
-    /** The number of elements. */
+    /**
+     * The number of elements.
+     *
+     * @return the product of the shape
+     */
     public int size() {
         return size;
     }
 
-    /** The elements in C order, little-endian, read-only. */
+    /**
+     * The elements as bytes, for any dtype.
+     *
+     * @return a read-only little-endian buffer over the elements in C order
+     */
     public ByteBuffer data() {
         return buffer().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** float64 elements, or float32 ones widened exactly. */
+    /**
+     * The elements as doubles: float64 ones, or float32 ones widened exactly.
+     *
+     * @return a new array of {@link #size()} elements in C order
+     * @throws ValueConversionException if the dtype is neither float64 nor float32 (SQLState 22018)
+     */
     public double[] toDoubleArray() {
         double[] out = new double[size];
         if (dtype == DType.FLOAT64) {
@@ -156,6 +270,12 @@ public final class NDArray {
         return out;
     }
 
+    /**
+     * The elements of a float32 array.
+     *
+     * @return a new array of {@link #size()} elements in C order
+     * @throws ValueConversionException if the dtype is not float32 (SQLState 22018)
+     */
     public float[] toFloatArray() {
         requireDType("float[]", DType.FLOAT32);
         float[] out = new float[size];
@@ -163,7 +283,12 @@ public final class NDArray {
         return out;
     }
 
-    /** Signed integers of any width, or unsigned ones up to 32 bits, widened exactly. */
+    /**
+     * The elements as longs: signed integers of any width, or unsigned ones up to 32 bits, widened exactly.
+     *
+     * @return a new array of {@link #size()} elements in C order
+     * @throws ValueConversionException for another dtype, uint64 included (SQLState 22018)
+     */
     public long[] toLongArray() {
         long[] out = new long[size];
         if (dtype == DType.INT64) {
@@ -178,6 +303,12 @@ public final class NDArray {
         return out;
     }
 
+    /**
+     * The elements as ints: signed integers up to 32 bits, or unsigned ones up to 16, widened exactly.
+     *
+     * @return a new array of {@link #size()} elements in C order
+     * @throws ValueConversionException for another dtype (SQLState 22018)
+     */
     public int[] toIntArray() {
         int[] out = new int[size];
         if (dtype == DType.INT32) {
@@ -192,6 +323,12 @@ public final class NDArray {
         return out;
     }
 
+    /**
+     * The elements as shorts: int16, int8 or uint8, widened exactly.
+     *
+     * @return a new array of {@link #size()} elements in C order
+     * @throws ValueConversionException for another dtype (SQLState 22018)
+     */
     public short[] toShortArray() {
         short[] out = new short[size];
         if (dtype == DType.INT16) {
@@ -206,11 +343,23 @@ public final class NDArray {
         return out;
     }
 
+    /**
+     * The elements of an int8 array (for a uint8 one, read {@link #data()} or {@link #toShortArray()}).
+     *
+     * @return a new array of {@link #size()} elements in C order
+     * @throws ValueConversionException if the dtype is not int8 (SQLState 22018)
+     */
     public byte[] toByteArray() {
         requireDType("byte[]", DType.INT8);
         return data.clone();
     }
 
+    /**
+     * The elements of a bool array.
+     *
+     * @return a new array of {@link #size()} elements in C order
+     * @throws ValueConversionException if the dtype is not bool (SQLState 22018)
+     */
     public boolean[] toBooleanArray() {
         requireDType("boolean[]", DType.BOOL);
         boolean[] out = new boolean[size];

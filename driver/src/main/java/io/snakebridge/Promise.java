@@ -21,6 +21,9 @@ public final class Promise {
     /**
      * Keeps the result in Python for later calls of the batch only: it is not sent back, so an object
      * that would have come back as a ref does not become one. {@link #get()} then gives None.
+     *
+     * @return this promise
+     * @throws IllegalStateException if the batch has been executed
      */
     public Promise discardResult() {
         batch.checkNotExecuted();
@@ -28,17 +31,32 @@ public final class Promise {
         return this;
     }
 
-    /** The position of this call in its batch, from 0. */
+    /**
+     * The position of this call in its batch.
+     *
+     * @return the index, from 0
+     */
     public int index() {
         return index;
     }
 
-    /** Whether the batch has run and this call succeeded. */
+    /**
+     * Whether the batch has run and this call succeeded.
+     *
+     * @return true if {@link #get()} gives a result
+     */
     public boolean isOk() {
         return value != null;
     }
 
-    /** The call's result; throws the call's own error if it failed, or if the batch has not run. */
+    /**
+     * The call's result.
+     *
+     * @return the result, decoded as {@link BridgeConnection#call} would decode it
+     * @throws BridgeException the call's own error if it failed, e.g. a {@link PythonException}
+     *         (SQLState 38000) or a {@link DependencyFailedException} (SQLState 25000)
+     * @throws IllegalStateException if the batch has not been executed
+     */
     public PyValue get() {
         if (error != null) {
             throw error;
@@ -49,7 +67,11 @@ public final class Promise {
         return value;
     }
 
-    /** The call's error, or null if it succeeded (or has not run). */
+    /**
+     * The call's error.
+     *
+     * @return the error {@link #get()} throws, or null if the call succeeded or has not run
+     */
     public BridgeException error() {
         return error;
     }

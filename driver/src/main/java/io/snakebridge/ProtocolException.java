@@ -4,10 +4,15 @@ package io.snakebridge;
 public class ProtocolException extends BridgeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message what broke the protocol
+     * @param cause the underlying error, or null
+     */
     public ProtocolException(String message, Throwable cause) {
         super("protocol", "08P01", message, cause);
     }
 
+    /** @param message what broke the protocol */
     public ProtocolException(String message) {
         this(message, null);
     }

@@ -19,5 +19,13 @@ import java.util.Map;
  */
 @FunctionalInterface
 public interface PyCallback {
+    /**
+     * Runs the callback for one Python call of it.
+     *
+     * @param args the positional arguments, decoded as a call's result would be
+     * @param kwargs the keyword arguments by name
+     * @return the result Python receives, encoded as an argument would be (null for None)
+     * @throws Exception anything: Python receives it as {@code CallbackError}
+     */
     Object call(List<Object> args, Map<String, Object> kwargs) throws Exception;
 }

@@ -27,6 +27,7 @@ public final class PyCursor implements Iterator<Object>, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PyCursor.class);
 
     private final Ref iterator;
+    private final Ref iterable; // the object the iterator reads, when this cursor owns it too; else null
     private final int fetchSize;
     private List<Object> batch = List.of();
     private int position;
@@ -34,11 +35,27 @@ public final class PyCursor implements Iterator<Object>, AutoCloseable {
     private BridgeException pendingError; // raised by the iterator after the items of the last batch
     private boolean closed;
 
-    PyCursor(Ref iterator, int fetchSize) {
+    PyCursor(Ref iterator, int fetchSize, Ref ownedIterable) {
         this.iterator = iterator;
         this.fetchSize = fetchSize;
+        this.iterable = ownedIterable;
     }
 
+    static void checkFetchSize(int fetchSize) {
+        if (fetchSize < 1) {
+            throw new IllegalArgumentException("fetchSize must be >= 1, got " + fetchSize);
+        }
+    }
+
+    /**
+     * Whether another item remains, fetching the next batch of {@code fetchSize} items if this one is used up.
+     *
+     * @return true if {@link #next()} has an item
+     * @throws PythonException if the iterator raised (SQLState 38000); the items it yielded before
+     *         that are returned first
+     * @throws InvalidRefException if the cursor is closed (SQLState 24000)
+     * @throws RefNotFoundException if the iterator is gone, e.g. its connection was reset (SQLState 34000)
+     */
     @Override
     public boolean hasNext() {
         if (closed) {
@@ -55,6 +72,14 @@ public final class PyCursor implements Iterator<Object>, AutoCloseable {
         return position < batch.size();
     }
 
+    /**
+     * The next item, fetching the next batch if this one is used up.
+     *
+     * @return the item, decoded as a call's result would be
+     * @throws NoSuchElementException if the iterator is exhausted
+     * @throws PythonException if the iterator raised (SQLState 38000)
+     * @throws InvalidRefException if the cursor is closed (SQLState 24000)
+     */
     @Override
     public Object next() {
         if (!hasNext()) {
@@ -75,12 +100,19 @@ public final class PyCursor implements Iterator<Object>, AutoCloseable {
         }
     }
 
-    /** The remaining items as a sequential stream; closing the stream closes this cursor. */
+    /**
+     * The remaining items as a sequential stream; closing the stream closes this cursor.
+     *
+     * @return a stream over the items not read yet, fetched as the stream advances
+     */
     public Stream<Object> stream() {
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(this, Spliterator.ORDERED), false).onClose(this::close);
     }
 
-    /** Closes a generator that was not read to its end (its {@code finally} blocks run) and releases the iterator. */
+    /**
+     * Closes a generator that was not read to its end (its {@code finally} blocks run) and releases the
+     * iterator, and the object it iterates when this cursor owns that too ({@link BridgeConnection#iterate}).
+     */
     @Override
     public void close() {
         if (closed) {
@@ -95,5 +127,8 @@ public final class PyCursor implements Iterator<Object>, AutoCloseable {
             }
         }
         iterator.close();
+        if (iterable != null) {
+            iterable.close();
+        }
     }
 }

@@ -15,10 +15,22 @@ public final class PyFrozenSet extends AbstractSet<Object> {
         this.elements = Collections.unmodifiableSet(elements);
     }
 
+    /**
+     * A frozenset of the elements given; duplicates count once, the first one's position is kept.
+     *
+     * @param elements the elements
+     * @return the frozenset
+     */
     public static PyFrozenSet of(Object... elements) {
         return copyOf(java.util.Arrays.asList(elements));
     }
 
+    /**
+     * A frozenset of a collection's elements, in its iteration order; duplicates count once.
+     *
+     * @param elements the elements (copied)
+     * @return the frozenset
+     */
     public static PyFrozenSet copyOf(Collection<?> elements) {
         return new PyFrozenSet(new LinkedHashSet<>(elements));
     }

@@ -13,10 +13,22 @@ public final class PyTuple extends AbstractList<Object> implements RandomAccess 
         this.elements = elements;
     }
 
+    /**
+     * A tuple of the elements given.
+     *
+     * @param elements the elements (the array is copied)
+     * @return the tuple
+     */
     public static PyTuple of(Object... elements) {
         return new PyTuple(elements.clone());
     }
 
+    /**
+     * A tuple of a list's elements.
+     *
+     * @param elements the elements, in order (copied)
+     * @return the tuple
+     */
     public static PyTuple copyOf(List<?> elements) {
         return new PyTuple(elements.toArray());
     }

@@ -100,14 +100,34 @@ final class Ref implements RefHandle {
 
     @Override
     public RefHandle callRef(String method, Object... args) {
-        return connection.invoke(ValueCodec.callMethod(this, method, Arrays.asList(args), Map.of(), Want.REF, connection.values()))
-                .asRef();
+        return callRef(method, Arrays.asList(args), Map.of());
+    }
+
+    @Override
+    public RefHandle callRef(String method, List<?> args, Map<String, ?> kwargs) {
+        return connection.invoke(ValueCodec.callMethod(this, method, args, kwargs, Want.REF, connection.values())).asRef();
     }
 
     @Override
     public PyValue getAttr(String name) {
         checkUsable();
         return connection.invoke(Request.getAttr(wire(), name));
+    }
+
+    @Override
+    public RefHandle getAttrRef(String name) {
+        checkUsable();
+        return connection.invoke(Request.getAttr(wire(), name).keepResult()).asRef();
+    }
+
+    @Override
+    public PyValue invoke(Object... args) {
+        return invoke(Arrays.asList(args), Map.of());
+    }
+
+    @Override
+    public PyValue invoke(List<?> args, Map<String, ?> kwargs) {
+        return call("__call__", args, kwargs); // judged as this object under a module policy (POL-2)
     }
 
     @Override
@@ -209,12 +229,23 @@ final class Ref implements RefHandle {
 
     @Override
     public PyCursor iterate(int fetchSize) {
-        if (fetchSize < 1) {
-            throw new IllegalArgumentException("fetchSize must be >= 1, got " + fetchSize);
-        }
+        PyCursor.checkFetchSize(fetchSize);
         checkUsable();
-        Ref iterator = "stream_ref".equals(tag) ? this : iteratorOf();
-        return new PyCursor(iterator, fetchSize);
+        return cursor(fetchSize, false);
+    }
+
+    /** A cursor over this object that also owns it: closing the cursor releases this too. */
+    PyCursor iterateOwned(int fetchSize) {
+        checkUsable();
+        return cursor(fetchSize, true);
+    }
+
+    /** A stream ref is read directly (the cursor takes it over); anything else through a fresh iter() of it. */
+    private PyCursor cursor(int fetchSize, boolean ownThis) {
+        if ("stream_ref".equals(tag)) {
+            return new PyCursor(this, fetchSize, null);
+        }
+        return new PyCursor(iteratorOf(), fetchSize, ownThis ? this : null);
     }
 
     @Override

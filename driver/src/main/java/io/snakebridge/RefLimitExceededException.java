@@ -4,18 +4,32 @@ package io.snakebridge;
 public class RefLimitExceededException extends BridgeException {
     private static final long serialVersionUID = 1L;
 
+    /** The ref limit that was reached. */
     private final int limit;
 
+    /**
+     * @param limit the session's ref limit that was reached
+     * @param message what was refused, naming the setting that raises the limit
+     */
     public RefLimitExceededException(int limit, String message) {
         super("ref_limit", "54000", message, null);
         this.limit = limit;
     }
 
+    /**
+     * The limit that was reached.
+     *
+     * @return the most live refs the session may hold ({@code maxRefs})
+     */
     public int limit() {
         return limit;
     }
 
-    /** The {@link BridgeConfig.Builder} setting that raises the limit. */
+    /**
+     * The {@link BridgeConfig.Builder} setting that raises the limit.
+     *
+     * @return {@code "maxRefs"}
+     */
     public String setting() {
         return "maxRefs";
     }

@@ -30,10 +30,19 @@ public class RefNotFoundException extends BridgeException {
         }
     }
 
+    /** The gone ref's id, or null. */
     private final String refId;
+    /** Its session's id, or null. */
     private final String sessionId;
+    /** Why it is gone. */
     private final Reason reason;
 
+    /**
+     * @param refId the id of the ref that is gone, or null if the worker did not say
+     * @param sessionId the session the ref belonged to, or null if the worker did not say
+     * @param reason why it is gone
+     * @param message which ref, and why it is gone
+     */
     public RefNotFoundException(String refId, String sessionId, Reason reason, String message) {
         super("ref_not_found", "34000", message, null);
         this.refId = refId;
@@ -41,14 +50,29 @@ public class RefNotFoundException extends BridgeException {
         this.reason = reason;
     }
 
+    /**
+     * The ref that is gone.
+     *
+     * @return its id, or null if the worker did not say
+     */
     public String refId() {
         return refId;
     }
 
+    /**
+     * The session the ref belonged to.
+     *
+     * @return the session's id, or null if the worker did not say
+     */
     public String sessionId() {
         return sessionId;
     }
 
+    /**
+     * Why the ref is gone.
+     *
+     * @return the reason; {@link Reason#UNKNOWN} when the worker gave none this driver knows
+     */
     public Reason reason() {
         return reason;
     }

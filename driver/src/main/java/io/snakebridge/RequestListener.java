@@ -15,6 +15,9 @@ package io.snakebridge;
 @FunctionalInterface
 public interface RequestListener {
     /**
+     * A request ended, successfully or not.
+     *
+     * @param connection the connection that sent it
      * @param op the protocol op (PROTOCOL.md OP-*), e.g. {@code "call"}, {@code "batch"}, {@code "stream_next"}
      * @param nanos from the request's start to its response (or failure)
      * @param failure the request's error, or null if it succeeded
@@ -26,6 +29,7 @@ public interface RequestListener {
      * was running (a pool evicts the connection here, idle or not). Not called when the connection's
      * own close ends the worker. Runs on a JDK or driver thread; must be quick.
      *
+     * @param connection the connection whose worker ended
      * @param how "exit code 1", "killed by SIGKILL", ...
      */
     default void workerEnded(BridgeConnection connection, String how) {

@@ -2,7 +2,9 @@ package io.snakebridge;
 
 import io.snakebridge.internal.Attachment;
 import io.snakebridge.internal.Request;
+import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -20,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.Function;
 
 /**
@@ -58,6 +61,9 @@ final class ValueCodec {
 
         /** Throws unless the worker reads ndarray values (capability {@code arrays}). */
         void requireArrays();
+
+        /** The callback tag of an exported callback of this connection (CB-6). */
+        Object exported(ExportedCallback callback);
 
         /** The promise tag for an earlier call of the batch being encoded (BATCH-2). */
         default Object promise(Promise promise) {
@@ -126,6 +132,24 @@ final class ValueCodec {
         if (v instanceof RefHandle) {
             return refs.ref((RefHandle) v);
         }
+        if (v instanceof ExportedCallback) {
+            return refs.exported((ExportedCallback) v);
+        }
+        if (v instanceof PyValue) { // what the API returned goes back as it came
+            return encode(((PyValue) v).raw(), refs, maxDepth, depth);
+        }
+        if (v instanceof Character) {
+            return String.valueOf((char) (Character) v);
+        }
+        if (v instanceof Enum && v != PyStopIteration.INSTANCE) { // a Java enum constant is its name: Python has no twin of the type
+            return ((Enum<?>) v).name();
+        }
+        if (v instanceof BigDecimal) {
+            return tag("decimal", "value", v.toString());
+        }
+        if (v instanceof UUID) {
+            return tag("uuid", "value", v.toString());
+        }
         if (v instanceof Promise) {
             return refs.promise((Promise) v);
         }
@@ -141,6 +165,9 @@ final class ValueCodec {
         }
         if (v instanceof List) {
             return encodeAll((List<?>) v, refs, maxDepth, next);
+        }
+        if (v instanceof Object[]) {
+            return encodeAll(Arrays.asList((Object[]) v), refs, maxDepth, next);
         }
         if (v instanceof Set) {
             return tag("set", "elements", encodeAll((Set<?>) v, refs, maxDepth, next));
@@ -183,8 +210,9 @@ final class ValueCodec {
         }
         throw new InvalidValueException("cannot send a " + v.getClass().getName() + " to Python; supported: null, Boolean, "
                 + "Integer/Long/BigInteger, Double/Float, String, byte[], double[]/float[]/long[]/int[]/short[]/boolean[], "
-                + "NDArray (for several dimensions), List, PyTuple, Set, PyFrozenSet, Map, java.time dates and times, "
-                + "PyComplex, PyAtom, RefHandle, PyCallback and java.util.function callables");
+                + "NDArray (for several dimensions), List, Object[], PyTuple, Set, PyFrozenSet, Map, java.time dates, times "
+                + "and Duration, BigDecimal, UUID, Character, enum constants, PyComplex, PyAtom, RefHandle, PyValue, "
+                + "PyCallback and java.util.function callables");
     }
 
     private static InvalidValueException tooLong(String what, long length, int limit) {
@@ -277,7 +305,21 @@ final class ValueCodec {
             return tag("datetime", "value", micros(t.getNano(), v) + DATE_TIME.format(t) + OFFSET.format(t));
         }
         if (v instanceof ZonedDateTime) {
-            return encodeTemporal(((ZonedDateTime) v).toOffsetDateTime());
+            ZonedDateTime t = (ZonedDateTime) v;
+            @SuppressWarnings("unchecked")
+            Map<String, Object> wire = (Map<String, Object>) encodeTemporal(t.toOffsetDateTime());
+            if (!(t.getZone() instanceof ZoneOffset)) { // a region keeps its id (PROTOCOL.md VAL-TIME-2)
+                wire.put("zone", t.getZone().getId());
+            }
+            return wire;
+        }
+        if (v instanceof Duration) {
+            Duration d = (Duration) v;
+            micros(d.getNano(), v);
+            Map<String, Object> wire = tag("timedelta", "days", Math.floorDiv(d.getSeconds(), 86_400L));
+            wire.put("seconds", Math.floorMod(d.getSeconds(), 86_400L));
+            wire.put("microseconds", d.getNano() / 1000);
+            return wire;
         }
         if (v instanceof Instant) {
             return encodeTemporal(((Instant) v).atOffset(ZoneOffset.UTC));

@@ -4,10 +4,15 @@ package io.snakebridge;
 public class ValueConversionException extends BridgeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message the type asked for, and the type the value has
+     * @param cause the underlying error, or null
+     */
     public ValueConversionException(String message, Throwable cause) {
         super("value_conversion", "22018", message, cause);
     }
 
+    /** @param message the type asked for, and the type the value has */
     public ValueConversionException(String message) {
         this(message, null);
     }

@@ -1,13 +1,16 @@
 package io.snakebridge;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
+import java.time.DateTimeException;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.OffsetTime;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
@@ -15,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 /** SnakeBridge's tagged JSON to Java values (PROTOCOL.md VAL-*): walks Jackson's tree of a response. */
 final class ValueDecoder {
@@ -34,6 +38,24 @@ final class ValueDecoder {
         /** The longest str or bytes value the worker may send (VAL-LIM-3). */
         int maxStringLength();
     }
+
+    /** For values that carry no refs or attachments (an exception's attributes, ERR-3): either is a protocol error. */
+    static final Incoming PLAIN = new Incoming() {
+        @Override
+        public RefHandle ref(JsonNode node) {
+            throw new ProtocolException("a ref where only plain values may be");
+        }
+
+        @Override
+        public byte[] attachment(int index) {
+            throw new ProtocolException("an attachment where only plain values may be");
+        }
+
+        @Override
+        public int maxStringLength() {
+            return Integer.MAX_VALUE; // within a message the client already capped (CLIENT-5)
+        }
+    };
 
     /** Decodes a result; {@code refs} turns each wire ref into a handle and finds attachments. */
     static Object decode(JsonNode node, Incoming refs) {
@@ -110,7 +132,14 @@ final class ValueDecoder {
                 case "special_float":
                     return specialFloat(required(node, "value").asText());
                 case "datetime":
-                    return parseDateTime(text(node));
+                    return dateTime(node);
+                case "timedelta":
+                    return Duration.ofDays(integer(node, "days")).plusSeconds(integer(node, "seconds"))
+                            .plusNanos(Math.multiplyExact(integer(node, "microseconds"), 1000L));
+                case "decimal":
+                    return new BigDecimal(text(node));
+                case "uuid":
+                    return UUID.fromString(text(node));
                 case "date":
                     return LocalDate.parse(text(node));
                 case "time":
@@ -125,7 +154,7 @@ final class ValueDecoder {
                 default:
                     throw new ProtocolException("unknown tag '" + tag + "' in a response");
             }
-        } catch (IllegalArgumentException | ArithmeticException | DateTimeParseException | NullPointerException e) {
+        } catch (IllegalArgumentException | ArithmeticException | DateTimeException | NullPointerException e) {
             throw new ProtocolException("malformed '" + tag + "' value in a response: " + e.getMessage(), e);
         }
     }
@@ -189,6 +218,27 @@ final class ValueDecoder {
             case "neg_infinity": return Double.NEGATIVE_INFINITY;
             default: throw new IllegalArgumentException("unknown special_float " + name);
         }
+    }
+
+    /** A datetime; with a {@code zone}, in that zone at the instant its offset names (PROTOCOL.md VAL-TIME-2). */
+    private static Object dateTime(JsonNode node) {
+        Object parsed = parseDateTime(text(node));
+        JsonNode zone = node.get("zone");
+        if (zone == null || zone.isNull()) {
+            return parsed;
+        }
+        if (!zone.isTextual() || !(parsed instanceof OffsetDateTime)) {
+            throw new IllegalArgumentException("zone must be a string, on a datetime with an offset");
+        }
+        return ((OffsetDateTime) parsed).atZoneSameInstant(ZoneId.of(zone.textValue()));
+    }
+
+    private static long integer(JsonNode node, String field) {
+        JsonNode value = required(node, field);
+        if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+            throw new IllegalArgumentException(field + " must be an integer");
+        }
+        return value.longValue();
     }
 
     private static Object parseDateTime(String text) {

@@ -65,13 +65,23 @@ final class WorkerConnection implements BridgeConnection {
 
     @Override
     public RefHandle callRef(String dottedName, Object... args) {
-        return invoke(ValueCodec.call(dottedName, Arrays.asList(args), Map.of(), Want.REF, values)).asRef();
+        return callRef(dottedName, Arrays.asList(args), Map.of());
+    }
+
+    @Override
+    public RefHandle callRef(String dottedName, List<?> args, Map<String, ?> kwargs) {
+        return invoke(ValueCodec.call(dottedName, args, kwargs, Want.REF, values)).asRef();
     }
 
     @Override
     public NDArray callArray(String dottedName, Object... args) {
+        return callArray(dottedName, Arrays.asList(args), Map.of());
+    }
+
+    @Override
+    public NDArray callArray(String dottedName, List<?> args, Map<String, ?> kwargs) {
         requireCapability("arrays", "callArray");
-        return invoke(ValueCodec.call(dottedName, Arrays.asList(args), Map.of(), Want.ARRAY, values)).as(NDArray.class);
+        return invoke(ValueCodec.call(dottedName, args, kwargs, Want.ARRAY, values)).as(NDArray.class);
     }
 
     @Override
@@ -80,8 +90,46 @@ final class WorkerConnection implements BridgeConnection {
     }
 
     @Override
+    public ExportedCallback exportCallback(Object function) {
+        Integer arity = function == null ? null : ValueCodec.callbackArity(function);
+        if (arity == null) {
+            throw new IllegalArgumentException("exportCallback takes a PyCallback, Function, BiFunction, Supplier, Consumer or "
+                    + "Runnable, got " + function);
+        }
+        requireCapability("callbacks", "an exported callback");
+        return new ExportedCallback(executor.callbacks(), executor.callbacks().export(function), arity);
+    }
+
+    @Override
+    public RefHandle getAttrRef(String dottedName) {
+        return invoke(Request.getAttr(dottedName).keepResult()).asRef();
+    }
+
+    @Override
+    public PyCursor iterate(String dottedName, int fetchSize, Object... args) {
+        return iterate(dottedName, fetchSize, Arrays.asList(args), Map.of());
+    }
+
+    @Override
+    public PyCursor iterate(String dottedName, int fetchSize, List<?> args, Map<String, ?> kwargs) {
+        PyCursor.checkFetchSize(fetchSize);
+        Ref result = (Ref) callRef(dottedName, args, kwargs);
+        try {
+            return result.iterateOwned(fetchSize);
+        } catch (RuntimeException e) {
+            result.close();
+            throw e;
+        }
+    }
+
+    @Override
     public CompletableFuture<PyValue> callAsync(String dottedName, Object... args) {
-        return executor.submit(ValueCodec.call(dottedName, Arrays.asList(args), Map.of(), Want.VALUE, values), values::result);
+        return callAsync(dottedName, Arrays.asList(args), Map.of());
+    }
+
+    @Override
+    public CompletableFuture<PyValue> callAsync(String dottedName, List<?> args, Map<String, ?> kwargs) {
+        return executor.submit(ValueCodec.call(dottedName, args, kwargs, Want.VALUE, values), values::result);
     }
 
     @Override

@@ -6,21 +6,37 @@ import java.util.List;
 public class WorkerCrashedException extends BridgeException {
     private static final long serialVersionUID = 1L;
 
+    /** How the worker ended. */
     private final String exitDescription;
+    /** The worker's last stderr lines. */
     private final List<String> stderrTail;
 
+    /**
+     * @param message what the connection was doing when the worker ended
+     * @param exitDescription how the worker ended, e.g. {@code "exit code 1"}
+     * @param stderrTail the last lines the worker wrote to stderr (copied)
+     * @param cause the I/O error that revealed the end, or null
+     */
     public WorkerCrashedException(String message, String exitDescription, List<String> stderrTail, Throwable cause) {
         super("worker_crashed", "08006", message, cause);
         this.exitDescription = exitDescription;
         this.stderrTail = List.copyOf(stderrTail);
     }
 
-    /** How the worker ended, e.g. {@code "exit code 1"} or {@code "killed by SIGKILL"}. */
+    /**
+     * How the worker ended.
+     *
+     * @return e.g. {@code "exit code 1"} or {@code "killed by SIGKILL"}
+     */
     public String exitDescription() {
         return exitDescription;
     }
 
-    /** The last lines the worker wrote to stderr (faulthandler's traceback on a segfault). */
+    /**
+     * The last lines the worker wrote to stderr (faulthandler's traceback on a segfault).
+     *
+     * @return the lines, oldest first; unmodifiable, possibly empty
+     */
     public List<String> stderrTail() {
         return stderrTail;
     }

@@ -2,7 +2,12 @@ package io.snakebridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -48,6 +53,22 @@ class ConnectionTest extends SharedWorkerTest {
                             cause -> assertThat(cause.pythonType()).isEqualTo("KeyError"));
                 });
         assertThat(py.call("len", "still works").asLong()).isEqualTo(11);
+    }
+
+    @Test
+    void aPythonExceptionWithItsTracebackAndCauseSurvivesJavaSerialization() throws Exception {
+        // app servers serialize exceptions: remote EJB and RMI calls, replicated sessions
+        PythonException thrown = catchThrowableOfType(() -> py.call("sb_fixtures.fail_with_cause"), PythonException.class);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(thrown);
+        }
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            PythonException read = (PythonException) in.readObject();
+            assertThat(read.traceback()).isEqualTo(thrown.traceback()).isNotEmpty();
+            assertThat(read.sqlState()).isEqualTo("38000");
+            assertThat(read.getCause()).isInstanceOfSatisfying(PythonException.class, c -> assertThat(c.pythonType()).isEqualTo("KeyError"));
+        }
     }
 
     @Test

@@ -43,6 +43,40 @@ class DocumentedDefaultsTest {
     }
 
     @Test
+    void everySettingsTypeHoldsItsDefaultAndItsTextReadsBackThroughConfigFrom() {
+        BridgeConfig defaults = BridgeConfig.defaults();
+        for (BridgeSetting setting : BridgeSetting.values()) {
+            String text = setting.valueIn(defaults);
+            Object typed = typedValue(setting.type(), text);
+            assertThat(setting.valueIn(BridgeSetting.configFrom(Map.of(setting.key(), String.valueOf(typed)))))
+                    .as("%s typed as %s", setting.key(), setting.type().getSimpleName()).isEqualTo(text);
+        }
+        assertThat(BridgeSetting.MAX_REFS.type()).isEqualTo(Integer.class);
+        assertThat(BridgeSetting.CALL_TIMEOUT.type()).isEqualTo(java.time.Duration.class);
+        assertThat(BridgeSetting.REF_LIMIT_POLICY.type()).isEqualTo(RefLimitPolicy.class);
+        assertThat(BridgeSetting.MEMORY_LIMIT_BYTES.type()).isEqualTo(Long.class);
+        assertThat(BridgeSetting.ALLOW_MODULES.type()).isEqualTo(String.class);
+    }
+
+    /** {@code text} parsed as {@code type} the way a binder that knows only the type would. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Object typedValue(Class<?> type, String text) {
+        if (type == Integer.class) {
+            return Integer.valueOf(text);
+        } else if (type == Long.class) {
+            return Long.valueOf(text);
+        } else if (type == Boolean.class) {
+            return Boolean.valueOf(text);
+        } else if (type == java.time.Duration.class) {
+            return java.time.Duration.parse(text);
+        } else if (type.isEnum()) {
+            return Enum.valueOf((Class) type, text);
+        }
+        assertThat(type).isEqualTo(String.class);
+        return text;
+    }
+
+    @Test
     void protocolDefaultsTableMatchesTheWorkersDefaultsFile() throws IOException {
         JsonNode defaults;
         try (InputStream in = getClass().getClassLoader().getResourceAsStream("snakebridge_worker/defaults.json")) {

@@ -3,19 +3,25 @@ package io.snakebridge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.OffsetTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class ValueRoundTripTest extends SharedWorkerTest {
@@ -81,6 +87,77 @@ class ValueRoundTripTest extends SharedWorkerTest {
     }
 
     @Test
+    void decimalsTravelExactlyBothWays() {
+        assertRoundTrip(new BigDecimal("1.50"), "Decimal");
+        assertRoundTrip(new BigDecimal("1E+3"), "Decimal");
+        assertRoundTrip(new BigDecimal("-12345678901234567890.123456789012345678901"), "Decimal");
+        assertThat(py.call("decimal.Decimal", "0.1").raw()).isEqualTo(new BigDecimal("0.1"));
+        assertThat(py.call("operator.add", new BigDecimal("0.1"), new BigDecimal("0.2")).raw()).isEqualTo(new BigDecimal("0.3"));
+    }
+
+    @Test
+    void aDecimalNaNOrInfinityIsRefusedWithAClearError() {
+        assertThatThrownBy(() -> py.call("decimal.Decimal", "NaN")).isInstanceOf(InvalidValueException.class)
+                .hasMessageContaining("not finite").hasMessageContaining("ref");
+        try (RefHandle nan = py.callRef("decimal.Decimal", "-Infinity")) {
+            assertThat(nan.str()).isEqualTo("-Infinity");
+        }
+        assertThat(py.liveRefs()).isZero();
+    }
+
+    @Test
+    void uuidsAndDurationsRoundTripExactly() {
+        assertRoundTrip(UUID.fromString("12345678-1234-5678-9abc-def012345678"), "UUID");
+        assertThat(py.call("uuid.UUID", "12345678123456789abcdef012345678").raw())
+                .isEqualTo(UUID.fromString("12345678-1234-5678-9abc-def012345678"));
+        assertRoundTrip(Duration.ofSeconds(90_061, 5_000), "timedelta");
+        assertRoundTrip(Duration.ofDays(-3).plusNanos(1_000), "timedelta");
+        assertRoundTrip(Duration.ZERO, "timedelta");
+        assertThat(py.call("datetime.timedelta", List.of(), Map.of("hours", -1)).raw()).isEqualTo(Duration.ofHours(-1));
+        assertThatThrownBy(() -> py.call("sb_fixtures.echo", Duration.ofNanos(1)))
+                .isInstanceOf(InvalidValueException.class).hasMessageContaining("microseconds");
+    }
+
+    @Test
+    void aZonedDateTimeKeepsItsZoneAndItsFold() {
+        ZoneId paris = ZoneId.of("Europe/Paris");
+        ZonedDateTime first = ZonedDateTime.ofLocal(LocalDateTime.of(2024, 10, 27, 2, 30), paris, ZoneOffset.ofHours(2));
+        ZonedDateTime second = first.withLaterOffsetAtOverlap();
+        assertThat(second.getOffset()).isEqualTo(ZoneOffset.ofHours(1));
+        assertRoundTrip(first, "datetime");
+        assertRoundTrip(second, "datetime");
+        assertThat(py.call("getattr", first, "fold").asLong()).isZero();
+        assertThat(py.call("getattr", second, "fold").asLong()).isEqualTo(1);
+        try (PyValue zone = py.call("getattr", second, "tzinfo")) {
+            assertThat(zone.asRef().str()).isEqualTo("Europe/Paris");
+        }
+        assertThat(py.call("sb_fixtures.echo", ZonedDateTime.of(2024, 1, 1, 0, 0, 0, 0, ZoneOffset.ofHours(3))).raw())
+                .as("a fixed offset is an offset, not a zone").isEqualTo(OffsetDateTime.of(2024, 1, 1, 0, 0, 0, 0, ZoneOffset.ofHours(3)));
+    }
+
+    @Test
+    void charactersArraysAndEnumsFromJavaArriveAsPythonHasThem() {
+        assertThat(py.call("sb_fixtures.type_name", 'x').asString()).isEqualTo("str");
+        assertThat(py.call("sb_fixtures.echo", 'x').raw()).isEqualTo("x");
+        assertThat(py.call("sb_fixtures.echo", (Object) new Object[] {1, "a", new Object[] {2.5}}).raw())
+                .isEqualTo(List.of(1L, "a", List.of(2.5)));
+        assertThat(py.call("sb_fixtures.echo", TimeUnit.SECONDS).raw()).isEqualTo("SECONDS");
+        assertRoundTrip(PyStopIteration.INSTANCE, "_StopIterationMarker");
+    }
+
+    @Test
+    void intKeyedDictsAreReachableThroughTypedAccessors() {
+        PyValue dict = py.call("dict", List.of(List.of(List.of(0, 1.5), List.of(1, 2))), Map.of());
+        assertThat(dict.asMap().get(0)).as("an Integer key misses the decoded Long").isNull();
+        Map<Integer, Double> typed = dict.asMap(Integer.class, Double.class);
+        assertThat(typed.get(0)).isEqualTo(1.5);
+        assertThat(typed.get(1)).isEqualTo(2.0);
+        assertThat(py.call("list", List.of(List.of(1, 2, 3)), Map.of()).asList(Integer.class)).containsExactly(1, 2, 3);
+        assertThatThrownBy(() -> py.call("sb_fixtures.echo", Map.of("k", "v")).asMap(String.class, Integer.class))
+                .isInstanceOf(ValueConversionException.class).hasMessage("the value of key k: Python returned a str, not an int");
+    }
+
+    @Test
     void nanosecondsAreRefusedRatherThanTruncated() {
         assertThatThrownBy(() -> py.call("sb_fixtures.echo", LocalTime.of(1, 2, 3, 1)))
                 .isInstanceOf(InvalidValueException.class).hasMessageContaining("microseconds");
@@ -141,7 +218,7 @@ class ValueRoundTripTest extends SharedWorkerTest {
         assertThat(three.as(Integer.class)).isEqualTo(3);
         assertThat(three.asDouble()).isEqualTo(3.0);
         assertThatThrownBy(three::asString).isInstanceOf(ValueConversionException.class)
-                .hasMessage("Python returned Long, not a String");
+                .hasMessage("Python returned an int, not a String");
         assertThatThrownBy(() -> py.call("math.factorial", 30).asLong()).isInstanceOf(ValueConversionException.class)
                 .hasMessageContaining("asBigInteger");
     }

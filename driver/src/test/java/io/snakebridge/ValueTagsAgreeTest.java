@@ -80,7 +80,7 @@ class ValueTagsAgreeTest extends SharedWorkerTest {
             List<Object> samples = new ArrayList<>(List.of(PyTuple.of(1), Set.of(1), PyFrozenSet.of(1), new byte[] {1},
                     new double[] {1}, new PyComplex(1, 2), LocalDateTime.of(2026, 1, 1, 0, 0), LocalDate.of(2026, 1, 1),
                     LocalTime.NOON, Double.NaN, Map.of(1, 2), new PyAtom("a"), PyStopIteration.INSTANCE, object, iterator,
-                    callback, earlier));
+                    callback, earlier, java.math.BigDecimal.ONE, java.util.UUID.randomUUID(), java.time.Duration.ofSeconds(1)));
             batch.call("sb_fixtures.echo", samples);
             Set<String> tags = new TreeSet<>();
             JSON.valueToTree(batch.encode()).findValues(ValueCodec.TYPE).forEach(tag -> tags.add(tag.asText()));

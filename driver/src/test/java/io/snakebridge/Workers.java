@@ -25,9 +25,9 @@ final class Workers {
     }
 
     /**
-     * Runs {@code cancel} once {@code running} holds (the call made its mark, a callback ran): a SIGINT
-     * that lands before user code runs is ignored (CANCEL-1), so a cancel awaits the call, never a
-     * fixed time. Completes with false, having run nothing, if that does not happen within 30 s.
+     * Runs {@code cancel} once {@code running} holds (the call made its mark, a callback ran): a cancel
+     * before the call awaits its answer has no request to name (CANCEL-3), so it awaits the call, never
+     * a fixed time. Completes with false, having run nothing, if that does not happen within 30 s.
      */
     static CompletableFuture<Boolean> cancelOnceRunning(BooleanSupplier running, Runnable cancel) {
         return CompletableFuture.supplyAsync(() -> {

@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code snakebridge call math.factorial 30}: one call, arguments and result as JSON. */
-@Command(name = "call", description = "Call a Python callable by dotted name and print the result as JSON.")
+@Command(name = "call", mixinStandardHelpOptions = true, description = "Call a Python callable by dotted name and print the result as JSON.")
 final class CallCommand implements Callable<Integer> {
     static final int PYTHON_ERROR = 1;
     static final int BRIDGE_ERROR = 2;

@@ -18,16 +18,36 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code snakebridge serve --listen unix:PATH --preload numpy}: a worker server in the foreground, for
- * whoever manages it themselves (systemd, a container). It runs until this command is stopped.
+ * whoever manages it themselves (systemd, a container). It runs until this command is stopped. With
+ * {@code --listen HOST:PORT} it serves remote clients (PROTOCOL.md section 1e), over TLS with a token.
  */
-@Command(name = "serve", description = "Run a worker server (PROTOCOL.md SRV-*) in the foreground: it preloads modules once "
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run a worker server (PROTOCOL.md SRV-*) in the foreground: it preloads modules once "
         + "and forks a worker per connection. Its events (ready, each worker's end) are printed as JSON lines.")
 final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--listen", required = true, paramLabel = "unix:PATH", description = "Where to listen: unix:PATH")
+    @Option(names = "--listen", required = true, paramLabel = "unix:PATH|HOST:PORT",
+            description = "Where to listen: unix:PATH, or HOST:PORT for remote clients")
     String listen;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "TLS certificate chain (PEM), for HOST:PORT")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "Its private key (PEM)")
+    Path tlsKey;
+
+    @Option(names = "--tls-client-ca", paramLabel = "FILE", description = "Demand client certificates signed by this CA (mutual TLS)")
+    Path tlsClientCa;
+
+    @Option(names = "--token-file", paramLabel = "FILE", description = "The token clients must prove they know (at least 16 characters)")
+    Path tokenFile;
+
+    @Option(names = "--max-workers", paramLabel = "N", description = "Most workers at once; past it a client is refused (SQLState 53300)")
+    Integer maxWorkers;
+
+    @Option(names = "--insecure", description = "Allow a non-loopback address without TLS and a token (a trusted network only)")
+    boolean insecure;
 
     @Option(names = "--preload", split = ",", paramLabel = "MODULE", description = "Modules to import once, before any fork")
     List<String> preload = new ArrayList<>();
@@ -41,13 +61,23 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
-        if (!listen.startsWith("unix:") || listen.length() == "unix:".length()) {
-            spec.commandLine().getErr().println("--listen takes unix:PATH, got " + listen);
+        boolean unix = listen.startsWith("unix:") && listen.length() > "unix:".length();
+        if (!unix && !listen.matches(".+:[0-9]+")) {
+            spec.commandLine().getErr().println("--listen takes unix:PATH or HOST:PORT, got " + listen);
             return CallCommand.USAGE_ERROR;
         }
         BridgeConfig config = BridgeConfig.builder().python(python).pythonPath(pythonPath.toArray(new Path[0]))
                 .preload(preload.toArray(new String[0])).build();
-        Process server = WorkerStarter.serverProcess(config, Path.of(listen.substring("unix:".length())))
+        List<String> options = new ArrayList<>();
+        addOption(options, "--tls-cert", tlsCert);
+        addOption(options, "--tls-key", tlsKey);
+        addOption(options, "--tls-client-ca", tlsClientCa);
+        addOption(options, "--token-file", tokenFile);
+        addOption(options, "--max-workers", maxWorkers);
+        if (insecure) {
+            options.add("--insecure");
+        }
+        Process server = WorkerStarter.serverProcess(config, listen, options) // the server checks the combination (REMOTE-1)
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         // Its stdin stays open: the server ends when this command does (end-of-file), as it would with its JVM.
         Thread stopWithUs = new Thread(server::destroy, "snakebridge-serve-stop");
@@ -65,5 +95,12 @@ final class ServeCommand implements Callable<Integer> {
             }
         }
         return server.waitFor();
+    }
+
+    private static void addOption(List<String> options, String name, Object value) {
+        if (value != null) {
+            options.add(name);
+            options.add(value.toString());
+        }
     }
 }

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code snakebridge soak}: proves that nothing grows; exits 1 if a figure grew past its slack. */
-@Command(name = "soak", description = "Run connect/call/close cycles, then calls on one connection, and print JVM heap, "
+@Command(name = "soak", mixinStandardHelpOptions = true, description = "Run connect/call/close cycles, then calls on one connection, and print JVM heap, "
         + "threads, file descriptors, child processes and worker RSS at the start and the end.")
 final class SoakCommand implements Callable<Integer> {
     @Spec

@@ -23,6 +23,22 @@ class CallCommandTest {
     }
 
     @Test
+    void everySubcommandAnswersHelpWithItsUsage() {
+        CommandLine cli = Main.commandLine();
+        for (String name : cli.getSubcommands().keySet()) {
+            for (String help : new String[] {"-h", "--help"}) {
+                StringWriter usage = new StringWriter();
+                CommandLine fresh = Main.commandLine();
+                fresh.setOut(new PrintWriter(usage, true));
+                fresh.setErr(new PrintWriter(err, true));
+                assertThat(fresh.execute(name, help)).as("%s %s", name, help).isZero();
+                assertThat(usage.toString()).as("%s %s", name, help).contains("Usage: snakebridge " + name);
+            }
+        }
+        assertThat(err.toString()).doesNotContain("Missing required");
+    }
+
+    @Test
     void bigIntResultPrintsExactly() {
         assertThat(run("call", "math.factorial", "30")).isZero();
         assertThat(out.toString().trim()).isEqualTo("265252859812191058636308480000000");

@@ -52,7 +52,26 @@ class ServeCommandTest {
     }
 
     @Test
-    void anAddressThatIsNotAUnixSocketIsAUsageError() throws Exception {
-        assertThat(serve("--listen", "localhost:9000").get(30, TimeUnit.SECONDS)).isEqualTo(CallCommand.USAGE_ERROR);
+    void anAddressThatIsNeitherAUnixSocketNorHostAndPortIsAUsageError() throws Exception {
+        assertThat(serve("--listen", "localhost").get(30, TimeUnit.SECONDS)).isEqualTo(CallCommand.USAGE_ERROR);
+    }
+
+    @Test
+    void aNonLoopbackAddressWithoutTlsAndATokenEndsWithTheServersStartError() throws Exception {
+        assertThat(serve("--listen", "0.0.0.0:0").get(30, TimeUnit.SECONDS)).isEqualTo(2); // REMOTE-1: it never listened
+    }
+
+    @Test
+    void servesRemoteClientsOnLoopbackWithATokenAndReportsTheAddressItListensAt(@TempDir Path dir) throws Exception {
+        Path token = Files.writeString(dir.resolve("token"), "cli-test-token-0123456789abcdef\n");
+        CompletableFuture<Integer> run = serve("--listen", "127.0.0.1:0", "--token-file", token.toString(), "--max-workers", "2");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!out.toString().contains("ready") && System.nanoTime() < deadline && !run.isDone()) {
+            Thread.sleep(20);
+        }
+        JsonNode ready = new ObjectMapper().readTree(out.toString().lines().findFirst().orElseThrow());
+        assertThat(ready.get("listen").asText()).matches("127\\.0\\.0\\.1:[0-9]+");
+        ProcessHandle.of(ready.get("pid").asLong()).orElseThrow().destroy(); // SIGTERM
+        assertThat(run.get(30, TimeUnit.SECONDS)).isZero();
     }
 }

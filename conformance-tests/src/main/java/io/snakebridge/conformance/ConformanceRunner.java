@@ -6,11 +6,17 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import org.junit.platform.engine.FilterResult;
+import org.junit.platform.engine.TestDescriptor;
+import org.junit.platform.engine.support.descriptor.MethodSource;
 import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.PostDiscoveryFilter;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
@@ -22,7 +28,8 @@ import picocli.CommandLine.Option;
 /**
  * Runs the worker suite against a worker command and writes JUnit XML plus a per-rule summary:
  * {@code java -jar snakebridge-conformance.jar --worker-cmd "python3 -m my_worker" --report-dir out/}.
- * Exits 1 when a required rule fails.
+ * Exits 1 when the worker does not conform: a required rule fails, or a rule of a capability it
+ * declares; a failing optional (SHOULD/MAY) rule is reported and does not fail the run.
  */
 @Command(name = "snakebridge-conformance", mixinStandardHelpOptions = true,
         description = "Check a SnakeBridge worker against PROTOCOL.md, rule by rule.")
@@ -49,15 +56,23 @@ public final class ConformanceRunner implements Callable<Integer> {
         RuleReport report = run(workerCmd, env, reportDir);
         System.out.println(report.oneLine());
         System.out.println("reports: " + reportDir.toAbsolutePath());
-        if (!report.requiredFailures().isEmpty()) {
-            System.out.println("required rules failing: " + String.join(", ", report.requiredFailures()));
-            return 1;
+        if (!report.conforms()) {
+            System.out.println("rules that bind this worker and fail: " + String.join(", ", report.bindingFailures()));
         }
-        return 0;
+        return report.exitStatus();
     }
 
-    /** Runs the worker suite; {@code workerCmd} null means the reference worker. */
+    /** Runs the whole worker suite; {@code workerCmd} null means the reference worker. */
     public static RuleReport run(String workerCmd, Map<String, String> env, Path reportDir) throws IOException {
+        return run(workerCmd, env, reportDir, Set.of());
+    }
+
+    /**
+     * Runs the tests that cite a rule of one of {@code families} ({@code REF}, {@code OP-CALL}...),
+     * or the whole worker suite when it is empty. A partial run is for the suite's own tests, which
+     * check many broken workers in a bounded time; its report says that it certifies nothing.
+     */
+    static RuleReport run(String workerCmd, Map<String, String> env, Path reportDir, Set<String> families) throws IOException {
         Properties saved = (Properties) System.getProperties().clone();
         try {
             System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith(WorkerUnderTest.ENV_PREFIX))
@@ -68,15 +83,30 @@ public final class ConformanceRunner implements Callable<Integer> {
                 System.clearProperty(WorkerUnderTest.COMMAND_PROPERTY);
             }
             env.forEach((k, v) -> System.setProperty(WorkerUnderTest.ENV_PREFIX + k, v));
-            RuleReport report = new RuleReport(WorkerUnderTest.describe());
-            LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectPackage(WORKER_SUITE)).build();
+            RuleReport report = new RuleReport(WorkerUnderTest.describe(), WorkerProbe.probe(), families);
+            LauncherDiscoveryRequestBuilder request = LauncherDiscoveryRequestBuilder.request().selectors(selectPackage(WORKER_SUITE));
+            if (!families.isEmpty()) {
+                request.filters((PostDiscoveryFilter) descriptor -> citesAnyOf(descriptor, families));
+            }
             Launcher launcher = LauncherFactory.create();
             StringWriter xmlLog = new StringWriter();
-            launcher.execute(request, report, new LegacyXmlReportGeneratingListener(reportDir.resolve("junit"), new PrintWriter(xmlLog)));
+            launcher.execute(request.build(), report, new LegacyXmlReportGeneratingListener(reportDir.resolve("junit"), new PrintWriter(xmlLog)));
             report.write(reportDir);
             return report;
         } finally {
             System.setProperties(saved);
         }
+    }
+
+    /** Keeps a test that cites a rule of one of {@code families}, and every container (JUnit prunes the ones left empty). */
+    private static FilterResult citesAnyOf(TestDescriptor descriptor, Set<String> families) {
+        if (!descriptor.isTest()) {
+            return FilterResult.included("a container");
+        }
+        boolean cited = descriptor.getSource().filter(MethodSource.class::isInstance).map(MethodSource.class::cast)
+                .map(source -> source.getJavaMethod().getAnnotation(Requirement.class))
+                .map(requirement -> Arrays.stream(requirement.value()).anyMatch(id -> families.contains(id.substring(0, id.lastIndexOf('-')))))
+                .orElse(false);
+        return FilterResult.includedIf(cited, () -> "cites a rule of " + families, () -> "cites no rule of " + families);
     }
 }

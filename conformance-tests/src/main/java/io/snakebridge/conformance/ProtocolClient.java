@@ -3,14 +3,19 @@ package io.snakebridge.conformance;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.snakebridge.shim.CancelWord;
+import io.snakebridge.shim.Signal;
 import io.snakebridge.shim.WorkerProcess;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -28,26 +33,44 @@ public final class ProtocolClient implements AutoCloseable {
     private static final byte[] EOF = new byte[0];
 
     private final WorkerProcess process;
+    private final Path cancelWordDirectory;
+    private final CancelWord cancelWord;
     private final OutputStream out;
     private final BlockingQueue<byte[]> frames = new LinkedBlockingQueue<>();
-    private long nextId;
+    private volatile long nextId; // written by the test's thread, read by one that interrupts (lastId)
     private JsonNode hello;
 
-    private ProtocolClient(WorkerProcess process) {
+    private ProtocolClient(WorkerProcess process, Path cancelWordDirectory, CancelWord cancelWord) {
         this.process = process;
+        this.cancelWordDirectory = cancelWordDirectory;
+        this.cancelWord = cancelWord;
         this.out = process.protocolOutput();
         Thread reader = new Thread(this::readFrames, "conformance-reader-" + process.pid());
         reader.setDaemon(true);
         reader.start();
     }
 
-    /** Starts the worker under test without a handshake. */
+    /** Starts the worker under test without a handshake, giving it a cancel word (CANCEL-2). */
     public static ProtocolClient start() {
+        Path directory = null;
         try {
-            return new ProtocolClient(WorkerProcess.start(WorkerUnderTest.command(), WorkerUnderTest.environment()));
+            directory = Files.createTempDirectory("snakebridge-conformance-"); // mode 0700 on POSIX
+            CancelWord cancelWord = CancelWord.create(directory);
+            Map<String, String> environment = new LinkedHashMap<>(WorkerUnderTest.environment());
+            environment.put(CancelWord.ENVIRONMENT_VARIABLE, cancelWord.file().toString());
+            return new ProtocolClient(WorkerProcess.start(WorkerUnderTest.command(), environment), directory, cancelWord);
         } catch (IOException e) {
+            removeQuietly(directory);
             throw new IllegalStateException("cannot start the worker under test (" + WorkerUnderTest.command() + "): " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A client of a worker process started some other way, e.g. through a shell whose stdin and
+     * stdout the worker inherits; no handshake is sent.
+     */
+    public static ProtocolClient over(WorkerProcess process) {
+        return new ProtocolClient(process, null, null); // no cancel word: its SIGINTs are untargeted (CANCEL-1)
     }
 
     /** Starts the worker and completes a version-1 handshake. */
@@ -58,14 +81,18 @@ public final class ProtocolClient implements AutoCloseable {
     /** Starts the worker and completes a version-1 handshake declaring {@code clientCapabilities} (ATT-2). */
     public static ProtocolClient connect(List<String> clientCapabilities) {
         ProtocolClient client = start();
-        JsonNode response = client.request("handshake", Map.of("protocol_version", 1, "min_supported_version", 1,
-                "client_capabilities", clientCapabilities));
-        if (!response.path("ok").asBoolean()) {
-            client.close();
-            throw new AssertionError("handshake failed: " + response);
+        try {
+            JsonNode response = client.request("handshake", Map.of("protocol_version", 1, "min_supported_version", 1,
+                    "client_capabilities", clientCapabilities));
+            if (!response.path("ok").asBoolean()) {
+                throw new AssertionError("handshake failed: " + response);
+            }
+            client.hello = response.get("result");
+            return client;
+        } catch (RuntimeException | AssertionError e) {
+            client.close(); // a worker that answered wrongly, late or not at all is not left running
+            throw e;
         }
-        client.hello = response.get("result");
-        return client;
     }
 
     public JsonNode hello() {
@@ -80,6 +107,51 @@ public final class ProtocolClient implements AutoCloseable {
 
     public WorkerProcess process() {
         return process;
+    }
+
+    // -- cancel (CANCEL-*) ----------------------------------------------------------------------------
+
+    /** The id of the latest request sent (0 before the first). */
+    public long lastId() {
+        return nextId;
+    }
+
+    /** Sends SIGINT naming request {@code requestId} in the cancel word (CANCEL-2), written first. */
+    public void interrupt(long requestId) {
+        if (cancelWord != null) {
+            cancelWord.target(requestId);
+        }
+        process.signal(Signal.INT);
+    }
+
+    /**
+     * Waits until the worker has taken the SIGINT that named {@code requestId}, which a worker
+     * declaring {@code cancel_target} writes back into its cancel word (CANCEL-2). A worker without
+     * one has nothing to show: once {@code kill} has returned, the signal is pending in it, and it
+     * takes it before it has read and handled another frame.
+     */
+    public void awaitInterruptTaken(long requestId) {
+        if (!capabilities().contains("cancel_target")) {
+            return;
+        }
+        long deadline = System.nanoTime() + ANSWER_TIMEOUT.toNanos();
+        while (cancelWord.taken() != requestId) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the worker did not take the SIGINT for request " + requestId + " within "
+                        + ANSWER_TIMEOUT + " (its cancel word shows " + cancelWord.taken() + ")");
+            }
+            try {
+                Thread.sleep(1); // a poll, not a guess: the loop ends on the worker's write
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted", e);
+            }
+        }
+    }
+
+    /** The cancel word's file, which a worker that maps it removes (CANCEL-2). */
+    public Path cancelWordFile() {
+        return cancelWord.file();
     }
 
     // -- raw I/O ------------------------------------------------------------------------------------
@@ -198,6 +270,20 @@ public final class ProtocolClient implements AutoCloseable {
     @Override
     public void close() {
         process.shutdown(Duration.ofSeconds(2));
+        if (cancelWord != null) {
+            cancelWord.close();
+        }
+        removeQuietly(cancelWordDirectory);
+    }
+
+    private static void removeQuietly(Path directory) {
+        try {
+            if (directory != null) {
+                Files.deleteIfExists(directory);
+            }
+        } catch (IOException ignored) {
+            // an empty temp directory left behind
+        }
     }
 
     private void readFrames() {

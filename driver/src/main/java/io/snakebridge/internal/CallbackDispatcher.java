@@ -20,6 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class CallbackDispatcher {
     /** Callbacks Python may call now, by id; each lives as long as the request that carried it (CB-4). */
     private final Map<String, Object> live = new ConcurrentHashMap<>();
+    /** Exported callbacks (CB-6), by id: they live until closed or the session ends, whatever the requests. */
+    private final Map<String, Object> exported = new ConcurrentHashMap<>();
     /** Ids of callbacks encoded on this thread and not yet claimed by a request. */
     private final ThreadLocal<List<String>> unclaimed = ThreadLocal.withInitial(ArrayList::new);
     private final AtomicLong ids = new AtomicLong();
@@ -37,6 +39,28 @@ public final class CallbackDispatcher {
         live.put(id, function);
         unclaimed.get().add(id);
         return id;
+    }
+
+    /** Makes {@code function} callable from Python until {@link #unexport} or the session ends (CB-6); returns its id. */
+    public String export(Object function) {
+        String id = "x" + ids.incrementAndGet();
+        exported.put(id, function);
+        return id;
+    }
+
+    /** Ends an exported callback: Python's later calls of it raise CallbackError. */
+    public void unexport(String id) {
+        exported.remove(id);
+    }
+
+    /** Whether an exported callback is still callable. */
+    public boolean isExported(String id) {
+        return exported.containsKey(id);
+    }
+
+    /** The session ended (reset): so did every callback it exported. */
+    void endExported() {
+        exported.clear();
     }
 
     /** The callbacks this thread encoded since the last claim: the request about to be sent owns them. */
@@ -97,7 +121,12 @@ public final class CallbackDispatcher {
     private Object function(String callbackId) {
         Object function = live.get(callbackId);
         if (function == null) {
-            throw new IllegalStateException("callback " + callbackId + " was passed to a call that has returned");
+            function = exported.get(callbackId);
+        }
+        if (function == null) {
+            throw new IllegalStateException("callback " + callbackId + (callbackId.startsWith("x")
+                    ? " was exported and has been closed, or its session has ended"
+                    : " was passed to a call that has returned"));
         }
         return function;
     }

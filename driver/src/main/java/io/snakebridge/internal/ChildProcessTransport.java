@@ -2,6 +2,7 @@ package io.snakebridge.internal;
 
 import io.snakebridge.BridgeConfig;
 import io.snakebridge.WorkerStartException;
+import io.snakebridge.shim.CancelWord;
 import io.snakebridge.shim.Signal;
 import io.snakebridge.shim.WorkerProcess;
 import java.io.IOException;
@@ -10,29 +11,38 @@ import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /** A worker that is a child process of this JVM: a fresh interpreter spawned through the JNA shim. */
 final class ChildProcessTransport implements Transport {
     private final WorkerProcess process;
+    private final CancelWord cancelWord; // null where signals are unavailable
 
-    private ChildProcessTransport(WorkerProcess process) {
+    private ChildProcessTransport(WorkerProcess process, CancelWord cancelWord) {
         this.process = process;
+        this.cancelWord = cancelWord;
     }
 
-    /** An isolated interpreter running the worker (see {@link WorkerLaunch}), from a verified copy of its sources. */
-    static ChildProcessTransport spawn(BridgeConfig config) {
+    /**
+     * An isolated interpreter running the worker (see {@link WorkerLaunch}), from a verified copy of
+     * its sources, told where its {@code cancelWord} (if any) is.
+     */
+    static ChildProcessTransport spawn(BridgeConfig config, CancelWord cancelWord) {
         Path sources = WorkerSources.directory();
+        Map<String, String> environment = WorkerLaunch.environment(config, System.getenv());
+        if (cancelWord != null) {
+            environment.put(CancelWord.ENVIRONMENT_VARIABLE, cancelWord.file().toString());
+        }
         WorkerProcess process;
         try {
-            process = WorkerProcess.startWithExactEnvironment(WorkerLaunch.command(config, sources),
-                    WorkerLaunch.environment(config, System.getenv()));
+            process = WorkerProcess.startWithExactEnvironment(WorkerLaunch.command(config, sources), environment);
         } catch (IOException e) {
             throw new WorkerStartException("cannot start the Python interpreter '" + config.python() + "': " + e.getMessage(), e);
         }
         if (config.memoryLimitBytes() > 0) {
             process.limitAddressSpace(config.memoryLimitBytes()); // before the handshake: no user code has run yet
         }
-        return new ChildProcessTransport(process);
+        return new ChildProcessTransport(process, cancelWord);
     }
 
     @Override
@@ -56,7 +66,10 @@ final class ChildProcessTransport implements Transport {
     }
 
     @Override
-    public boolean interrupt() {
+    public boolean interrupt(long requestId) {
+        if (cancelWord != null) {
+            cancelWord.target(requestId);
+        }
         return process.signal(Signal.INT);
     }
 
@@ -68,6 +81,13 @@ final class ChildProcessTransport implements Transport {
     @Override
     public void kill() {
         process.kill();
+        forgetCancelWord();
+    }
+
+    private void forgetCancelWord() {
+        if (cancelWord != null) {
+            cancelWord.close();
+        }
     }
 
     @Override
@@ -99,5 +119,6 @@ final class ChildProcessTransport implements Transport {
     @Override
     public void shutdown(Duration grace) {
         process.shutdown(grace);
+        forgetCancelWord();
     }
 }

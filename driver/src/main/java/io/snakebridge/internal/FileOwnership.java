@@ -39,6 +39,11 @@ final class FileOwnership {
         return new FileOwnership(posix ? currentUid() : UNKNOWN, posix);
     }
 
+    /** Whether files have owners and modes here (POSIX), which is also where workers take signals. */
+    boolean posix() {
+        return posix;
+    }
+
     /** This process's user id, or its name where the id is unknown: it names the temp-directory cache. */
     String userTag() {
         return uid != UNKNOWN ? Long.toString(uid) : System.getProperty("user.name");

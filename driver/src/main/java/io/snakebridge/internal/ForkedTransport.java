@@ -1,5 +1,6 @@
 package io.snakebridge.internal;
 
+import io.snakebridge.shim.CancelWord;
 import io.snakebridge.shim.ForkedProcess;
 import io.snakebridge.shim.Signal;
 import java.io.IOException;
@@ -20,10 +21,12 @@ final class ForkedTransport implements Transport {
     private final ForkedProcess process;
     private final InputStream input;
     private final OutputStream output;
+    private final CancelWord cancelWord; // null where signals are unavailable
 
-    ForkedTransport(SocketChannel channel, ForkedProcess process) {
+    ForkedTransport(SocketChannel channel, ForkedProcess process, CancelWord cancelWord) {
         this.channel = channel;
         this.process = process;
+        this.cancelWord = cancelWord;
         this.input = new ChannelInput(channel);
         this.output = new ChannelOutput(channel);
     }
@@ -49,7 +52,10 @@ final class ForkedTransport implements Transport {
     }
 
     @Override
-    public boolean interrupt() {
+    public boolean interrupt(long requestId) {
+        if (cancelWord != null) {
+            cancelWord.target(requestId);
+        }
         return process.signal(Signal.INT);
     }
 
@@ -110,6 +116,9 @@ final class ForkedTransport implements Transport {
     }
 
     private void closeChannel() {
+        if (cancelWord != null) {
+            cancelWord.close();
+        }
         try {
             channel.close();
         } catch (IOException ignored) {

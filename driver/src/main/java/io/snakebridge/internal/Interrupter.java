@@ -39,6 +39,7 @@ final class Interrupter {
 
     /** One request awaiting its response; close it when the response (or the end of the stream) is read. */
     final class Scope implements AutoCloseable {
+        private final long requestId;
         private final Duration timeout;
         private final Scope outer;
         private final ScheduledFuture<?> timer;
@@ -46,7 +47,8 @@ final class Interrupter {
         private boolean killed;                // guarded by lock
         private ScheduledFuture<?> escalation; // guarded by lock
 
-        private Scope(Duration timeout, Scope outer) {
+        private Scope(long requestId, Duration timeout, Scope outer) {
+            this.requestId = requestId;
             this.timeout = timeout;
             this.outer = outer;
             this.timer = timeout.isZero() ? null
@@ -92,10 +94,10 @@ final class Interrupter {
         }
     }
 
-    /** Starts awaiting a response, interrupted once {@code timeout} (zero: none) has passed. */
-    Scope enter(Duration timeout) {
+    /** Starts awaiting the response to {@code requestId}, interrupted once {@code timeout} (zero: none) has passed. */
+    Scope enter(long requestId, Duration timeout) {
         synchronized (lock) {
-            Scope scope = new Scope(timeout, current);
+            Scope scope = new Scope(requestId, timeout, current);
             current = scope;
             return scope;
         }
@@ -117,14 +119,18 @@ final class Interrupter {
         }
     }
 
-    /** SIGINT now and SIGKILL after cancelGrace; where signals are unavailable the worker is killed at once. */
+    /**
+     * SIGINT now, naming the scope's request (the worker drops it if that request has answered
+     * meanwhile, CANCEL-3), and SIGKILL after cancelGrace unless the request answers first; where
+     * signals are unavailable the worker is killed at once.
+     */
     private void interrupt(Scope scope, Why why) {
         synchronized (lock) {
             if (current != scope || scope.why != null || shutDown) {
                 return;
             }
             scope.why = why;
-            if (transport.interrupt()) {
+            if (transport.interrupt(scope.requestId)) {
                 scope.escalation = WATCHDOG.schedule(() -> kill(scope), cancelGrace.toNanos(), TimeUnit.NANOSECONDS);
                 return;
             }

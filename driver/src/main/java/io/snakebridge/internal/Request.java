@@ -176,6 +176,11 @@ public final class Request {
         return with("want", Want.NONE.wire);
     }
 
+    /** This request with its result kept in Python as a ref (OP-CALL-2). */
+    public Request keepResult() {
+        return with("want", Want.REF.wire);
+    }
+
     /** This request as one call of a batch: its op and fields, without envelope. */
     public Map<String, Object> asBatchEntry() {
         Map<String, Object> entry = new LinkedHashMap<>();

@@ -182,7 +182,7 @@ public final class RequestExecutor {
     Message exchange(long id, MessageChannel.Outgoing payload, Duration timeout) {
         Message message = null;
         IOException failure = null;
-        Interrupter.Scope scope = interrupter.enter(timeout);
+        Interrupter.Scope scope = interrupter.enter(id, timeout);
         try {
             if (payload != null) {
                 channel.write(payload);
@@ -319,6 +319,7 @@ public final class RequestExecutor {
             String next = SessionRefs.newId();
             int released = request(Request.resetSession(next)).asInt();
             session.moveTo(next);
+            callbacks.endExported(); // an exported callback lives no longer than its session (CB-6)
             return released;
         } finally {
             lock.unlock();

@@ -20,8 +20,13 @@ interface Transport {
     /** The worker's process id, or -1 when it is not a process of this machine. */
     long pid();
 
-    /** Interrupts the running call (KeyboardInterrupt in Python); false if this transport cannot. */
-    boolean interrupt();
+    /**
+     * Interrupts request {@code requestId} (KeyboardInterrupt in its Python code, PROTOCOL.md
+     * CANCEL-3; the worker drops it if that request has answered); false if this transport cannot. A
+     * local worker is signalled once its cancel word names the request; a remote one's server is told
+     * the id (REMOTE-4) and does the same.
+     */
+    boolean interrupt(long requestId);
 
     /** Cuts the worker off at once without waiting for it (safe on a timer thread): a blocked reader sees the end of its stream. */
     void sever();

@@ -50,8 +50,14 @@ final class WorkerLaunch {
 
     /** The same isolated start, running a worker server (PROTOCOL.md SRV-1) that listens at {@code socket}. */
     static List<String> serverCommand(BridgeConfig config, Path workerSources, Path socket) {
+        return serverCommand(config, workerSources, "unix:" + socket, List.of());
+    }
+
+    /** A server listening at {@code listen} ({@code unix:PATH} or {@code HOST:PORT}) with further {@code options} (PROTOCOL.md 1e). */
+    static List<String> serverCommand(BridgeConfig config, Path workerSources, String listen, List<String> options) {
         List<String> command = command(config, workerSources);
-        command.addAll(List.of("--", "serve", "--listen", "unix:" + socket));
+        command.addAll(List.of("--", "serve", "--listen", listen));
+        command.addAll(options);
         if (!config.preload().isEmpty()) {
             command.addAll(List.of("--preload", String.join(",", config.preload())));
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.snakebridge.BridgeConfig;
 import io.snakebridge.WorkerStartException;
+import io.snakebridge.shim.CancelWord;
 import io.snakebridge.shim.ForkedProcess;
 import io.snakebridge.shim.WorkerProcess;
 import java.io.BufferedReader;
@@ -95,22 +96,27 @@ final class WorkerServer {
 
     /**
      * A new worker forked for one connection (SRV-2): its protocol on one Unix socket, its stderr on
-     * another, its memory limit set in the child before any user code runs.
+     * another, its memory limit set in the child before any user code runs, and the {@code cancelWord}
+     * (if any) that its interrupts name their request in (CANCEL-2).
      *
      * @throws WorkerStartException if the server refuses, does not answer within {@code timeout}, or is gone
      */
-    ForkedTransport fork(long memoryLimitBytes, Duration timeout) {
+    ForkedTransport fork(long memoryLimitBytes, Duration timeout, CancelWord cancelWord) {
         SocketChannel[] channels = new SocketChannel[2]; // the protocol's, the stderr's: the watchdog closes both
         ScheduledFuture<?> deadline = Interrupter.WATCHDOG.schedule(() -> closeAll(channels), timeout.toMillis(), TimeUnit.MILLISECONDS);
         try {
             SocketChannel protocol = channels[0] = SocketChannel.open(UnixDomainSocketAddress.of(socket));
-            sendLine(protocol, Map.of("op", "fork", "memory_limit_bytes", memoryLimitBytes));
+            Map<String, Object> preamble = new HashMap<>(Map.of("op", "fork", "memory_limit_bytes", memoryLimitBytes));
+            if (cancelWord != null) {
+                preamble.put("cancel_word", cancelWord.file().toString()); // the worker maps it (CANCEL-2)
+            }
+            sendLine(protocol, preamble);
             String token = field(readLine(protocol), "token").asText();
             SocketChannel stderr = channels[1] = SocketChannel.open(UnixDomainSocketAddress.of(socket));
             sendLine(stderr, Map.of("op", "stderr", "token", token));
             long pid = pidIn(field(readLine(protocol), "pid"));
             deadline.cancel(false);
-            return new ForkedTransport(protocol, register(pid, Channels.newInputStream(stderr)));
+            return new ForkedTransport(protocol, register(pid, Channels.newInputStream(stderr)), cancelWord);
         } catch (IOException | RuntimeException e) {
             deadline.cancel(false);
             closeAll(channels);

@@ -55,7 +55,16 @@ public final class WorkerStarter {
      * started: isolated as every worker is, with the worker environment. For {@code snakebridge serve}.
      */
     public static ProcessBuilder serverProcess(BridgeConfig config, java.nio.file.Path socket) {
-        ProcessBuilder builder = new ProcessBuilder(WorkerLaunch.serverCommand(config, WorkerSources.directory(), socket));
+        return serverProcess(config, "unix:" + socket, List.of());
+    }
+
+    /**
+     * The same, listening at {@code listen} ({@code unix:PATH}, or {@code HOST:PORT} for remote clients)
+     * with further server {@code options} ({@code --tls-cert FILE}, {@code --token-file FILE},
+     * {@code --max-workers N}: PROTOCOL.md section 1e).
+     */
+    public static ProcessBuilder serverProcess(BridgeConfig config, String listen, List<String> options) {
+        ProcessBuilder builder = new ProcessBuilder(WorkerLaunch.serverCommand(config, WorkerSources.directory(), listen, options));
         builder.environment().clear();
         builder.environment().putAll(WorkerLaunch.environment(config, System.getenv()));
         return builder;

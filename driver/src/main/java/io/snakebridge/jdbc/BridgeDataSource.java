@@ -69,6 +69,12 @@ public final class BridgeDataSource implements DataSource {
         return config;
     }
 
+    /**
+     * Starts a worker with this data source's settings.
+     *
+     * @return a connection; {@code unwrap(BridgeConnection.class)} gives the session API
+     * @throws SQLException 08001 if the worker could not start
+     */
     @Override
     public Connection getConnection() throws SQLException {
         return BridgeJdbcConnection.open(config);

@@ -3,6 +3,7 @@ package io.snakebridge.pool;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.pool.HikariPool;
+import io.snakebridge.BridgeClosedException;
 import io.snakebridge.BridgeConfig;
 import io.snakebridge.BridgeConnection;
 import io.snakebridge.BridgeException;
@@ -11,8 +12,10 @@ import io.snakebridge.WorkerStartException;
 import io.snakebridge.jdbc.BridgeDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -45,6 +48,10 @@ public final class BridgePool implements AutoCloseable {
             java.util.Collections.synchronizedSet(java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
     private final BorrowIsolation isolation;
     private final int maxWorkers;
+    private final Duration cancelGrace;
+    /** Set when closing starts: no more borrows. Returns are signalled on {@link #returns} while it is set. */
+    private volatile boolean closing;
+    private final Object returns = new Object();
     private static final int HANDLES_PER_WORKER = 4;
 
     /**
@@ -56,6 +63,7 @@ public final class BridgePool implements AutoCloseable {
     public BridgePool(BridgePoolConfig config) {
         this.isolation = config.borrowIsolation();
         this.maxWorkers = config.poolSize();
+        this.cancelGrace = config.bridge().cancelGrace();
         HikariConfig hc = new HikariConfig();
         hc.setPoolName(config.poolName());
         hc.setDataSource(new BridgeDataSource(withListener(config.bridge())));
@@ -84,8 +92,34 @@ public final class BridgePool implements AutoCloseable {
      *
      * @return a connection to a worker; close it to give it back
      * @throws BridgeException with SQLState 08001 when no worker is free or one cannot be started in time
+     *         (a {@link WorkerStartException} when the last start failed), 08003 once the pool is closing
      */
     public BridgeConnection getConnection() {
+        return borrowConnection(null);
+    }
+
+    /**
+     * Borrows a connection, waiting at most {@code timeout} for a free worker instead of the pool's
+     * {@code connectionTimeout}: for a caller that must answer soon, such as a health check.
+     *
+     * @param timeout how long to wait for a free worker; positive
+     * @return a connection to a worker; close it to give it back
+     * @throws IllegalArgumentException when {@code timeout} is zero or negative
+     * @throws BridgeException with SQLState 08001 when no worker is free or one cannot be started in time
+     *         (a {@link WorkerStartException} when the last start failed), 08003 once the pool is closing
+     */
+    public BridgeConnection getConnection(Duration timeout) {
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+        }
+        return borrowConnection(timeout);
+    }
+
+    /** {@code timeout} null: the pool's {@code connectionTimeout}. */
+    private BridgeConnection borrowConnection(Duration timeout) {
+        if (closing) {
+            throw new BridgeClosedException("the pool is closing: it lends no more connections");
+        }
         if (handles.size() > HANDLES_PER_WORKER * maxWorkers) {
             // Connections HikariCP closed itself (maxLifetime, idleTimeout) leave their handle behind:
             // dropped now and then, not at every borrow, since a dead idle one's handle is how the exit
@@ -93,7 +127,7 @@ public final class BridgePool implements AutoCloseable {
             handles.keySet().removeIf(connection -> connection.isClosed() && !lent.containsKey(connection));
         }
         while (true) {
-            Connection proxy = borrow();
+            Connection proxy = borrow(timeout);
             BridgeConnection bridge;
             try {
                 bridge = proxy.unwrap(BridgeConnection.class);
@@ -114,12 +148,18 @@ public final class BridgePool implements AutoCloseable {
         }
     }
 
-    private Connection borrow() {
+    private Connection borrow(Duration timeout) {
         try {
-            return hikari.getConnection();
+            // HikariDataSource offers no per-call timeout; its pool does (the MXBean is the HikariPool).
+            return timeout == null ? hikari.getConnection() : ((HikariPool) hikari.getHikariPoolMXBean()).getConnection(timeout.toMillis());
         } catch (SQLException e) {
-            if (e.getCause() instanceof BridgeException) {
-                throw (BridgeException) e.getCause();
+            for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+                if (cause instanceof BridgeException) { // the last start's failure (HikariCP wraps it): it says why
+                    throw (BridgeException) cause;
+                }
+            }
+            if (hikari.isClosed()) {
+                throw new BridgeClosedException("the pool is closed: no connection can be borrowed from it", e);
             }
             throw new BridgeException("pool_timeout", "08001", "no worker available: " + e.getMessage(), e);
         }
@@ -169,10 +209,64 @@ public final class BridgePool implements AutoCloseable {
         return evictions.get();
     }
 
-    /** Stops every worker; borrowed connections are aborted. */
+    /**
+     * Whether {@link #close()} or {@link #close(Duration)} has begun: the pool lends no more connections.
+     *
+     * @return true once closing has started
+     */
+    public boolean isClosed() {
+        return closing;
+    }
+
+    /** Stops every worker at once; calls running on borrowed connections fail as their workers are killed. */
     @Override
     public void close() {
+        closing = true;
         hikari.close();
+    }
+
+    /**
+     * Closes the pool gracefully: it lends no more connections, waits up to {@code grace} for the borrowed
+     * ones to come back, then cancels the calls still running on them ({@link BridgeConnection#cancel()}:
+     * their borrowers get {@code CallCancelledException}, SQLState 57014) and waits up to the workers'
+     * {@code cancelGrace} for those connections too, and finally stops every worker, aborting what is still
+     * borrowed. No worker process is left when it returns.
+     *
+     * @param grace how long borrowers get to finish their calls and return their connections; zero or positive
+     * @throws IllegalArgumentException when {@code grace} is negative
+     */
+    public void close(Duration grace) {
+        if (grace.isNegative()) {
+            throw new IllegalArgumentException("grace must not be negative, got " + grace);
+        }
+        closing = true;
+        try {
+            if (!awaitReturns(grace)) {
+                for (PooledConnection borrowed : lent.values()) {
+                    borrowed.cancel();
+                }
+                awaitReturns(cancelGrace);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // close at once: the caller wants out
+        } finally {
+            hikari.close();
+        }
+    }
+
+    /** Whether every borrowed connection came back within {@code wait}. */
+    private boolean awaitReturns(Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        synchronized (returns) {
+            while (!lent.isEmpty()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(returns, left);
+            }
+        }
+        return true;
     }
 
     /**
@@ -221,6 +315,11 @@ public final class BridgePool implements AutoCloseable {
 
     void returned(BridgeConnection bridge) {
         lent.remove(bridge);
+        if (closing) {
+            synchronized (returns) {
+                returns.notifyAll(); // after the removal, under the lock: a closer checking lent cannot miss it
+            }
+        }
     }
 
     PoolMetrics metrics() {

@@ -6,6 +6,7 @@ import io.snakebridge.BridgeException;
 import io.snakebridge.Batch;
 import io.snakebridge.NDArray;
 import io.snakebridge.PreparedCall;
+import io.snakebridge.PyCursor;
 import io.snakebridge.PyValue;
 import io.snakebridge.PythonException;
 import io.snakebridge.RefHandle;
@@ -83,6 +84,11 @@ final class PooledConnection implements BridgeConnection {
     }
 
     @Override
+    public RefHandle callRef(String dottedName, List<?> args, Map<String, ?> kwargs) {
+        return guard(() -> bridge.callRef(dottedName, args, kwargs));
+    }
+
+    @Override
     public NDArray callArray(String dottedName, Object... args) {
         return guard(() -> bridge.callArray(dottedName, args));
     }
@@ -90,6 +96,36 @@ final class PooledConnection implements BridgeConnection {
     @Override
     public PreparedCall prepare(String dottedName) {
         return guard(() -> bridge.prepare(dottedName));
+    }
+
+    @Override
+    public NDArray callArray(String dottedName, List<?> args, Map<String, ?> kwargs) {
+        return guard(() -> bridge.callArray(dottedName, args, kwargs));
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<PyValue> callAsync(String dottedName, List<?> args, Map<String, ?> kwargs) {
+        return guard(() -> bridge.callAsync(dottedName, args, kwargs));
+    }
+
+    @Override
+    public io.snakebridge.ExportedCallback exportCallback(Object function) {
+        return guard(() -> bridge.exportCallback(function));
+    }
+
+    @Override
+    public RefHandle getAttrRef(String dottedName) {
+        return guard(() -> bridge.getAttrRef(dottedName));
+    }
+
+    @Override
+    public PyCursor iterate(String dottedName, int fetchSize, Object... args) {
+        return guard(() -> bridge.iterate(dottedName, fetchSize, args));
+    }
+
+    @Override
+    public PyCursor iterate(String dottedName, int fetchSize, List<?> args, Map<String, ?> kwargs) {
+        return guard(() -> bridge.iterate(dottedName, fetchSize, args, kwargs));
     }
 
     @Override

@@ -26,6 +26,14 @@ import org.junit.jupiter.api.Test;
 class BridgePoolTest {
 
     @Test
+    void borrowingFromAClosedPoolIsBridgeClosedWith08003() {
+        BridgePool pool = new BridgePool(Pools.config(1).build());
+        pool.close();
+        assertThatThrownBy(pool::getConnection).isInstanceOfSatisfying(io.snakebridge.BridgeClosedException.class,
+                e -> assertThat(e.sqlState()).isEqualTo("08003"));
+    }
+
+    @Test
     void aRefTakenByOneBorrowerIsUnusableByTheNextAndTheWorkerHoldsNoneOfIt() {
         try (BridgePool pool = new BridgePool(Pools.config(1).build())) {
             RefHandle leftOpen;

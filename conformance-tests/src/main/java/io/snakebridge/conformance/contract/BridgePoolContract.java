@@ -3,9 +3,10 @@ package io.snakebridge.conformance.contract;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.snakebridge.BridgeClosedException;
 import io.snakebridge.BridgeConnection;
-import io.snakebridge.BridgeException;
 import io.snakebridge.RefHandle;
+import io.snakebridge.RefNotFoundException;
 import io.snakebridge.conformance.Requirement;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -30,8 +31,11 @@ public abstract class BridgePoolContract {
         }
         try (BridgeConnection second = borrow()) {
             assertThat(second.workerLiveRefs()).isZero();
-            assertThatThrownBy(() -> leftOpen.getAttr("secret")).isInstanceOf(BridgeException.class);
-            assertThatThrownBy(() -> second.call("getattr", leftOpen, "secret")).isInstanceOf(BridgeException.class);
+            // the pool reset the session on return: as after BridgeConnection.resetSession (CLIENT-3)
+            assertThatThrownBy(() -> leftOpen.getAttr("secret")).isInstanceOfSatisfying(RefNotFoundException.class,
+                    e -> assertThat(e.reason()).isEqualTo(RefNotFoundException.Reason.SESSION_RELEASED));
+            assertThatThrownBy(() -> second.call("getattr", leftOpen, "secret")).isInstanceOfSatisfying(RefNotFoundException.class,
+                    e -> assertThat(e.reason()).isEqualTo(RefNotFoundException.Reason.SESSION_RELEASED));
         }
     }
 
@@ -42,6 +46,7 @@ public abstract class BridgePoolContract {
         BridgeConnection py = borrow();
         py.close();
         py.close();
-        assertThatThrownBy(() -> py.call("len", "x")).isInstanceOf(BridgeException.class);
+        assertThatThrownBy(() -> py.call("len", "x")).isInstanceOfSatisfying(BridgeClosedException.class,
+                e -> assertThat(e.sqlState()).isEqualTo("08003"));
     }
 }

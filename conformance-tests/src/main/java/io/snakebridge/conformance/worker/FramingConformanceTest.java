@@ -3,9 +3,9 @@ package io.snakebridge.conformance.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.snakebridge.conformance.ProtocolClient;
 import io.snakebridge.conformance.Requirement;
 import io.snakebridge.conformance.WorkerUnderTest;
-import io.snakebridge.conformance.ProtocolClient;
 import io.snakebridge.shim.Signal;
 import io.snakebridge.shim.WorkerProcess;
 import java.nio.ByteBuffer;
@@ -94,7 +94,8 @@ class FramingConformanceTest extends WorkerConformance {
                         .findFirst().orElse(-1);
             }
             assertThat(pid).as("the shell reported the worker's pid").isPositive();
-            Thread.sleep(1000); // let the worker start and arrange its parent-death signal
+            // A worker that answers has started and arranged its parent-death signal, however slow a busy machine is.
+            ok(ProtocolClient.over(shell).request("handshake", fields("protocol_version", 1, "min_supported_version", 1)));
             assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isTrue();
             shell.signal(Signal.KILL); // only the shell: our end of the worker's input stays open
             long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();

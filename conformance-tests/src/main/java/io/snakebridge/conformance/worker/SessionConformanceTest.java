@@ -18,6 +18,9 @@ class SessionConformanceTest extends WorkerConformance {
         JsonNode info = ok(worker.request("session_info", s1, Map.of()));
         assertThat(info.path("live_refs").asInt()).isZero();
         assertThat(info.path("limits").path("max_refs").asInt()).isEqualTo(worker.hello().path("defaults").path("max_refs").asInt());
+        String asked = s2 + "-asked";
+        ok(worker.request("session_info", asked, Map.of()));
+        ok(worker.request("reset_session", s2, Map.of("new_session_id", asked))); // asking created nothing: the id is still free
         newRef(s1, 1);
         assertThat(liveRefs(s1)).isEqualTo(1);
     }

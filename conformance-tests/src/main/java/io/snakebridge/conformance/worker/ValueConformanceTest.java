@@ -49,6 +49,30 @@ class ValueConformanceTest extends WorkerConformance {
         return Fixtures.roundTrip("VAL-TIME-1");
     }
 
+    static List<Fixtures.Case> zonedCases() {
+        return Fixtures.roundTrip("VAL-TIME-2");
+    }
+
+    static List<Fixtures.Case> timedeltaCases() {
+        return Fixtures.roundTrip("VAL-TIME-3");
+    }
+
+    static List<Fixtures.Case> decimalCases() {
+        return Fixtures.roundTrip("VAL-DEC-1");
+    }
+
+    static List<Fixtures.Case> invalidZonedCases() {
+        return Fixtures.invalid("VAL-TIME-2");
+    }
+
+    static List<Fixtures.Case> invalidTimedeltaCases() {
+        return Fixtures.invalid("VAL-TIME-3");
+    }
+
+    static List<Fixtures.Case> invalidDecimalCases() {
+        return Fixtures.invalid("VAL-DEC-1");
+    }
+
     static List<Fixtures.Case> invalidCases() {
         return Fixtures.invalid("VAL-TAG-2");
     }
@@ -102,6 +126,99 @@ class ValueConformanceTest extends WorkerConformance {
     }
 
     @ParameterizedTest(name = "{0}")
+    @MethodSource("zonedCases")
+    @Tag("required")
+    @Requirement("VAL-TIME-2")
+    void aDatetimeInAnIanaZoneKeepsItsZoneAndItsFold(Fixtures.Case c) {
+        assertRoundTrip(c);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidZonedCases")
+    @Tag("required")
+    @Requirement("VAL-TIME-2")
+    void anUnknownZoneOrAZoneOnANaiveDatetimeIsInvalidValue(Fixtures.Case c) {
+        assertInvalid(c);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("timedeltaCases")
+    @Tag("required")
+    @Requirement("VAL-TIME-3")
+    void aTimedeltaTravelsNormalisedAsPythonHasIt(Fixtures.Case c) {
+        assertRoundTrip(c);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidTimedeltaCases")
+    @Tag("required")
+    @Requirement("VAL-TIME-3")
+    void aTimedeltaWithNonIntegerPartsOrOutOfRangeIsInvalidValue(Fixtures.Case c) {
+        assertInvalid(c);
+    }
+
+    @Test
+    @Tag("required")
+    @Requirement("VAL-TIME-3")
+    void aComputedTimedeltaArrivesNormalised() {
+        JsonNode delta = ok(call(s1, "eval", "__import__('datetime').timedelta(hours=-1, microseconds=-1)"));
+        assertThat(delta.path("__type__").asText()).isEqualTo("timedelta");
+        assertThat(List.of(delta.path("days"), delta.path("seconds"), delta.path("microseconds")))
+                .allSatisfy(part -> assertThat(part.isInt()).as("an integer part: %s", delta).isTrue())
+                .extracting(JsonNode::asInt).containsExactly(-1, 82799, 999999);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("decimalCases")
+    @Tag("required")
+    @Requirement("VAL-DEC-1")
+    void aDecimalTravelsExactlyWithItsDigitsAndExponent(Fixtures.Case c) {
+        assertRoundTrip(c);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidDecimalCases")
+    @Tag("required")
+    @Requirement("VAL-DEC-1")
+    void aDecimalThatIsNotAFiniteNumberIsInvalidValue(Fixtures.Case c) {
+        assertInvalid(c);
+    }
+
+    @Test
+    @Tag("required")
+    @Requirement("VAL-DEC-1")
+    void aNonFiniteDecimalResultIsInvalidValueAndMakesNoRef() {
+        error(call(s1, "decimal.Decimal", "NaN"), "invalid_value");
+        error(call(s1, "eval", "[object(), __import__('decimal').Decimal('-Infinity')]"), "invalid_value");
+        assertThat(liveRefs(s1)).isZero();
+        assertThat(ok(call(s1, "decimal.Decimal", "2.50")).path("value").asText()).isEqualTo("2.50");
+    }
+
+    @Test
+    @Tag("required")
+    @Requirement("VAL-REF-3")
+    void subclassesTravelAsTheirContentsAndEnumsByOneRule() {
+        String classes = "__import__('enum').Enum('Flavor', {'SWEET': 'sweet'}, type=str)";
+        assertThat(ok(call(s1, "eval", classes + ".SWEET")).asText()).isEqualTo("sweet");
+        assertThat(ok(call(s1, "eval", "__import__('enum').IntEnum('Status', {'OK': 200}).OK")).asLong()).isEqualTo(200);
+        assertThat(ok(call(s1, "eval", "type('Shout', (str,), {'__str__': lambda s: 'LOUD'})('quiet')")).asText())
+                .isEqualTo("quiet");
+        assertThat(ok(call(s1, "eval", "type('Odd', (int,), {'__int__': lambda s: 0, '__index__': lambda s: 0})(7)")).asLong())
+                .isEqualTo(7);
+        assertThat(ok(call(s1, "eval", "type('F', (float,), {'__float__': lambda s: 0.0})(2.5)")).asDouble()).isEqualTo(2.5);
+        assertThat(ok(call(s1, "eval", "__import__('enum').Enum('Color', {'RED': 1}).RED")).path("__type__").asText())
+                .isEqualTo("ref");
+        assertThat(ok(call(s1, "eval", "__import__('collections').Counter('aab')")).toString()).isEqualTo("{\"a\":2,\"b\":1}");
+        JsonNode point = ok(call(s1, "eval", "__import__('collections').namedtuple('P', 'x y')(1, 2)"));
+        assertThat(point.path("__type__").asText()).isEqualTo("tuple");
+    }
+
+    private void assertInvalid(Fixtures.Case c) {
+        error(call(s1, "repr", c.wire()), c.expected().asText());
+        assertThat(ok(worker.request("ping", Map.of())).asText()).isEqualTo("pong");
+    }
+
+    @ParameterizedTest(name = "{0}")
     @MethodSource("invalidCases")
     @Tag("required")
     @Requirement("VAL-TAG-2")
@@ -114,11 +231,11 @@ class ValueConformanceTest extends WorkerConformance {
     @Tag("required")
     @Requirement("VAL-REF-1")
     void containersTravelByValueWithOnlyTheirUnsendableLeavesAsRefs() {
-        JsonNode mixed = ok(call(s1, "eval", "{'n': 1, 'items': [2, object()], 'd': __import__('decimal').Decimal('1.5')}"));
+        JsonNode mixed = ok(call(s1, "eval", "{'n': 1, 'items': [2, object()], 'f': __import__('fractions').Fraction(1, 3)}"));
         assertThat(mixed.path("n").asInt()).isEqualTo(1);
         assertThat(mixed.path("items").get(0).asInt()).isEqualTo(2);
         assertThat(mixed.path("items").get(1).path("__type__").asText()).isEqualTo("ref");
-        assertThat(mixed.path("d").path("type_name").asText()).isEqualTo("Decimal");
+        assertThat(mixed.path("f").path("type_name").asText()).isEqualTo("Fraction");
         JsonNode generator = ok(call(s1, "eval", "(i for i in range(3))"));
         assertThat(generator.path("__type__").asText()).isEqualTo("stream_ref");
         assertThat(generator.path("stream_type").asText()).isEqualTo("generator");

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.snakebridge.conformance.ProtocolClient;
-import io.snakebridge.shim.Signal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -45,6 +44,7 @@ abstract class WorkerConformance {
         s2 = "s2-" + n;
         if (!healthy()) {
             worker.process().kill();
+            worker.close();
             worker = ProtocolClient.connect();
         }
     }
@@ -134,18 +134,39 @@ abstract class WorkerConformance {
                     return false;
                 }
             }
-            worker.process().signal(Signal.INT);
+            worker.interrupt(worker.lastId()); // the call that made the mark (CANCEL-2)
             return true;
         });
     }
 
     /** Python source (for {@code exec}) that makes {@code mark}, then sleeps 30 s. */
     static String markThenSleep(Path mark) {
-        String path = "'" + mark.toString().replace("\\", "\\\\").replace("'", "\\'") + "'";
-        return "open(" + path + ", 'w').close()\nimport time\ntime.sleep(30)";
+        return "open(" + pythonString(mark) + ", 'w').close()\nimport time\ntime.sleep(30)";
     }
 
     int liveRefs(String session) {
         return ok(worker.request("session_info", session, Map.of())).path("live_refs").asInt();
+    }
+
+    /**
+     * Python source (for {@code exec}) that creates {@code mark} once it runs, then waits until
+     * {@code release} exists (30 s at most): user code that is running for as long as a test needs.
+     */
+    static String markThenAwait(Path mark, Path release) {
+        return "import os, time\nopen(" + pythonString(mark) + ", 'w').close()\ndeadline = time.monotonic() + 30\n"
+                + "while not os.path.exists(" + pythonString(release) + ") and time.monotonic() < deadline:\n    time.sleep(0.002)";
+    }
+
+    static String pythonString(Path path) {
+        return "'" + path.toString().replace("\\", "\\\\").replace("'", "\\'") + "'";
+    }
+
+    /** Waits until {@code file} exists (user code made its mark); fails after {@link ProtocolClient#ANSWER_TIMEOUT}. */
+    static void awaitFile(Path file) throws InterruptedException {
+        long deadline = System.nanoTime() + ProtocolClient.ANSWER_TIMEOUT.toNanos();
+        while (!Files.exists(file)) {
+            assertThat(System.nanoTime()).as("%s to appear", file).isLessThan(deadline);
+            TimeUnit.MILLISECONDS.sleep(2);
+        }
     }
 }

@@ -1,0 +1,118 @@
+package io.snakebridge.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.snakebridge.BridgeConfig;
+import io.snakebridge.BridgeConnection;
+import io.snakebridge.BridgeException;
+import io.snakebridge.internal.WorkerStarter;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A pool over two remote worker servers (README "Remote workers", PROTOCOL.md REMOTE-3..5), on
+ * 127.0.0.1 with a token (plain TCP: the driver's tests cover TLS). The first server admits two
+ * workers ({@code --max-workers 2}), so the pool's other two fail over to the second; when the first
+ * is killed under load, only calls on its workers fail, each with an 08 SQLState, and the pool refills
+ * from the second.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class RemotePoolTest {
+    private static final Pattern READY = Pattern.compile("\"pid\": (\\d+).*\"listen\": \"([^\"]+)\"");
+
+    private record Server(Process process, long pid, String host) {
+        static Server start(Path token, String... options) throws Exception {
+            List<String> args = new ArrayList<>(List.of("--token-file", token.toString()));
+            args.addAll(List.of(options));
+            Process process = WorkerStarter.serverProcess(BridgeConfig.builder().python(Pools.PYTHON).build(), "127.0.0.1:0", args)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            BufferedReader events = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            Matcher ready = READY.matcher(String.valueOf(events.readLine()));
+            assertThat(ready.find()).as("the server is ready").isTrue();
+            Thread drain = new Thread(() -> events.lines().forEach(line -> { }), "server-events");
+            drain.setDaemon(true);
+            drain.start();
+            return new Server(process, Long.parseLong(ready.group(1)), ready.group(2));
+        }
+
+        void stop() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aPoolOverTwoServersKeepsServingWhenOneIsKilledUnderLoadAndOnlyItsCallsFailWith08(@TempDir Path dir) throws Exception {
+        Path token = Files.writeString(dir.resolve("token"), "pool-test-token-0123456789abcdef\n");
+        Server first = Server.start(token, "--max-workers", "2");
+        Server second = Server.start(token);
+        BridgeConfig bridge = BridgeConfig.builder().hosts(first.host(), second.host()).ssl(false).tokenFile(token).build();
+        Map<Long, AtomicInteger> servedBy = new ConcurrentHashMap<>();
+        Set<String> failures = ConcurrentHashMap.newKeySet();
+        AtomicInteger failed = new AtomicInteger();
+        try (BridgePool pool = new BridgePool(BridgePoolConfig.builder().poolSize(4).bridge(bridge).build())) {
+            List<BridgeConnection> all = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                all.add(pool.getConnection());
+            }
+            List<Long> servers = all.stream().map(py -> py.call("os.getppid").asLong()).toList();
+            assertThat(servers).as("two workers on the first server, its limit; two failed over to the second")
+                    .containsExactlyInAnyOrder(first.pid(), first.pid(), second.pid(), second.pid());
+            all.forEach(BridgeConnection::close);
+
+            ExecutorService threads = Executors.newFixedThreadPool(4);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                done.add(threads.submit(() -> {
+                    for (int cycle = 0; cycle < 150; cycle++) {
+                        String where = "no connection";
+                        try (BridgeConnection py = pool.getConnection()) {
+                            where = py.toString(); // names the worker's server: "worker 12 on 127.0.0.1:40000"
+                            servedBy.computeIfAbsent(py.call("os.getppid").asLong(), s -> new AtomicInteger()).incrementAndGet();
+                        } catch (BridgeException e) {
+                            failed.incrementAndGet();
+                            failures.add(e.getClass().getSimpleName() + " " + e.sqlState()
+                                    + (where.contains(" on " + first.host() + ",") ? " on the first server" : " on " + where));
+                        }
+                    }
+                    return null;
+                }));
+            }
+            while (servedBy.getOrDefault(first.pid(), new AtomicInteger()).get() < 20) {
+                Thread.sleep(10); // bounded by the test's timeout; the first server serves from the start
+            }
+            first.stop();
+            for (Future<?> thread : done) {
+                thread.get();
+            }
+            threads.shutdown();
+            try (BridgeConnection py = pool.getConnection()) {
+                assertThat(py.call("os.getppid").asLong()).as("refilled from the second server").isEqualTo(second.pid());
+            }
+        } finally {
+            second.stop();
+            first.stop();
+        }
+        assertThat(failures).as("only calls on the killed server's workers fail, with 08 SQLStates (%d failed)", failed.get())
+                .allMatch(f -> f.matches(".* 08[0-9A-Z]{3} on the first server"));
+        assertThat(servedBy.get(second.pid()).get()).isGreaterThan(0);
+    }
+}

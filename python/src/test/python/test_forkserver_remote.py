@@ -1,0 +1,362 @@
+"""The worker server over TCP (PROTOCOL.md REMOTE-1..5): TLS, the token's challenge-response, the
+control connection, --max-workers. Real server processes on 127.0.0.1 only, real forked workers, and
+certificates made for each run with openssl (no private key is committed)."""
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from worker_client import SOURCE_DIR
+
+TOKEN = "0123456789abcdef0123456789abcdef"
+ENV = dict(os.environ, PYTHONPATH=SOURCE_DIR)
+
+
+def make_certificates(directory):
+    """A CA, a server certificate it signs for 127.0.0.1 and localhost, a client certificate it signs,
+    and a second CA that signs nothing of ours."""
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+
+    for ca in ("ca", "other-ca"):
+        run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", f"{ca}.key", "-out", f"{ca}.pem",
+            "-days", "2", "-subj", f"/CN=test {ca}")
+    with open(os.path.join(directory, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for name in ("server", "client"):
+        run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", f"{name}.pem", "-days", "2", "-extfile", "san.ext")
+
+
+def line(sock):
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(1)
+        if not chunk:
+            raise EOFError(f"connection closed after {data!r}")
+        data += chunk
+    return json.loads(data)
+
+
+def send(sock, message):
+    sock.sendall(json.dumps(message).encode() + b"\n")
+
+
+class RemoteClient:
+    """A client as the driver is one: TLS, hello, the challenge answered, then the two connections."""
+
+    def __init__(self, port, certs, token=TOKEN, ca="ca.pem", client_cert=False):
+        self.port, self.certs, self.token = port, certs, token
+        self.context = ssl.create_default_context(cafile=os.path.join(certs, ca))
+        if client_cert:
+            self.context.load_cert_chain(os.path.join(certs, "client.pem"), os.path.join(certs, "client.key"))
+
+    def connect(self):
+        raw = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        return self.context.wrap_socket(raw, server_hostname="127.0.0.1")
+
+    def authenticated(self):
+        sock = self.connect()
+        send(sock, {"op": "hello"})
+        challenge = line(sock)
+        mac = hmac.new(self.token.encode(), b"snakebridge-auth-v1\0" + bytes.fromhex(challenge["nonce"]), hashlib.sha256)
+        send(sock, {"op": "auth", "mac": mac.hexdigest()})
+        answer = line(sock)
+        if "error" in answer:
+            raise PermissionError(answer)
+        return sock
+
+    def worker(self, **preamble):
+        """(protocol connection, control connection, pid) of a new worker."""
+        protocol = self.authenticated()
+        send(protocol, {"op": "fork", "memory_limit_bytes": 0, **preamble})
+        reply = line(protocol)
+        if "error" in reply:
+            protocol.close()
+            raise ConnectionRefusedError(reply)
+        control = self.authenticated()
+        send(control, {"op": "control", "token": reply["token"]})
+        pid = line(protocol)["pid"]
+        self.assert_same(pid, line(control)["pid"])
+        return protocol, control, pid
+
+    @staticmethod
+    def assert_same(a, b):
+        if a != b:
+            raise AssertionError(f"the worker says pid {a}, the server {b}")
+
+
+def request(sock, op, request_id=1, **fields):
+    payload = json.dumps({"id": request_id, "op": op, **fields}).encode()
+    sock.sendall(struct.pack(">I", len(payload)) + payload)
+    return read_frame(sock)
+
+
+def read_frame(sock):
+    (length,) = struct.unpack(">I", exactly(sock, 4))
+    return json.loads(exactly(sock, length))
+
+
+def exactly(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise EOFError("the worker closed its connection")
+        data += chunk
+    return data
+
+
+class RemoteServerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if shutil.which("openssl") is None:
+            raise unittest.SkipTest("openssl is needed to make test certificates")
+        cls.certs = tempfile.mkdtemp(prefix="sb-remote-certs-")
+        make_certificates(cls.certs)
+        cls.token_file = os.path.join(cls.certs, "token")
+        with open(cls.token_file, "w") as f:
+            f.write(TOKEN + "\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.certs, ignore_errors=True)
+
+    def start_server(self, *extra, tls=True, token=True):
+        args = [sys.executable, "-m", "snakebridge_worker", "serve", "--listen", "127.0.0.1:0"]
+        if tls:
+            args += ["--tls-cert", os.path.join(self.certs, "server.pem"), "--tls-key", os.path.join(self.certs, "server.key")]
+        if token:
+            args += ["--token-file", self.token_file]
+        self.server = subprocess.Popen(args + list(extra), env=ENV, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE)
+        self.addCleanup(self.stop_server)
+        ready = json.loads(self.server.stdout.readline())
+        self.assertTrue(ready["ready"], ready)
+        self.port = int(ready["listen"].rsplit(":", 1)[1])
+        return RemoteClient(self.port, self.certs)
+
+    def stop_server(self):
+        if self.server.poll() is None:
+            self.server.stdin.close()
+            try:
+                self.server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.server.kill()
+                self.server.wait()
+        self.server.stdout.close()
+        self.server.stderr.close()
+
+    def event(self):
+        return json.loads(self.server.stdout.readline())
+
+    def assert_still_serves(self, client):
+        protocol, control, pid = client.worker()
+        self.assertEqual(request(protocol, "handshake", protocol_version=1, min_supported_version=1)["result"]["pid"], pid)
+        protocol.close()
+        self.assertEqual(line(control), {"pid": pid, "exit_code": 0})
+        control.close()
+
+    def test_an_authenticated_tls_client_gets_a_forked_worker_whose_end_comes_on_its_control_connection(self):
+        client = self.start_server()
+        protocol, control, pid = client.worker()
+        hello = request(protocol, "handshake", protocol_version=1, min_supported_version=1)["result"]
+        self.assertEqual(hello["pid"], pid)
+        self.assertEqual(request(protocol, "call", 2, session_id="s", function="len", args=[[1, 2, 3]])["result"], 3)
+        protocol.close()  # end of input: the worker exits 0 (FRAME-5)
+        self.assertEqual(line(control), {"pid": pid, "exit_code": 0})
+        self.assertEqual(control.recv(1), b"", "the server closes the control connection after the end")
+        control.close()
+
+    def test_a_wrong_token_is_refused_as_auth_failed_before_any_op_and_the_server_keeps_serving(self):
+        client = self.start_server()
+        with self.assertRaises(PermissionError) as refused:
+            RemoteClient(self.port, self.certs, token="not-the-token-0123456789").authenticated()
+        self.assertEqual(refused.exception.args[0], {"error": "authentication failed", "code": "auth_failed"})
+        sock = client.connect()  # asks for a worker without authenticating
+        send(sock, {"op": "hello"})
+        self.assertEqual(line(sock)["auth"], "hmac-sha256")
+        send(sock, {"op": "fork", "memory_limit_bytes": 0})
+        self.assertEqual(line(sock)["code"], "auth_failed")
+        sock.close()
+        self.assert_still_serves(client)
+
+    def test_a_plain_client_of_a_tls_server_is_told_tls_is_required_in_plain_text(self):
+        client = self.start_server()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as plain:
+            send(plain, {"op": "hello"})
+            self.assertEqual(line(plain), {"error": "this server requires TLS; the client spoke plain text",
+                                           "code": "tls_required"})
+        self.assert_still_serves(client)
+
+    def test_a_client_that_trusts_another_ca_refuses_the_server_and_the_server_keeps_serving(self):
+        client = self.start_server()
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            RemoteClient(self.port, self.certs, ca="other-ca.pem").connect()
+        self.assert_still_serves(client)
+
+    def test_garbage_before_or_inside_tls_and_slow_clients_never_stop_the_server(self):
+        client = self.start_server()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as junk:
+            junk.sendall(b"\x16\x03\x01\x00\x05\x63\x00\x00\x01\x00")  # a TLS record holding no ClientHello
+            answer = b"".join(iter(lambda: junk.recv(100), b""))
+            self.assertEqual(answer[:1], b"\x15", "a TLS alert record, then the end")
+        sock = client.connect()
+        sock.sendall(b"\x00\x00\x00\x05hello\n")  # a frame instead of a hello line
+        self.assertEqual(line(sock), {"error": "the preamble is one JSON object on one line"})
+        sock.close()
+        silent = [socket.create_connection(("127.0.0.1", self.port), timeout=10) for _ in range(20)]  # never speak
+        self.assert_still_serves(client)
+        for s in silent:
+            s.close()
+
+    def test_more_silent_connections_than_pending_slots_do_not_starve_a_client_that_completes_its_handshake(self):
+        from snakebridge_worker import forkserver
+        client = self.start_server()
+        silent = [socket.create_connection(("127.0.0.1", self.port), timeout=10) for _ in range(forkserver._MAX_PENDING + 50)]
+        try:
+            self.assert_still_serves(client)
+        finally:
+            for s in silent:
+                s.close()
+
+    def test_mutual_tls_refuses_a_client_without_a_certificate_signed_by_the_client_ca(self):
+        self.start_server("--tls-client-ca", os.path.join(self.certs, "ca.pem"))
+        with self.assertRaises((ssl.SSLError, ConnectionError, EOFError)):
+            RemoteClient(self.port, self.certs).authenticated()  # TLS 1.3: the refusal arrives at the first read
+        self.assert_still_serves(RemoteClient(self.port, self.certs, client_cert=True))
+
+    def test_max_workers_refuses_past_its_limit_as_too_many_workers_and_admits_again_once_one_ended(self):
+        client = self.start_server("--max-workers", "1")
+        protocol, control, pid = client.worker()
+        with self.assertRaises(ConnectionRefusedError) as refused:
+            client.worker()
+        self.assertEqual(refused.exception.args[0]["code"], "too_many_workers")
+        protocol.close()
+        self.assertEqual(line(control), {"pid": pid, "exit_code": 0})
+        self.assert_still_serves(client)
+
+    def test_a_cancel_on_the_control_connection_interrupts_the_running_call_and_the_worker_goes_on(self):
+        client = self.start_server()
+        protocol, control, pid = client.worker()
+        request(protocol, "handshake", protocol_version=1, min_supported_version=1)
+        marker = os.path.join(self.certs, f"running-{pid}")
+        payload = json.dumps({"id": 3, "op": "call", "session_id": "s", "function": "exec", "args": [
+            f"open({marker!r}, 'w').close()\nimport time\nwhile True: time.sleep(0.01)"]}).encode()
+        protocol.sendall(struct.pack(">I", len(payload)) + payload)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(marker) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        send(control, {"op": "cancel", "request": 3})
+        self.assertEqual(read_frame(protocol)["error"]["code"], "cancelled")
+        self.assertEqual(request(protocol, "call", 4, session_id="s", function="len", args=[[1, 2]])["result"], 2)
+        send(control, {"op": "kill"})
+        self.assertEqual(line(control), {"pid": pid, "signal": signal.SIGKILL})
+        protocol.close()
+        control.close()
+
+    def test_a_cancel_naming_a_request_that_has_answered_is_dropped_and_the_running_call_goes_on(self):
+        client = self.start_server()
+        protocol, control, pid = client.worker()
+        request(protocol, "handshake", protocol_version=1, min_supported_version=1)
+        self.assertEqual(request(protocol, "call", 2, session_id="s", function="len", args=[[1]])["result"], 1)
+        marker = os.path.join(self.certs, f"running-{pid}")
+        # The call wraps the worker's SIGINT handler to see the signal arrive, and returns once it has:
+        # a cancel aimed at request 2 (answered) must reach the worker and be dropped there (CANCEL-3).
+        payload = json.dumps({"id": 3, "op": "call", "session_id": "s", "function": "exec", "args": [
+            "def watch():\n"
+            "    import signal, time\n"
+            "    taken = []\n"
+            "    handler = signal.getsignal(signal.SIGINT)\n"
+            "    signal.signal(signal.SIGINT, lambda signum, frame: (taken.append(signum), handler(signum, frame)))\n"
+            f"    open({marker!r}, 'w').close()\n"
+            "    deadline = time.monotonic() + 10\n"
+            "    while not taken and time.monotonic() < deadline: time.sleep(0.01)\n"
+            "    signal.signal(signal.SIGINT, handler)\n"
+            "    assert taken, 'no SIGINT came'\n"
+            "watch()\n"]}).encode()
+        protocol.sendall(struct.pack(">I", len(payload)) + payload)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(marker) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        send(control, {"op": "cancel", "request": 2})
+        answer = read_frame(protocol)
+        self.assertNotIn("error", answer, "a cancel for an answered request interrupted the next one")
+        send(control, {"op": "kill"})
+        self.assertEqual(line(control), {"pid": pid, "signal": signal.SIGKILL})
+        protocol.close()
+        control.close()
+
+    def test_a_cancel_without_an_integer_request_id_ends_the_control_connection_and_its_worker(self):
+        client = self.start_server()
+        protocol, control, pid = client.worker()
+        send(control, {"op": "cancel"})
+        self.assertEqual(self.event(), {"pid": pid, "signal": signal.SIGKILL})
+        protocol.close()
+        control.close()
+
+    def test_a_remote_client_cannot_name_a_cancel_word_file(self):
+        client = self.start_server()
+        with self.assertRaises(ConnectionRefusedError) as refused:
+            client.worker(cancel_word="/tmp/some-file-of-the-server")
+        self.assertIn("only a local client", refused.exception.args[0]["error"])
+        self.assert_still_serves(client)
+
+    def test_a_closed_control_connection_kills_its_worker(self):
+        client = self.start_server()
+        protocol, control, pid = client.worker()
+        control.close()
+        self.assertEqual(self.event(), {"pid": pid, "signal": signal.SIGKILL})
+        self.assertEqual(protocol.recv(1), b"", "the worker's connection ends with it")
+        protocol.close()
+
+    def test_a_non_loopback_address_without_tls_and_a_token_is_a_start_error_naming_insecure(self):
+        for extra in ([], ["--token-file", self.token_file]):
+            done = subprocess.run([sys.executable, "-m", "snakebridge_worker", "serve", "--listen", "0.0.0.0:0", *extra],
+                                  env=ENV, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+            self.assertEqual(done.returncode, 2)
+            self.assertIn("not a loopback address, without TLS", done.stderr)
+            self.assertIn("--insecure", done.stderr)
+
+    def test_a_short_token_is_a_start_error(self):
+        short = os.path.join(self.certs, "short")
+        with open(short, "w") as f:
+            f.write("abc\n")
+        done = subprocess.run([sys.executable, "-m", "snakebridge_worker", "serve", "--listen", "127.0.0.1:0",
+                               "--token-file", short], env=ENV, capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("shorter than 16 characters", done.stderr)
+
+    def test_an_insecure_loopback_server_with_a_token_challenges_over_plain_tcp(self):
+        self.start_server(tls=False)
+        raw = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        send(raw, {"op": "hello"})
+        self.assertEqual(line(raw)["auth"], "hmac-sha256")
+        raw.close()
+
+
+class RemoteSpecTest(unittest.TestCase):
+    def test_protocol_md_states_the_token_minimum_the_deadline_and_the_mac_context_the_server_uses(self):
+        from snakebridge_worker import forkserver
+        with open(os.path.join(SOURCE_DIR, "..", "..", "..", "..", "PROTOCOL.md"), encoding="utf-8") as f:
+            text = " ".join(f.read().split())
+        self.assertIn(f"A token shorter than {forkserver._TOKEN_MIN_CHARS} characters is a start error", text)
+        self.assertIn(f"not sent its preamble within {forkserver._PENDING_SECONDS} s is closed", text)
+        context = forkserver._AUTH_CONTEXT
+        self.assertTrue(context.endswith(b"\0"))
+        self.assertIn(f"the ASCII bytes `{context[:-1].decode()}`, a zero byte, and the nonce's bytes", text)
+
+
+if __name__ == "__main__":
+    unittest.main()
