@@ -159,6 +159,16 @@ def stack_depth():
     return len(inspect.stack(0))
 
 
+def greet(name):
+    return "hello " + name
+
+
+def rebind_greet():
+    """Points the global ``greet`` elsewhere: a prepared call of it keeps calling what it resolved."""
+    global greet
+    greet = str.upper
+
+
 import enum
 
 

@@ -5,6 +5,7 @@ import math
 
 from . import DEFAULTS, SCHEMA_VERSION, arrays
 from .errors import BridgeError, ref_not_found
+from .prepared import PreparedCall
 from .registry import session_mismatch
 from .values import SCHEMA, STOP_ITERATION, TYPE, Atom, invalid_value, too_long
 
@@ -88,7 +89,11 @@ class Decoder:
         return bytes(data)
 
     def resolve_ref(self, value):
-        return self._registry.resolve(self._session_id, self.ref_id(value))
+        obj = self._registry.resolve(self._session_id, self.ref_id(value))
+        if type(obj) is PreparedCall:  # the worker's own bookkeeping: usable only as a prepared call (PREP-2)
+            raise BridgeError("invalid_argument", "a prepared call's ref can only be called through call_prepared "
+                                                  "or execute_prepared, not used as an object")
+        return obj
 
     def ref_id(self, value):
         """Checks a wire ref and returns its id (errors: invalid_ref, session_mismatch, ref_not_found)."""

@@ -153,6 +153,10 @@ class Encoder:
         if cached is not None:
             return cached
         self._policy.check_object(obj)
+        return self.own_ref(obj)
+
+    def own_ref(self, obj):
+        """A ref to an object the worker made itself (a prepared call), which no module policy judges."""
         stream_type = _stream_type(obj)
         ref_id = self._registry.add(self._session_id, obj)
         self.new_ref_ids.append(ref_id)

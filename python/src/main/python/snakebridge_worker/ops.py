@@ -13,9 +13,10 @@ from .decoder import Failed
 from .errors import BridgeError, to_wire
 from .fields import arguments, dotted_name, ref_ids, target_of, want
 from .names import resolve
+from .prepared import PreparedCall, errors_of, pack, rows_of
 
 CAPABILITIES = ["refs", "stream_refs", "batch_release", "session_limits", "ref_ttl", "tombstones", "cancel", "callbacks",
-                "module_policy", "attachments", "arrays", "object_protocol", "batch"]
+                "module_policy", "attachments", "arrays", "object_protocol", "batch", "prepared", "lean"]
 # Limits a client may set at the handshake (HS-5), with the ranges the worker accepts: [low, high].
 _NEGOTIABLE = DEFAULTS["negotiable_limits"]
 OPS = {}
@@ -55,6 +56,7 @@ def handshake(worker, request):
     worker.adopt_limits(limits)
     if "attachments" in client_capabilities:
         worker.attachment_min = worker.defaults["attachment_min_bytes"]
+    worker.lean = "lean" in client_capabilities  # the client sends and reads lean frames (LEAN-1)
     worker.handshaken = True
     return {
         "protocol_version": agreed,
@@ -259,6 +261,83 @@ def batch(worker, request, session_id):
         raise
     worker.last_result_refs = (session_id, made_refs)
     return {"values": values, "errors": errors}
+
+
+@_op()
+def prepare(worker, request, session_id):
+    """Resolves a callable and judges it by the module policy once (PREP-1): later calls of it
+    send parameters only. It is kept as a ref of the session, released and reset like one."""
+    target, name = target_of(worker, request, session_id), dotted_name(request, "function")
+    policy = worker.registry.policy(session_id)
+    fn = worker.run_user_code(_resolve_callable, target, name, policy)
+    encoder = worker.encoder(session_id)
+    worker.last_result_refs = (session_id, encoder.new_ref_ids)
+    return encoder.own_ref(PreparedCall(fn, policy))
+
+
+def _resolve_callable(target, name, policy):
+    fn = resolve(target, name, policy)
+    policy.check_call(fn)
+    if not callable(fn):
+        raise BridgeError("invalid_argument", f"{name!r} is a {type(fn).__name__}, which cannot be called")
+    return fn
+
+
+def _prepared(worker, request, session_id):
+    """The PreparedCall named by ``prepared`` (PREP-2): a ref id of this session that prepare made."""
+    ref_id = request.get("prepared")
+    if type(ref_id) is not str or not ref_id:
+        raise BridgeError("protocol", "prepared must be the non-empty string id of a prepared call")
+    prepared = worker.registry.resolve(session_id, ref_id)
+    if type(prepared) is not PreparedCall:
+        raise BridgeError("invalid_argument", f"ref {ref_id} is a {type(prepared).__name__}, not a prepared call")
+    return prepared
+
+
+@_op()
+def call_prepared(worker, request, session_id):
+    prepared = _prepared(worker, request, session_id)
+    args, kwargs = arguments(worker, request, session_id)
+    result = worker.run_user_code(prepared.call, worker.registry.policy(session_id), args, kwargs)
+    return worker.encode_result(session_id, result, want(request))
+
+
+@_op()
+def execute_prepared(worker, request, session_id):
+    """Runs a prepared call once per row, rows given as rows or as columns (PREP-3); each row gets its
+    result or its error, and a cancel ends them all (PREP-5)."""
+    prepared = _prepared(worker, request, session_id)
+    wanted = want(request)
+    if wanted == "ref":
+        raise BridgeError("invalid_argument", "execute_prepared returns values, an array or nothing; not refs")
+    decoder = worker.decoder(session_id)
+    rows, count = rows_of(request, decoder.decode)
+    policy = worker.registry.policy(session_id)
+    results, failures = worker.run_user_code(prepared.run_rows, policy, rows, count)
+    if policy.active:  # each result is judged as a call's would be (POL-3); a refused one fails its row
+        for index, value in enumerate(results):
+            if index not in failures:
+                try:
+                    policy.check_object(value)
+                except BridgeError as exc:
+                    failures[index] = exc
+                    results[index] = None
+    if wanted == "none":
+        return {"values": None, "errors": errors_of(failures)}
+    if wanted == "array":
+        packed = pack(results, failures, request.get("dtype"))
+        encoder = worker.encoder(session_id)
+        return {"values": encoder.array(packed), "errors": errors_of(failures)}
+    for index in failures:
+        results[index] = None
+    encoder = worker.encoder(session_id)
+    worker.last_result_refs = (session_id, encoder.new_ref_ids)
+    try:
+        values = encoder.encode(results)
+    except BaseException:
+        worker.rollback_last_result()
+        raise
+    return {"values": values, "errors": errors_of(failures)}
 
 
 @_op()

@@ -133,6 +133,13 @@ class ModulePolicy:
             if read_only is not None and fn.__name__ not in read_only:
                 self.check_mutable(owner)
 
+    def judges_each_call(self, fn):
+        """Whether check_call must judge ``fn`` on every call rather than once (a prepared call,
+        PREP-2): a mutating method of a list, dict, set or bytearray, whose owner may become module
+        state after it was judged."""
+        return (self.active and type(fn) is BuiltinFunctionType
+                and type(getattr(fn, "__self__", None)) in _READ_ONLY_METHODS)
+
     def _refusal(self, homes):
         """None if objects with these homes may be used, else the module name that refuses them:
         a denied one, or (with an allow list that allows none of them) the defining one. Each home counts

@@ -6,8 +6,13 @@ import threading
 
 from .callbacks import CallbackError
 from .errors import BridgeError, to_wire
+from . import lean
 from .framing import FrameError, read_attachment, read_frame, write_frame
+from .lean import LEAN
 from .values import count_values, longest_string, over_cap, too_long, too_many_values
+
+
+_LEAN_MAGIC = bytes([lean.MAGIC])
 
 
 class StreamBroken(BaseException):
@@ -34,7 +39,11 @@ class Server:
                 message = self._next_message()
                 if message is None:
                     return 0
-                self.send(*self.answer(*message))
+                request = message[0]
+                response, attachments = self.answer(*message)
+                if type(request) is dict and LEAN in request and response["ok"] and self._send_lean(response, attachments):
+                    continue
+                self.send(response, attachments)
         except StreamBroken as broken:
             return broken.status
 
@@ -45,6 +54,8 @@ class Server:
         payload = self._read_or_fail_stream(read_frame, self._in, limits["max_frame_bytes"])
         if payload is None:
             return None
+        if payload[:1] == _LEAN_MAGIC:
+            return self._lean_request(payload), ()
         try:
             request = _parse(payload.decode("utf-8"))
         except RecursionError:
@@ -67,6 +78,26 @@ class Server:
                 error.request_id = request.get("id") if type(request) is dict else None
                 return error, ()
         return request, attachments
+
+    def _lean_request(self, payload):
+        """The request of a lean frame, or the protocol error that answers it (LEAN-1, LEAN-3)."""
+        if not self.worker.lean:
+            return BridgeError("protocol", "a lean frame from a client that did not list lean in its handshake's "
+                                           "client_capabilities")
+        try:
+            return lean.parse_request(payload, self.worker.limits["max_string_length"])
+        except BridgeError as error:
+            return error
+
+    def _send_lean(self, response, attachments):
+        """Writes an ok answer to a lean request as a lean frame, if its result has a lean form (LEAN-2)."""
+        limits = self.worker.limits
+        data = lean.response(response["id"], response["result"], attachments,
+                             min(limits["max_frame_bytes"], limits["max_response_bytes"]))
+        if data is None:
+            return False
+        write_frame(self._out, data)
+        return True
 
     def _read_or_fail_stream(self, read, *args):
         """``read(*args)``; a frame that cannot be read fails the stream (the peer is told why)."""
@@ -157,7 +188,7 @@ class Server:
         raise CallbackError(error.get("type", "java.lang.Throwable"), error.get("message", ""), error.get("java_error_id"))
 
 
-_VALUE_FIELDS = ("args", "kwargs", "value", "result")
+_VALUE_FIELDS = ("args", "kwargs", "value", "result", "rows", "columns")
 
 
 def _values_of(message):

@@ -29,6 +29,7 @@ class Worker:
         self.surely_fits = 0  # set with the limits
         self.adopt_limits({k: defaults[k] for k in _LIMITS})
         self.attachment_min = None  # set at the handshake if the client reads attachments (ATT-1)
+        self.lean = False  # set at the handshake if the client speaks the lean encoding (LEAN-1)
         self._requests = []  # the requests being handled, innermost last (callbacks nest them)
         self.handshaken = False
         self.interruptible = False  # True only while user code runs: SIGINT raises KeyboardInterrupt there

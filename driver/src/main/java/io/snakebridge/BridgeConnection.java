@@ -161,6 +161,20 @@ public interface BridgeConnection extends AutoCloseable {
     Batch batch();
 
     /**
+     * Prepares a call of a function, class or any callable by dotted name: the worker resolves the
+     * name and checks the module policy once, and each call of the {@link PreparedCall} then sends
+     * only its arguments; {@link PreparedCall#executeBatch} runs many argument sets in one round trip.
+     *
+     * @param dottedName the callable's global dotted name
+     * @return the prepared call; close it (try-with-resources) to release it
+     * @throws ModuleNotAllowedException (42501) if the name is outside the session's module policy
+     * @throws PythonException (38000) if the name does not resolve (Python's AttributeError or ImportError)
+     * @throws InvalidValueException (22023) if it names something that cannot be called
+     * @throws BridgeException code {@code unsupported} (0A000) if the worker does not declare {@code prepared}
+     */
+    PreparedCall prepare(String dottedName);
+
+    /**
      * Exports a Java function for Python to keep: passed as an argument, it stays callable during any
      * later call on this connection until it is closed or the session ends (see {@link ExportedCallback}).
      * A function passed directly is callable only while the call it was passed to runs.

@@ -94,6 +94,11 @@ final class Ref implements RefHandle {
     }
 
     @Override
+    public PreparedCall prepare(String method) {
+        return connection.prepare(this, method);
+    }
+
+    @Override
     public RefHandle callRef(String method, Object... args) {
         return callRef(method, Arrays.asList(args), Map.of());
     }

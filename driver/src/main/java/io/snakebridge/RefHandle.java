@@ -79,6 +79,19 @@ public interface RefHandle extends AutoCloseable {
     PyValue call(String method, List<?> args, Map<String, ?> kwargs);
 
     /**
+     * Prepares calls of a method (or a dotted path of attributes ending in a callable) of this
+     * object, as {@link BridgeConnection#prepare} does for a global name; the prepared call stays
+     * usable after this handle is closed (it holds the bound method).
+     *
+     * @param method the method's name, or a dotted path of attributes ending in a callable
+     * @return the prepared call; close it (try-with-resources) to release it
+     * @throws InvalidRefException (24000) if this handle is closed
+     * @throws ModuleNotAllowedException (42501) if the method is outside the session's module policy
+     * @throws PythonException (38000) if the method does not resolve
+     */
+    PreparedCall prepare(String method);
+
+    /**
      * Calls a method and keeps its result in Python, whatever its type.
      *
      * @param method the method's name or a dotted path

@@ -133,6 +133,19 @@ final class WorkerConnection implements BridgeConnection {
     }
 
     @Override
+    public PreparedCall prepare(String dottedName) {
+        return prepare(null, dottedName);
+    }
+
+    /** Prepares {@code function}, a global name or, with {@code target}, a method path of that ref (PREP-1). */
+    PreparedCall prepare(Ref target, String function) {
+        requireCapability("prepared", "a prepared call");
+        Object wireTarget = target == null ? null : values.ref(target);
+        RefHandle handle = invoke(Request.prepare(wireTarget, function)).asRef();
+        return new Prepared(this, (Ref) handle, function);
+    }
+
+    @Override
     public Batch batch() {
         return new Batch(this);
     }
@@ -270,6 +283,11 @@ final class WorkerConnection implements BridgeConnection {
     /** Requests sent so far: lets tests prove that a failure was detected without a round trip. */
     long requestsSent() {
         return executor.requestsSent();
+    }
+
+    /** Requests sent as lean frames so far (PROTOCOL.md LEAN-1). */
+    long leanRequestsSent() {
+        return executor.leanRequestsSent();
     }
 
     /** The most async requests that were in flight at once: lets tests prove they were pipelined. */

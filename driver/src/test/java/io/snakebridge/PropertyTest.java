@@ -109,7 +109,7 @@ class PropertyTest {
     }
 
     /** Unicode without lone surrogates (Python cannot encode those either): ASCII, the rest of the BMP, astral planes. */
-    private static Gen<String> text() {
+    static Gen<String> text() {
         Gen<Integer> codePoints = anyOf(integers().between(0, 0x7F), integers().between(0x80, 0xD7FF),
                 integers().between(0xE000, 0xFFFF), integers().between(0x10000, Character.MAX_CODE_POINT));
         return lists().of(codePoints).ofSizeBetween(0, 12)

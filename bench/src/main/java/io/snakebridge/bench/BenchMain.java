@@ -55,7 +55,8 @@ public final class BenchMain {
                 String ratio;
                 if (e.getKey().startsWith("borrowAndReturn")) {
                     ratio = String.format("%.2fx one mathSqrt call", p50 / call);
-                } else if (e.getKey().equals("batchOf1000MathSqrt") || e.getKey().equals("asyncBurstOf100MathSqrt")) {
+                } else if (e.getKey().equals("batchOf1000MathSqrt") || e.getKey().equals("asyncBurstOf100MathSqrt")
+                        || e.getKey().equals("executeBatchOf10000MathSqrt")) {
                     ratio = "all the calls; per call below";
                 } else {
                     ratio = unit.startsWith("us") ? String.format("%.2fx the raw pipe ping-pong", p50 / floor) : "";
@@ -85,6 +86,10 @@ public final class BenchMain {
             System.out.println(String.format("pipelined async math.sqrt: %.2f us per call amortized = %.3fx one mathSqrt call",
                     perCall, perCall / call));
         }
+        perRow(runs, "executeBatchOf10000MathSqrt", RoundTripBench.ROWS, floor, 0.05);
+        perRow(runs, "asyncBurstOf100MathSqrt", RoundTripBench.ASYNC_BURST, floor, 0.7);
+        goal(runs, "preparedMathSqrt", floor, 1.25);
+        goal(runs, "mathSqrt", floor, 1.5);
         RunResult fetch1000 = runs.get("streamMillionItemsFetch1000");
         RunResult fetch1 = runs.get("streamTenThousandItemsFetch1");
         if (fetch1000 != null && fetch1 != null) {
@@ -96,6 +101,23 @@ public final class BenchMain {
         speedup(runs, "doubleArray8MB", "rawPipe8MB", "8 MB double[] Java -> numpy -> Java: %.2fx the raw pipe's throughput (goal >= 0.5)");
         speedup(runs, "doubleArray8MB", "jsonList8MB", "8 MB double[]: %.0fx faster than a JSON list of floats");
         speedup(runs, "doubleArray8MB", "base64InJson8MB", "8 MB double[]: %.1fx faster than base64 text inside JSON");
+    }
+
+    /** Prints a multi-call benchmark's median per call (or row) as a multiple of the floor, against its goal. */
+    private static void perRow(Map<String, RunResult> runs, String name, int calls, double floor, double goal) {
+        double perCall = p(runs.get(name), 50) / calls;
+        if (!Double.isNaN(perCall)) {
+            System.out.println(String.format("%s: %.3f us per call = %.3fx the raw pipe ping-pong (goal <= %.2f)", name, perCall,
+                    perCall / floor, goal));
+        }
+    }
+
+    /** Prints a single call's median as a multiple of the floor, against its goal. */
+    private static void goal(Map<String, RunResult> runs, String name, double floor, double goal) {
+        double p50 = p(runs.get(name), 50);
+        if (!Double.isNaN(p50)) {
+            System.out.println(String.format("%s: %.1f us = %.2fx the raw pipe ping-pong (goal <= %.2f)", name, p50, p50 / floor, goal));
+        }
     }
 
     /** Prints how many times faster {@code fast} is than {@code slow}, by their medians, when both ran. */

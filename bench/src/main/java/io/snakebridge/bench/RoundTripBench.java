@@ -3,6 +3,7 @@ package io.snakebridge.bench;
 import io.snakebridge.Batch;
 import io.snakebridge.BridgeConfig;
 import io.snakebridge.BridgeConnection;
+import io.snakebridge.PreparedCall;
 import io.snakebridge.Promise;
 import io.snakebridge.SnakeBridge;
 import java.io.IOException;
@@ -28,16 +29,19 @@ public class RoundTripBench {
     private final byte[] frame = {1, 2, 3, 4};
     private final byte[] reply = new byte[4];
     private BridgeConnection py;
+    private PreparedCall sqrt;
 
     @Setup
     public void start() throws IOException {
         echo = new EchoProcess(BridgeConfig.defaults().python());
         py = SnakeBridge.connect();
+        sqrt = py.prepare("math.sqrt");
     }
 
     @TearDown
     public void stop() throws IOException {
         echo.close();
+        sqrt.close();
         py.close();
     }
 
@@ -49,6 +53,23 @@ public class RoundTripBench {
     @Benchmark
     public double mathSqrt() {
         return py.call("math.sqrt", 2.0).asDouble();
+    }
+
+    /** A prepared call: the name was resolved once, each call sends only its argument. */
+    @Benchmark
+    public double preparedMathSqrt() {
+        return sqrt.call(2.0).asDouble();
+    }
+
+    /** Rows of one prepared call in one round trip, as a column and a double[] result: per row, this / ROWS. */
+    static final int ROWS = 10_000;
+
+    @Benchmark
+    public double[] executeBatchOf10000MathSqrt() {
+        for (int i = 0; i < ROWS; i++) {
+            sqrt.addBatch((double) i);
+        }
+        return sqrt.executeBatch(double[].class);
     }
 
     /** The whole call path with (almost) nothing to do in Python. */

@@ -72,11 +72,11 @@ class ConformanceSuiteTest {
 
     static final List<BrokenWorker> BROKEN_WORKERS = List.of(
             rejected("release_session_by_prefix", "SES-3"),
-            rejected("bare_key_error", "ERR-1", "ERR-2", "REF-4", "REF-5", "REF-6", "REF-8", "SES-3", "SES-6"),
+            rejected("bare_key_error", "ERR-1", "ERR-2", "REF-4", "REF-5", "REF-6", "REF-8", "SES-3", "SES-6", "PREP-1"),
             rejected("ttl_never_expires", "REF-6"),
             rejected("top_level_int_as_float", "VAL-INT-1", "BATCH-1"),
             rejected("print_corrupts_protocol", "FRAME-6"),
-            rejected("refs_visible_across_sessions", "REF-2"),
+            rejected("refs_visible_across_sessions", "REF-2", "PREP-2"),
             rejected("ignores_response_caps", "RESP-1", "RESP-2", "RESP-3"),
             rejected("counter_ref_ids", "REF-1"),
             conformsYet("scanning_eviction", "REF-7"),

@@ -37,6 +37,7 @@ final class MessageChannel {
     /** Reads trees through {@link #values}: made once, as Jackson's readers are immutable and cheap to reuse. */
     private final ObjectReader counted;
     private int maxAttachments; // 0 until the worker's hello says otherwise
+    private boolean lean; // the worker speaks the lean encoding (LEAN-*): set from its hello
 
     MessageChannel(Transport transport, BridgeConfig config, int maxIntDigits) {
         this.frames = new FrameChannel(transport.input(), transport.output(), config.maxFrameBytes());
@@ -49,6 +50,7 @@ final class MessageChannel {
 
     void adopt(WorkerHello hello) {
         maxAttachments = hello.maxAttachments();
+        lean = hello.has("lean");
     }
 
     ObjectMapper mapper() {
@@ -100,6 +102,12 @@ final class MessageChannel {
         return new Outgoing(json, attachments);
     }
 
+    /** A frame already encoded (a lean request, LEAN-1), checked against the frame limit. */
+    Outgoing raw(byte[] frame) {
+        checkFrameSize(frame.length, "message");
+        return new Outgoing(frame, List.of());
+    }
+
     private void checkFrameSize(int length, String what) {
         try {
             frames.checkSize(length, what);
@@ -136,6 +144,9 @@ final class MessageChannel {
             return refused(routing, 0, tooManyBytes());
         }
         byte[] json = frames.readPayload(length);
+        if (lean && Lean.isLean(json)) {
+            return Lean.response(json, mapper.getNodeFactory());
+        }
         JsonNode body;
         values.reset();
         try {

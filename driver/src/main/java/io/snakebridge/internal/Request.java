@@ -15,7 +15,7 @@ public final class Request {
     /** The ops of PROTOCOL.md; the wire name is the lower-case constant name. */
     public enum Op {
         HANDSHAKE, OPEN_SESSION, RESET_SESSION, SESSION_INFO, PING, CALL, CALL_METHOD, GET_ATTR, SET_ATTR, GET, APPLY,
-        STREAM_NEXT, RELEASE_REF, BATCH;
+        STREAM_NEXT, RELEASE_REF, BATCH, PREPARE, CALL_PREPARED, EXECUTE_PREPARED;
 
         final String wire = name().toLowerCase(Locale.ROOT);
     }
@@ -31,6 +31,8 @@ public final class Request {
     /** Session-scoped requests carry the session id and the ids the GC backstop enqueued. */
     final boolean sessionScoped;
     private final Map<String, Object> fields;
+    /** An execute_prepared's columns as primitive arrays, for the lean encoding (LEAN-1); null if any is not one. */
+    private List<Object> leanColumns;
 
     private Request(Op op, boolean sessionScoped, Map<String, Object> fields) {
         this.op = op;
@@ -126,6 +128,42 @@ public final class Request {
             request.with("policy", Map.of("allow_modules", allowModules, "deny_modules", denyModules));
         }
         return request;
+    }
+
+    /** Resolves {@code function} (a dotted name, or a method path of {@code target} if not null) once (PREP-1). */
+    public static Request prepare(Object target, String function) {
+        Request request = of(Op.PREPARE).with("function", function);
+        return target == null ? request : request.with("object", target);
+    }
+
+    /** One call of a prepared call by its id, with its encoded arguments (PREP-2). */
+    public static Request callPrepared(String preparedId, Object args) {
+        return of(Op.CALL_PREPARED).with("prepared", preparedId).with("args", args);
+    }
+
+    /**
+     * A prepared call once per row (PREP-3): {@code columns} is one encoded list or array per
+     * argument position, or null when {@code rows} (a list of encoded argument lists) carries them.
+     * {@code dtype} asks for the results as one array of that dtype (PREP-4), or is null for values.
+     */
+    public static Request executePrepared(String preparedId, Object rows, Object columns, String dtype) {
+        Request request = of(Op.EXECUTE_PREPARED).with("prepared", preparedId);
+        request = columns != null ? request.with("columns", columns) : request.with("rows", rows);
+        return dtype == null ? request : request.with("want", Want.ARRAY.wire).with("dtype", dtype);
+    }
+
+    /** Keeps the columns of an execute_prepared as {@code double[]} and {@code long[]} too, for the lean encoding. */
+    public Request withLeanColumns(List<Object> primitiveColumns) {
+        leanColumns = primitiveColumns;
+        return this;
+    }
+
+    List<Object> leanColumns() {
+        return leanColumns;
+    }
+
+    Object field(String name) {
+        return fields.get(name);
     }
 
     /** Many calls in one request (BATCH-1); each is a {@link #asBatchEntry()}. */

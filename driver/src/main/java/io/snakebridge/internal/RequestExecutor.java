@@ -40,6 +40,8 @@ public final class RequestExecutor {
     private final CallTimeouts callTimeouts;
     private long nextRequestId; // guarded by lock
     private WorkerHello hello;
+    private boolean leanFrames; // the worker speaks the lean encoding (LEAN-*): set from its hello
+    private long leanSent; // guarded by lock
     /** False until the handshake and the first session are done: startTimeout bounds those, not callTimeout. */
     private volatile boolean started;
     private volatile boolean closed;
@@ -142,12 +144,17 @@ public final class RequestExecutor {
         return ++nextRequestId;
     }
 
+    /** The request's frame: lean where both sides speak it and it has a lean form (LEAN-1), JSON otherwise. */
     MessageChannel.Outgoing serialize(long id, Request request) {
-        return channel.serialize(envelope(id, request));
-    }
-
-    private java.util.Map<String, Object> envelope(long id, Request request) {
-        return request.envelope(id, session.id(), request.sessionScoped ? session.drainAbandoned() : null);
+        List<String> release = request.sessionScoped ? session.drainAbandoned() : null;
+        if (release == null && leanFrames) { // a release list travels in JSON only
+            byte[] lean = Lean.request(id, session.id(), request);
+            if (lean != null) {
+                leanSent++;
+                return channel.raw(lean);
+            }
+        }
+        return channel.serialize(request.envelope(id, session.id(), release));
     }
 
     void write(MessageChannel.Outgoing payload) {
@@ -364,6 +371,7 @@ public final class RequestExecutor {
 
     void adopt(WorkerHello agreed) {
         hello = agreed;
+        leanFrames = agreed.has("lean");
         channel.adopt(agreed);
     }
 
@@ -380,6 +388,11 @@ public final class RequestExecutor {
     /** Requests sent so far: lets tests prove that a failure was detected without a round trip. */
     public long requestsSent() {
         return nextRequestId;
+    }
+
+    /** Requests sent as lean frames so far: lets tests prove which requests went lean (LEAN-1). */
+    public long leanRequestsSent() {
+        return leanSent;
     }
 
     /** The most async requests that were in flight at once: lets tests prove they were pipelined. */

@@ -77,7 +77,7 @@ public final class WorkerStarter {
         limits.put("max_string_length", config.maxStringLength());
         limits.put("max_response_bytes", config.maxResponseBytes()); // the worker refuses what we would (RESP-*)
         limits.put("max_response_elements", config.maxResponseElements());
-        Request hello = Request.handshake(WorkerHello.PROTOCOL_VERSION, WorkerHello.MIN_SUPPORTED_VERSION, List.of("attachments"), limits);
+        Request hello = Request.handshake(WorkerHello.PROTOCOL_VERSION, WorkerHello.MIN_SUPPORTED_VERSION, List.of("attachments", "lean"), limits);
         executor.adopt(WorkerHello.verify(executor.request(hello), limits, executor.workerName()));
     }
 }

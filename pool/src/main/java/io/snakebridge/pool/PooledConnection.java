@@ -5,6 +5,7 @@ import io.snakebridge.BridgeConnection;
 import io.snakebridge.BridgeException;
 import io.snakebridge.Batch;
 import io.snakebridge.NDArray;
+import io.snakebridge.PreparedCall;
 import io.snakebridge.PyCursor;
 import io.snakebridge.PyValue;
 import io.snakebridge.PythonException;
@@ -90,6 +91,11 @@ final class PooledConnection implements BridgeConnection {
     @Override
     public NDArray callArray(String dottedName, Object... args) {
         return guard(() -> bridge.callArray(dottedName, args));
+    }
+
+    @Override
+    public PreparedCall prepare(String dottedName) {
+        return guard(() -> bridge.prepare(dottedName));
     }
 
     @Override

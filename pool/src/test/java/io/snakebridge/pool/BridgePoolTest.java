@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.snakebridge.Batch;
 import io.snakebridge.BridgeClosedException;
 import io.snakebridge.BridgeConnection;
+import io.snakebridge.PreparedCall;
 import io.snakebridge.PyCursor;
 import io.snakebridge.PythonException;
 import io.snakebridge.RefHandle;
@@ -53,6 +54,24 @@ class BridgePoolTest {
                 assertThatThrownBy(() -> leftOpen.getAttr("secret")).isInstanceOfSatisfying(RefNotFoundException.class,
                         e -> assertThat(e.reason()).isEqualTo(RefNotFoundException.Reason.SESSION_RELEASED));
                 assertThatThrownBy(() -> second.call("getattr", leftOpen, "secret")).isInstanceOf(RefNotFoundException.class);
+            }
+        }
+    }
+
+    @Test
+    void aPreparedCallLeftOpenByOneBorrowerIsUnusableByTheNext() {
+        try (BridgePool pool = new BridgePool(Pools.config(1).build())) {
+            PreparedCall leftOpen;
+            try (BridgeConnection first = pool.getConnection()) {
+                leftOpen = first.prepare("math.sqrt");
+                assertThat(leftOpen.call(4.0).asDouble()).isEqualTo(2.0);
+            }
+            try (BridgeConnection second = pool.getConnection()) {
+                assertThat(second.workerLiveRefs()).isZero();
+                assertThat(leftOpen.isClosed()).isTrue();
+                assertThatThrownBy(() -> leftOpen.call(4.0)).isInstanceOfSatisfying(RefNotFoundException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RefNotFoundException.Reason.SESSION_RELEASED));
+                assertThatThrownBy(() -> leftOpen.addBatch(4.0).executeBatch()).isInstanceOf(RefNotFoundException.class);
             }
         }
     }

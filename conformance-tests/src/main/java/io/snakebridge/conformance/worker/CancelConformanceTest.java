@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -21,11 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CancelConformanceTest extends WorkerConformance {
 
-    /**
-     * A SIGINT between requests is ignored (CANCEL-1), so the signal waits until the call's user code
-     * has made {@code mark}, never a fixed time; if the mark never comes, no signal is sent and the
-     * call sleeps its 30 s, so the test fails instead of passing by luck.
-     */
     @Test
     @Tag("optional")
     @Requirement("CANCEL-1")
@@ -34,24 +28,8 @@ class CancelConformanceTest extends WorkerConformance {
         assumeCapability("cancel");
         JsonNode ns = newRef(s1, 1);
         Path mark = dir.resolve("running");
-        CompletableFuture<Boolean> interrupted = CompletableFuture.supplyAsync(() -> {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!Files.exists(mark)) {
-                if (System.nanoTime() > deadline) {
-                    return false;
-                }
-                try {
-                    Thread.sleep(5);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            }
-            worker.interrupt(worker.lastId()); // the call that made the mark
-            return true;
-        });
-        String markThenSleep = "open(" + pythonString(mark) + ", 'w').close()\nimport time\ntime.sleep(30)";
-        error(call(s1, "exec", markThenSleep), "cancelled");
+        CompletableFuture<Boolean> interrupted = interruptOnceMarked(mark);
+        error(call(s1, "exec", markThenSleep(mark)), "cancelled");
         assertThat(interrupted.join()).isTrue();
         assertThat(ok(getX(s1, ns)).asInt()).isEqualTo(1);
     }

@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -112,6 +113,35 @@ abstract class WorkerConformance {
 
     JsonNode getX(String session, Object ref) {
         return worker.request("get_attr", session, fields("object", ref, "name", "x"));
+    }
+
+    /**
+     * Sends the worker SIGINT once user code has made {@code mark}: a SIGINT between requests is
+     * ignored (CANCEL-1), so the signal waits for the call, never a fixed time; if the mark never
+     * comes, no signal is sent and the call sleeps its 30 s, so the test fails instead of passing by luck.
+     */
+    CompletableFuture<Boolean> interruptOnceMarked(Path mark) {
+        return CompletableFuture.supplyAsync(() -> {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!Files.exists(mark)) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            worker.interrupt(worker.lastId()); // the call that made the mark (CANCEL-2)
+            return true;
+        });
+    }
+
+    /** Python source (for {@code exec}) that makes {@code mark}, then sleeps 30 s. */
+    static String markThenSleep(Path mark) {
+        return "open(" + pythonString(mark) + ", 'w').close()\nimport time\ntime.sleep(30)";
     }
 
     int liveRefs(String session) {
