@@ -14,6 +14,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -38,6 +39,12 @@ public final class BridgePool implements AutoCloseable {
     private final AtomicLong evictions = new AtomicLong();
     /** The connections lent now, by the driver's connection under them: a request's failure finds its borrower here. */
     private final Map<BridgeConnection, PooledConnection> lent = new ConcurrentHashMap<>();
+    /**
+     * Connections on their way back: no longer the borrower's (their reset is the pool's request),
+     * not yet back in HikariCP's bag. A close waits for these too: HikariCP's shutdown must not meet
+     * a connection a returning thread still resets and hands back.
+     */
+    private final Set<BridgeConnection> returning = ConcurrentHashMap.newKeySet();
     /**
      * The HikariCP handle each connection was last lent under, by the driver's connection: evicting
      * through it closes an idle connection at once (HikariCP reserves it first) or marks a lent one.
@@ -258,7 +265,7 @@ public final class BridgePool implements AutoCloseable {
     private boolean awaitReturns(Duration wait) throws InterruptedException {
         long deadline = System.nanoTime() + wait.toNanos();
         synchronized (returns) {
-            while (!lent.isEmpty()) {
+            while (!lent.isEmpty() || !returning.isEmpty()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -313,11 +320,18 @@ public final class BridgePool implements AutoCloseable {
         }
     }
 
-    void returned(BridgeConnection bridge) {
+    /** The borrower gave {@code bridge} back: from here on its requests (the reset) are the pool's. */
+    void returning(BridgeConnection bridge) {
+        returning.add(bridge); // before the removal from lent: a closer never sees it in neither
         lent.remove(bridge);
+    }
+
+    /** {@code bridge} is back in HikariCP's bag (or evicted): a closer may go on. */
+    void returned(BridgeConnection bridge) {
+        returning.remove(bridge);
         if (closing) {
             synchronized (returns) {
-                returns.notifyAll(); // after the removal, under the lock: a closer checking lent cannot miss it
+                returns.notifyAll(); // after the removal, under the lock: a closer checking cannot miss it
             }
         }
     }

@@ -208,7 +208,7 @@ final class PooledConnection implements BridgeConnection {
             return;
         }
         returned = true;
-        pool.returned(bridge); // from here on, requests are the pool's (the reset), not the borrower's
+        pool.returning(bridge); // from here on, requests are the pool's (the reset), not the borrower's
         try {
             if (bridge.isClosed()) {
                 evict(false);
@@ -226,6 +226,8 @@ final class PooledConnection implements BridgeConnection {
                 proxy.close();
             } catch (SQLException e) {
                 LOG.debug("returning a connection failed: {}", e.toString());
+            } finally {
+                pool.returned(bridge);
             }
         }
     }
