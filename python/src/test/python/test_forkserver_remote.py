@@ -401,7 +401,7 @@ class RemoteSpecTest(unittest.TestCase):
         self.assertIn(f"not sent its preamble within {forkserver._PENDING_SECONDS} s is closed", text)
         context = forkserver._AUTH_CONTEXT
         self.assertTrue(context.endswith(b"\0"))
-        self.assertIn(f"the ASCII bytes `{context[:-1].decode()}`, a zero byte, and the nonce's bytes", text)
+        self.assertIn(f"the ASCII bytes `{context[:-1].decode()}`, a zero byte, the nonce's bytes and the **channel binding**", text)
 
 
 if __name__ == "__main__":
