@@ -70,7 +70,9 @@ class RemoteClient:
         sock = self.connect()
         send(sock, {"op": "hello"})
         challenge = line(sock)
-        mac = hmac.new(self.token.encode(), b"snakebridge-auth-v1\0" + bytes.fromhex(challenge["nonce"]), hashlib.sha256)
+        binding = hashlib.sha256(sock.getpeercert(binary_form=True)).digest()  # REMOTE-2: the MAC is for this server
+        mac = hmac.new(self.token.encode(), b"snakebridge-auth-v1\0" + bytes.fromhex(challenge["nonce"]) + binding,
+                       hashlib.sha256)
         send(sock, {"op": "auth", "mac": mac.hexdigest()})
         answer = line(sock)
         if "error" in answer:
@@ -346,6 +348,50 @@ class RemoteServerTest(unittest.TestCase):
         raw.close()
 
 
+    def test_a_mac_bound_to_another_certificate_is_refused_so_a_relayed_challenge_is_of_no_use(self):
+        # A server the client wrongly trusts could pass this server's nonce on and send back the
+        # client's answer: that answer is bound to the certificate the client saw, not this one's.
+        client = self.start_server()
+        sock = client.connect()
+        send(sock, {"op": "hello"})
+        nonce = bytes.fromhex(line(sock)["nonce"])
+        with open(os.path.join(self.certs, "ca.pem"), encoding="ascii") as f:
+            other = hashlib.sha256(ssl.PEM_cert_to_DER_cert(f.read())).digest()  # a certificate not this server's
+        mac = hmac.new(client.token.encode(), b"snakebridge-auth-v1\0" + nonce + other, hashlib.sha256)
+        send(sock, {"op": "auth", "mac": mac.hexdigest()})
+        self.assertEqual(line(sock).get("code"), "auth_failed")
+        sock.close()
+        self.assert_still_serves(client)
+
+    def test_a_loopback_listener_without_a_token_is_a_start_error_unless_insecure(self):
+        done = subprocess.run([sys.executable, "-m", "snakebridge_worker", "serve", "--listen", "127.0.0.1:0"],
+                              env=ENV, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("every user of this machine could reach it", done.stderr)
+        self.start_server("--insecure", tls=False, token=False)
+        raw = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        send(raw, {"op": "hello"})
+        self.assertEqual(line(raw), {"auth": "none"})
+        raw.close()
+
+    def test_a_forked_remote_worker_holds_neither_the_token_nor_another_workers_cancel_word(self):
+        client = self.start_server()
+        first, first_control, first_pid = client.worker()
+        protocol, control, pid = client.worker()
+        request(protocol, "handshake", protocol_version=1, min_supported_version=1)
+        found = request(protocol, "call", 2, session_id="s", function="exec", args=[
+            "def look():\n"
+            "    import gc\n"
+            "    from snakebridge_worker import forkserver\n"
+            "    servers = [o for o in gc.get_objects() if isinstance(o, forkserver.ForkServer)]\n"
+            "    assert servers, 'no server object'\n"
+            "    assert all(s._remote.token is None for s in servers), 'the token is reachable'\n"
+            "    assert all(not s._control_of for s in servers), 'other workers are reachable'\n"
+            "look()\n"])
+        self.assertTrue(found["ok"], found)
+        for sock in (first, first_control, protocol, control):
+            sock.close()
+
 class RemoteSpecTest(unittest.TestCase):
     def test_protocol_md_states_the_token_minimum_the_deadline_and_the_mac_context_the_server_uses(self):
         from snakebridge_worker import forkserver
@@ -355,7 +401,7 @@ class RemoteSpecTest(unittest.TestCase):
         self.assertIn(f"not sent its preamble within {forkserver._PENDING_SECONDS} s is closed", text)
         context = forkserver._AUTH_CONTEXT
         self.assertTrue(context.endswith(b"\0"))
-        self.assertIn(f"the ASCII bytes `{context[:-1].decode()}`, a zero byte, and the nonce's bytes", text)
+        self.assertIn(f"the ASCII bytes `{context[:-1].decode()}`, a zero byte, the nonce's bytes and the **channel binding**", text)
 
 
 if __name__ == "__main__":

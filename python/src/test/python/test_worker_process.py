@@ -259,5 +259,27 @@ class TargetedCancel(unittest.TestCase):
         self.assertIn("cannot use the cancel word", worker.stderr)
 
 
+    def test_a_word_file_with_another_name_or_size_is_not_written_nor_removed(self):
+        # A hard link to a precious file (or a file of the wrong size) named as the word: the worker
+        # must neither write into it (bytes 8-15 on each SIGINT) nor remove a name of it.
+        precious = os.path.join(self.dir, "precious")
+        with open(precious, "wb") as f:
+            f.write(b"sixteen bytes!!!")
+        linked = os.path.join(self.dir, "word")
+        os.link(precious, linked)
+        long_file = os.path.join(self.dir, "long")
+        with open(long_file, "wb") as f:
+            f.write(b"more than sixteen bytes of text")
+        for path, expected in ((linked, b"sixteen bytes!!!"), (long_file, b"more than sixteen bytes of text")):
+            worker = WorkerProcess(environment={"SNAKEBRIDGE_CANCEL_WORD": path})
+            try:
+                self.assertNotIn("cancel_target", worker.hello["capabilities"])
+            finally:
+                worker.close()
+            self.assertIn("cannot use the cancel word", worker.stderr)
+            self.assertTrue(os.path.exists(path), "a name of the file was removed")
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(), expected)
+
 if __name__ == "__main__":
     unittest.main()

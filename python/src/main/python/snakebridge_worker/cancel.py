@@ -4,6 +4,7 @@ sends one first writes its target here: bytes 0-7 hold that request id; in bytes
 writes the target of each SIGINT it has taken, so a client (or a test) can see that it has."""
 import mmap
 import os
+import stat
 import struct
 import sys
 
@@ -25,6 +26,9 @@ class CancelWord:
     def took(self, target):
         _ID.pack_into(self._map, 8, target)
 
+    def close(self):
+        self._map.close()
+
     def aim(self, target):
         """Names the request the next SIGINT targets: what a client (or a server, for a remote client's
         worker) writes just before it signals."""
@@ -38,9 +42,13 @@ def open_word(path):
     try:
         fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
         try:
-            size = os.fstat(fd).st_size
-            if size < SIZE:
-                raise ValueError(f"it holds {size} bytes, not {SIZE}")
+            opened = os.fstat(fd)
+            # Made for this worker alone: a file of another user, or one with another name too (a hard
+            # link), is not a word; the worker would write into it and then remove a name of it.
+            if not stat.S_ISREG(opened.st_mode) or opened.st_size != SIZE:
+                raise ValueError(f"it is not a regular file of {SIZE} bytes")
+            if opened.st_uid != os.geteuid() or opened.st_nlink != 1:
+                raise ValueError("it is not this user's file alone (owner or links)")
             mapping = mmap.mmap(fd, SIZE)
         finally:
             os.close(fd)
@@ -49,7 +57,9 @@ def open_word(path):
                          "a SIGINT will interrupt whatever request runs\n")
         return None
     try:
-        os.unlink(path)
+        named = os.stat(path, follow_symlinks=False)
+        if (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino):  # still the file mapped, not a newcomer
+            os.unlink(path)
     except OSError:
         pass  # the client removed it already
     return CancelWord(mapping)

@@ -127,11 +127,13 @@ def _parse_args(argv):
 
 
 class _Remote:
-    """What a TCP listener demands of a client: TLS (a server context, or None) and a token (or None)."""
+    """What a TCP listener demands of a client: TLS (a server context, or None) and a token (or None),
+    and what binds a client's MAC to this server (REMOTE-2): the SHA-256 of its certificate, or b""."""
 
-    def __init__(self, tls, token):
+    def __init__(self, tls, token, binding=b""):
         self.tls = tls
         self.token = token
+        self.binding = binding
 
 
 def _remote_settings(options):
@@ -151,7 +153,18 @@ def _remote_settings(options):
         except (OSError, ssl.SSLError) as exc:
             raise ServerStartError(f"cannot load the TLS certificate, key or client CA: {exc}") from None
     token = _read_token(options.token_file) if options.token_file else None
-    return _Remote(tls, token)
+    return _Remote(tls, token, _certificate_digest(options.tls_cert) if tls else b"")
+
+
+def _certificate_digest(path):
+    """The SHA-256 of the first certificate in the PEM file ``path``: the one this server presents."""
+    with open(path, encoding="ascii", errors="replace") as f:
+        pem = f.read()
+    end = "-----END CERTIFICATE-----"
+    start = pem.find("-----BEGIN CERTIFICATE-----")
+    if start < 0 or pem.find(end, start) < 0:
+        raise ServerStartError(f"--tls-cert: no certificate in {path}")
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem[start:pem.find(end, start) + len(end)])).digest()
 
 
 def _read_token(path):
@@ -186,6 +199,11 @@ def _tcp_socket(options):
         raise ServerStartError(f"refusing to listen on {address[0]}, which is not a loopback address, without TLS"
                                " (--tls-cert, --tls-key) and a token (--token-file): anyone who reaches it could run"
                                " code; add --insecure only if the network itself is trusted")
+    if not options.insecure and not options.token_file:
+        # A loopback port, unlike a unix: socket, is open to every user of this machine.
+        raise ServerStartError(f"refusing to listen on {address[0]} without a token (--token-file): every user of"
+                               " this machine could reach it and run code as this one; add --insecure only if every"
+                               " local user is trusted")
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -432,7 +450,7 @@ class ForkServer:
             self._hello(conn, pending, op)
         elif pending.stage == "auth":
             mac = request.get("mac")
-            if op != "auth" or type(mac) is not str or not _mac_matches(self._remote.token, pending.nonce, mac):
+            if op != "auth" or type(mac) is not str or not _mac_matches(self._remote, pending.nonce, mac):
                 self._refuse(conn, "authentication failed", "auth_failed")
                 return
             pending.stage = "preamble"
@@ -545,6 +563,16 @@ class ForkServer:
                 waiting.close()
             for control in self._controls.values():
                 control.close()  # other workers' lifelines: holding them would hide those clients' ends
+            for _, _, other_word in self._control_of.values():
+                other_word.close()  # other workers' cancel words: this one's user code must not aim at them
+            self._pending.clear()
+            self._forks.clear()
+            self._controls.clear()
+            self._control_of.clear()
+            if self._remote is not None:
+                # What the worker needs no more, out of its reach (its memory is its user code's): the
+                # token; the TLS context holding the server's key cannot be dropped from a fork (see README).
+                self._remote.token = None
             os.close(self._wakeup_read)
             os.close(self._wakeup_write)
             self._selector.close()
@@ -672,10 +700,11 @@ class ForkServer:
         conn.close()
 
 
-def _mac_matches(token, nonce, mac):
-    """REMOTE-2: HMAC-SHA256 keyed by the token over the context string and the nonce, compared in
-    constant time (the bytes of what the client sent, so no input can raise)."""
-    expected = hmac.new(token, _AUTH_CONTEXT + nonce, hashlib.sha256).hexdigest().encode("ascii")
+def _mac_matches(remote, nonce, mac):
+    """REMOTE-2: HMAC-SHA256 keyed by the token over the context string, the nonce and the channel
+    binding (this server's certificate digest), compared in constant time (the bytes of what the
+    client sent, so no input can raise)."""
+    expected = hmac.new(remote.token, _AUTH_CONTEXT + nonce + remote.binding, hashlib.sha256).hexdigest().encode("ascii")
     return hmac.compare_digest(expected, mac.encode("utf-8", "surrogatepass"))
 
 

@@ -3,10 +3,10 @@ package io.snakebridge.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.snakebridge.shim.ForkedProcess;
-import java.io.BufferedReader;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -167,9 +167,9 @@ final class RemoteTransport implements Transport {
     /** The control connection's one event, the worker's end; its close without one means the server or the network is gone. */
     private void readControl() {
         String description = null;
-        try (BufferedReader lines = new BufferedReader(new InputStreamReader(control.getInputStream(), StandardCharsets.UTF_8))) {
+        try (InputStream in = new BufferedInputStream(control.getInputStream())) {
             String line;
-            while (description == null && (line = lines.readLine()) != null) {
+            while (description == null && (line = boundedLine(in)) != null) {
                 JsonNode event = JSON.readTree(line);
                 if (event.path("pid").asLong() == pid && (event.has("exit_code") || event.has("signal"))) {
                     description = ForkedProcess.describeExit(event.has("exit_code") ? event.get("exit_code").asInt() : null,
@@ -183,6 +183,25 @@ final class RemoteTransport implements Transport {
         ended.countDown();
         closeQuietly(controlRaw); // not the protocol's: what the worker sent before it ended is still to be read
         endedFuture.completeAsync(() -> null);
+    }
+
+    /**
+     * The next line of the control connection, or null at its end. A server's lines are short (an
+     * event is a few dozen bytes): one past {@link RemoteWorkers#LINE_MAX} is a broken or hostile
+     * server, and is not read into memory.
+     */
+    static String boundedLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        for (int b = in.read(); b != '\n'; b = in.read()) {
+            if (b < 0) {
+                return line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
+            }
+            if (line.size() == RemoteWorkers.LINE_MAX) {
+                throw new IOException("the server sent a control line longer than " + RemoteWorkers.LINE_MAX + " bytes");
+            }
+            line.write(b);
+        }
+        return line.toString(StandardCharsets.UTF_8);
     }
 
     private static void closeQuietly(Socket socket) {

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
+import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
@@ -49,7 +50,8 @@ import javax.net.ssl.TrustManagerFactory;
  */
 final class RemoteWorkers {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int LINE_MAX = 4096;
+    /** The longest line a server's handshake or control connection may send, in bytes. */
+    static final int LINE_MAX = 4096;
     /** What the MAC is over, before the server's nonce (REMOTE-2). */
     private static final byte[] AUTH_CONTEXT = "snakebridge-auth-v1\0".getBytes(StandardCharsets.US_ASCII);
     /** One context per set of files (and their modification times): it holds the TLS sessions a reconnect resumes. */
@@ -250,9 +252,26 @@ final class RemoteWorkers {
                 throw new IOException("the server asks for authentication this client does not know: " + challenge);
             }
             byte[] nonce = HexFormat.of().parseHex(challenge.get("nonce").asText());
-            JsonNode answer = exchange(Map.of("op", "auth", "mac", mac(token(config), nonce)), deadline);
+            JsonNode answer = exchange(Map.of("op", "auth", "mac", mac(token(config), nonce, channelBinding())), deadline);
             if (!field(answer, "authenticated").asBoolean(false)) {
                 throw new IOException("unexpected answer " + answer);
+            }
+        }
+
+        /**
+         * What ties a MAC to this TLS connection (REMOTE-2): the SHA-256 of the certificate the server
+         * presented. A server that relays another's challenge presents its own certificate, so the MAC
+         * this client makes is of no use at the other. Without TLS nothing binds it (empty).
+         */
+        private byte[] channelBinding() throws IOException {
+            if (!(socket instanceof SSLSocket)) {
+                return new byte[0];
+            }
+            try {
+                byte[] leaf = ((SSLSocket) socket).getSession().getPeerCertificates()[0].getEncoded();
+                return MessageDigest.getInstance("SHA-256").digest(leaf);
+            } catch (GeneralSecurityException e) {
+                throw new IOException("cannot read the server's certificate: " + e, e);
             }
         }
 
@@ -323,12 +342,14 @@ final class RemoteWorkers {
         return token.getBytes(StandardCharsets.UTF_8);
     }
 
-    static String mac(byte[] token, byte[] nonce) {
+    /** REMOTE-2: HMAC-SHA256 under the token of the context, the nonce and the channel binding. */
+    static String mac(byte[] token, byte[] nonce, byte[] channelBinding) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(token, "HmacSHA256"));
             mac.update(AUTH_CONTEXT);
-            return HexFormat.of().formatHex(mac.doFinal(nonce));
+            mac.update(nonce);
+            return HexFormat.of().formatHex(mac.doFinal(channelBinding));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
         }
