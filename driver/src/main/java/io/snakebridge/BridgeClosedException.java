@@ -5,6 +5,8 @@ public class BridgeClosedException extends BridgeException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Creates the exception.
+     *
      * @param message what was used, and why the connection is closed
      * @param cause the error that broke the connection or ended the call, or null
      */
@@ -12,7 +14,11 @@ public class BridgeClosedException extends BridgeException {
         super("connection_closed", "08003", message, cause);
     }
 
-    /** @param message what was used, and why the connection is closed */
+    /**
+     * Creates the exception.
+     *
+     * @param message what was used, and why the connection is closed
+     */
     public BridgeClosedException(String message) {
         this(message, null);
     }

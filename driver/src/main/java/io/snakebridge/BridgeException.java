@@ -14,6 +14,8 @@ public class BridgeException extends RuntimeException {
     private final String sqlState;
 
     /**
+     * Creates the exception.
+     *
      * @param code the protocol error code, e.g. {@code unsupported}
      * @param sqlState the SQLState to report, e.g. {@code 0A000}
      * @param message what went wrong

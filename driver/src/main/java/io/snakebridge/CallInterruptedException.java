@@ -13,6 +13,8 @@ public abstract class CallInterruptedException extends BridgeException {
     private final boolean workerKilled;
 
     /**
+     * Creates the exception.
+     *
      * @param code the protocol error code ({@code cancelled} or {@code call_timeout})
      * @param message what was interrupted
      * @param workerKilled whether the worker had to be killed; chooses the SQLState, 08006 if so, else 57014

@@ -11,6 +11,8 @@ public class DependencyFailedException extends BridgeException {
     private final int failedIndex;
 
     /**
+     * Creates the exception.
+     *
      * @param failedIndex the index, in its batch, of the failed call this one depended on (-1 if unknown)
      * @param message which promise could not be used
      * @param failedCallError the failed call's error, or null if it is not known here

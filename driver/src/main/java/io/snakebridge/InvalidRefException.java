@@ -18,6 +18,8 @@ public class InvalidRefException extends BridgeException {
     private final Reason reason;
 
     /**
+     * Creates the exception.
+     *
      * @param reason what is wrong with the ref; {@link Reason#CLOSED_HANDLE} gives SQLState 24000, the others 22023
      * @param message which ref, and what is wrong with it
      */

@@ -5,6 +5,8 @@ public class InvalidValueException extends BridgeException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Creates the exception.
+     *
      * @param message which value, and why it cannot cross
      * @param cause the underlying error, or null
      */
@@ -12,7 +14,11 @@ public class InvalidValueException extends BridgeException {
         super("invalid_value", "22023", message, cause);
     }
 
-    /** @param message which value, and why it cannot cross */
+    /**
+     * Creates the exception.
+     *
+     * @param message which value, and why it cannot cross
+     */
     public InvalidValueException(String message) {
         this(message, null);
     }

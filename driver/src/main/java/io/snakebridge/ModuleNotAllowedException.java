@@ -11,6 +11,8 @@ public class ModuleNotAllowedException extends BridgeException {
     private final String module;
 
     /**
+     * Creates the exception.
+     *
      * @param module the module that was refused, or null for a refused attribute path
      * @param message what was refused, and by which rule
      */

@@ -5,6 +5,8 @@ public class ProtocolException extends BridgeException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Creates the exception.
+     *
      * @param message what broke the protocol
      * @param cause the underlying error, or null
      */
@@ -12,7 +14,11 @@ public class ProtocolException extends BridgeException {
         super("protocol", "08P01", message, cause);
     }
 
-    /** @param message what broke the protocol */
+    /**
+     * Creates the exception.
+     *
+     * @param message what broke the protocol
+     */
     public ProtocolException(String message) {
         this(message, null);
     }

@@ -35,6 +35,8 @@ public class PythonException extends BridgeException {
     private final List<PythonException> exceptions;
 
     /**
+     * Creates the exception.
+     *
      * @param pythonType the exception's type, module-qualified unless builtin
      * @param pythonMessage {@code str(exception)}
      * @param traceback the traceback's frames, innermost last (copied)

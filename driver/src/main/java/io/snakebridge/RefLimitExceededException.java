@@ -8,6 +8,8 @@ public class RefLimitExceededException extends BridgeException {
     private final int limit;
 
     /**
+     * Creates the exception.
+     *
      * @param limit the session's ref limit that was reached
      * @param message what was refused, naming the setting that raises the limit
      */

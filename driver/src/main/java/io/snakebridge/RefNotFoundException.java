@@ -38,6 +38,8 @@ public class RefNotFoundException extends BridgeException {
     private final Reason reason;
 
     /**
+     * Creates the exception.
+     *
      * @param refId the id of the ref that is gone, or null if the worker did not say
      * @param sessionId the session the ref belonged to, or null if the worker did not say
      * @param reason why it is gone

@@ -12,6 +12,8 @@ public class SessionMismatchException extends BridgeException {
     private final String refId;
 
     /**
+     * Creates the exception.
+     *
      * @param expectedSessionId the session of the connection the ref was used on
      * @param actualSessionId the session the ref belongs to
      * @param refId the ref's id

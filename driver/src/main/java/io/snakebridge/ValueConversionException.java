@@ -5,6 +5,8 @@ public class ValueConversionException extends BridgeException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Creates the exception.
+     *
      * @param message the type asked for, and the type the value has
      * @param cause the underlying error, or null
      */
@@ -12,7 +14,11 @@ public class ValueConversionException extends BridgeException {
         super("value_conversion", "22018", message, cause);
     }
 
-    /** @param message the type asked for, and the type the value has */
+    /**
+     * Creates the exception.
+     *
+     * @param message the type asked for, and the type the value has
+     */
     public ValueConversionException(String message) {
         this(message, null);
     }

@@ -12,6 +12,8 @@ public class WorkerCrashedException extends BridgeException {
     private final List<String> stderrTail;
 
     /**
+     * Creates the exception.
+     *
      * @param message what the connection was doing when the worker ended
      * @param exitDescription how the worker ended, e.g. {@code "exit code 1"}
      * @param stderrTail the last lines the worker wrote to stderr (copied)

@@ -9,6 +9,8 @@ public class WorkerStartException extends BridgeException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Creates the exception.
+     *
      * @param message which interpreter, and why it did not start
      * @param cause the underlying error, or null
      */
@@ -16,7 +18,11 @@ public class WorkerStartException extends BridgeException {
         this(message, "08001", cause);
     }
 
-    /** @param message which interpreter, and why it did not start */
+    /**
+     * Creates the exception.
+     *
+     * @param message which interpreter, and why it did not start
+     */
     public WorkerStartException(String message) {
         this(message, null);
     }

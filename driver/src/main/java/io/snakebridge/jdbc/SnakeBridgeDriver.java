@@ -54,6 +54,14 @@ public final class SnakeBridgeDriver implements Driver {
     }
 
     /**
+     * Creates a driver. Applications rarely need one: loading this class registers one with
+     * {@link DriverManager}, and the {@code java.sql.Driver} service file lets it load itself.
+     */
+    public SnakeBridgeDriver() {
+        // no state: every connection is configured by its URL and Properties
+    }
+
+    /**
      * Starts a worker with the settings of {@code url} and {@code info} ({@code info} wins; {@code user}
      * and {@code password} are ignored).
      *
