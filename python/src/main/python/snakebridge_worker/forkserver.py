@@ -417,20 +417,11 @@ class ForkServer:
         return True
 
     def _read_lines(self, conn, pending):
-        while True:
-            try:
-                chunk = conn.recv(_PREAMBLE_MAX)
-            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
-                break
-            except OSError:
-                chunk = b""
-            if not chunk:
-                self._drop(conn)
-                return
-            pending.buffer += chunk
-            # TLS may hold decrypted bytes the selector cannot see: take them now
-            if len(pending.buffer) > _PREAMBLE_MAX or not (isinstance(conn, ssl.SSLSocket) and conn.pending()):
-                break
+        buffer = _receive(conn, pending.buffer)
+        if buffer is None:
+            self._drop(conn)
+            return
+        pending.buffer = buffer
         while conn in self._pending and b"\n" in pending.buffer:
             line, pending.buffer = pending.buffer.split(b"\n", 1)
             self._take_line(conn, pending, line)
@@ -438,11 +429,8 @@ class ForkServer:
             self._refuse(conn, "preamble line too long")
 
     def _take_line(self, conn, pending, line):
-        try:
-            request = json.loads(line)
-        except (ValueError, RecursionError):
-            request = None
-        if type(request) is not dict:
+        request = _parse_line(line)
+        if request is None:
             self._refuse(conn, "the preamble is one JSON object on one line")
             return
         op = request.get("op")
@@ -596,26 +584,14 @@ class ForkServer:
         """REMOTE-4: a remote worker's control connection carries its cancels and kills; its end
         kills the worker (its client is gone)."""
         state = self._control_of[conn]
-        while True:
-            try:
-                chunk = conn.recv(_PREAMBLE_MAX)
-            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
-                break
-            except OSError:
-                chunk = b""
-            if not chunk:
-                self._end_control(conn, kill=True)
-                return
-            state[1] += chunk
-            if len(state[1]) > _PREAMBLE_MAX or not (isinstance(conn, ssl.SSLSocket) and conn.pending()):
-                break
-        *lines, state[1] = state[1].split(b"\n")
+        buffer = _receive(conn, state[1])
+        if buffer is None:
+            self._end_control(conn, kill=True)
+            return
+        *lines, state[1] = buffer.split(b"\n")
         for line in lines:
-            try:
-                request = json.loads(line)
-            except (ValueError, RecursionError):
-                request = None
-            op = request.get("op") if type(request) is dict else None
+            request = _parse_line(line)
+            op = request.get("op") if request is not None else None
             if op == "cancel" and type(request.get("request")) is int:
                 state[2].aim(request["request"])  # before the signal: the worker reads its target in its handler
                 _signal(state[0], signal.SIGINT)
@@ -698,6 +674,32 @@ class ForkServer:
         except OSError:
             pass
         conn.close()
+
+
+def _receive(conn, buffer):
+    """``buffer`` with what the non-blocking ``conn`` has now, up to a little past _PREAMBLE_MAX;
+    None once the peer has gone. TLS may hold decrypted bytes the selector cannot see: taken too."""
+    while True:
+        try:
+            chunk = conn.recv(_PREAMBLE_MAX)
+        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return buffer
+        except OSError:
+            chunk = b""
+        if not chunk:
+            return None
+        buffer += chunk
+        if len(buffer) > _PREAMBLE_MAX or not (isinstance(conn, ssl.SSLSocket) and conn.pending()):
+            return buffer
+
+
+def _parse_line(line):
+    """One preamble or control line as a JSON object, or None for anything else."""
+    try:
+        request = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return request if type(request) is dict else None
 
 
 def _mac_matches(remote, nonce, mac):
