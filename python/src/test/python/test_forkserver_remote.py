@@ -120,7 +120,9 @@ def exactly(sock, n):
     return data
 
 
-class RemoteServerTest(unittest.TestCase):
+class RemoteServerCase(unittest.TestCase):
+    """Starts real servers on 127.0.0.1 (TLS certificates made once per class) and talks to them."""
+
     @classmethod
     def setUpClass(cls):
         if shutil.which("openssl") is None:
@@ -170,6 +172,9 @@ class RemoteServerTest(unittest.TestCase):
         self.assertEqual(line(control), {"pid": pid, "exit_code": 0})
         control.close()
 
+
+
+class RemoteServerTest(RemoteServerCase):
     def test_an_authenticated_tls_client_gets_a_forked_worker_whose_end_comes_on_its_control_connection(self):
         client = self.start_server()
         protocol, control, pid = client.worker()

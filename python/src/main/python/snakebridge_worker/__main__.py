@@ -2,12 +2,14 @@
 import faulthandler
 import os
 import signal
+import socket
 import sys
 import uuid
 
-from . import DEFAULTS, MIN_PYTHON, cancel, logs
+from . import DEFAULTS, MIN_PYTHON, cancel, errors, logs
 from .registry import Registry
 from .server import Server
+from .server_limits import NO_LIMITS
 from .worker import Worker
 
 
@@ -82,19 +84,21 @@ def main(argv=()):
     return _serve(proto_in, proto_out, cancel.from_environment())
 
 
-def _serve(proto_in, proto_out, cancel_word):
-    worker = Worker(Registry(DEFAULTS), uuid.uuid4().hex, cancel_word=cancel_word)
+def _serve(proto_in, proto_out, cancel_word, server_limits=NO_LIMITS, idle_wait=None):
+    worker = Worker(Registry(DEFAULTS, server_limits=server_limits), uuid.uuid4().hex, cancel_word=cancel_word)
     worker.install_sigint_handler()
-    return Server(proto_in, proto_out, worker).serve()
+    return Server(proto_in, proto_out, worker, idle_wait).serve()
 
 
-def serve_forked(conn, stderr_conn, memory_limit_bytes, server_pid, cancel_word=None):
+def serve_forked(conn, stderr_conn, memory_limit_bytes, server_pid, cancel_word=None, server_limits=NO_LIMITS):
     """In a worker a server forked (forkserver.py): the protocol on ``conn``, stdout and stderr on
     ``stderr_conn``, stdin on /dev/null, dying with the server (``server_pid``, taken before the
     fork: if it is gone already, this worker exits), its SIGINTs targeted through ``cancel_word`` (CANCEL-2):
     the path of the file a local client made, or the word a server made for a remote client's worker,
     or None. Returns the exit status. A remote client's worker has no ``stderr_conn``: its output goes
-    to the server's stderr, the operator's log."""
+    to the server's stderr, the operator's log. ``server_limits``: what the server bounds, applied
+    here, before the first request, where the client's frames cannot reach (REMOTE-6): the narrower
+    memory limit of the server's and the client's ``memory_limit_bytes``, and the rest."""
     if stderr_conn is not None:
         os.dup2(stderr_conn.fileno(), 2)
         stderr_conn.close()
@@ -107,11 +111,34 @@ def serve_forked(conn, stderr_conn, memory_limit_bytes, server_pid, cancel_word=
     _die_with_parent(server_pid)
     if isinstance(cancel_word, str):
         cancel_word = cancel.open_word(cancel_word)
-    if memory_limit_bytes:
+    limit = server_limits.memory_limit(memory_limit_bytes)
+    if limit:
         import resource
-        resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))  # the hard limit too: user code cannot raise it again
+        errors.memory_limit_in_force(limit, by_server=limit == server_limits.memory_limit_bytes)
     _reseed_forked_state()
-    return _serve(conn.makefile("rb", buffering=_BUFFER_BYTES), conn.makefile("wb", buffering=_BUFFER_BYTES), cancel_word)
+    proto_in = conn.makefile("rb", buffering=_BUFFER_BYTES)
+    idle_wait = _idle_wait(conn, proto_in, server_limits.idle_timeout_seconds) if server_limits.idle_timeout_seconds else None
+    return _serve(proto_in, conn.makefile("wb", buffering=_BUFFER_BYTES), cancel_word, server_limits, idle_wait)
+
+
+def _idle_wait(conn, proto_in, seconds):
+    """REMOTE-9: a function the request loop calls before it reads each request (not a callback's
+    reply: a client that runs a callback is busy, not idle). It returns once the next request has
+    started to arrive, or its end, and False if nothing came for ``seconds``. Only the wait for a
+    request has the timeout: a long call, a slow response or a slow callback are never cut short."""
+    def wait():
+        conn.settimeout(seconds)
+        try:
+            proto_in.peek(1)  # what is buffered already answers at once; else one read that may time out
+        except socket.timeout:
+            sys.stderr.write(f"snakebridge_worker: worker {os.getpid()} closed: no request for {seconds:g} s "
+                             "(the server's --idle-timeout)\n")
+            return False
+        finally:
+            conn.settimeout(None)
+        return True
+    return wait
 
 
 def _reseed_forked_state():

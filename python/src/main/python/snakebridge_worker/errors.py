@@ -24,6 +24,19 @@ def ref_not_found(ref_id, session_id, reason):
                        ref_id=ref_id, session_id=session_id, reason=reason)
 
 
+_memory_note = ""  # said with every MemoryError once an address-space limit is in force
+
+
+def memory_limit_in_force(limit, by_server):
+    """This worker's address space is capped at ``limit`` bytes, by its worker server's
+    ``--memory-limit`` or by its client's memoryLimitBytes: a MemoryError says which, since raising
+    the client's setting does not help against the server's (REMOTE-6)."""
+    global _memory_note
+    whose = ("the worker server's --memory-limit, which no client can raise" if by_server
+             else "the client's memoryLimitBytes")
+    _memory_note = f" (this worker's address space is limited to {limit} bytes by {whose})"
+
+
 def to_wire(exc):
     """The error object of a response for any exception."""
     if isinstance(exc, BridgeError):
@@ -43,7 +56,7 @@ def _python_exception(exc, depth):
     error = {
         "code": "python_exception",
         "type": _type_name(type(exc)),
-        "message": str(exc),
+        "message": str(exc) + _memory_note if isinstance(exc, MemoryError) else str(exc),
         "traceback": frames,
     }
     attributes = _attributes(exc)

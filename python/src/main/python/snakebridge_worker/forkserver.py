@@ -29,6 +29,7 @@ import time
 import traceback
 
 from . import cancel
+from .server_limits import NO_LIMITS, ServerLimits
 
 _PREAMBLE_MAX = 4096  # bytes of one preamble line
 _PENDING_SECONDS = 10  # how long a fork waits for its stderr connection
@@ -54,11 +55,13 @@ def main(argv):
         for name in options.preload:
             _preload(name)
         listener = _tcp_socket(options) if options.tcp else _listening_socket(options.listen)
-        server = ForkServer(listener, remote, options.max_workers)
+        server = ForkServer(listener, remote, options.max_workers, limits=options.limits)
     except ServerStartError as exc:
         sys.stderr.write(f"snakebridge_worker serve: {exc}\n")
         return 2
     ready = {"ready": True, "pid": os.getpid(), "preloaded": options.preload}
+    if options.limits is not NO_LIMITS:
+        ready["limits"] = options.limits.to_wire()
     if options.tcp:
         host, port = listener.getsockname()[:2]
         ready["listen"] = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -79,7 +82,9 @@ def _claim_event_stream():
 
 
 _USAGE = ("usage: serve --listen unix:PATH | HOST:PORT [--preload mod1,mod2] [--max-workers N]"
-          " [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--token-file FILE] [--insecure]")
+          " [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--token-file FILE] [--insecure]"
+          " [--memory-limit BYTES] [--max-refs N] [--idle-timeout SECONDS]"
+          " [--allow-modules mod1,mod2] [--deny-modules mod1,mod2]")
 
 
 class _Options:
@@ -90,10 +95,12 @@ class _Options:
         self.max_workers = 0  # 0: no limit
         self.tls_cert = self.tls_key = self.tls_client_ca = self.token_file = None
         self.insecure = False
+        self.limits = NO_LIMITS  # what every worker is bounded by, whatever its client asks (REMOTE-6)
 
 
 def _parse_args(argv):
     options = _Options()
+    limits = {}  # ServerLimits' arguments, from the options that set them
     valued = {"--listen": "listen", "--tls-cert": "tls_cert", "--tls-key": "tls_key",
               "--tls-client-ca": "tls_client_ca", "--token-file": "token_file"}
     args = iter(argv)
@@ -112,8 +119,13 @@ def _parse_args(argv):
             options.max_workers = int(value)
         elif arg == "--insecure":
             options.insecure = True
+        elif arg in _LIMIT_OPTIONS:
+            field, parse = _LIMIT_OPTIONS[arg]
+            limits[field] = parse(arg, next(args, None) or "")
         else:
             raise ServerStartError(f"unknown argument {arg!r}; {_USAGE}")
+    if limits:
+        options.limits = ServerLimits(**limits)
     listen = options.listen
     if listen and listen.startswith("unix:") and len(listen) > len("unix:"):
         if options.tls_cert or options.tls_key or options.tls_client_ca or options.token_file or options.insecure:
@@ -124,6 +136,37 @@ def _parse_args(argv):
         raise ServerStartError(f"--listen takes unix:PATH or HOST:PORT, got {listen!r}")
     options.tcp = True
     return options
+
+
+def _positive_integer(option, value):
+    if not value.isdigit() or int(value) < 1:
+        raise ServerStartError(f"{option} takes a positive integer, got {value!r}")
+    return int(value)
+
+
+def _positive_seconds(option, value):
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise ServerStartError(f"{option} takes a positive number of seconds, got {value!r}")
+    return seconds
+
+
+def _module_list(option, value):
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names or not all(part.isidentifier() for name in names for part in name.split(".")):
+        raise ServerStartError(f"{option} takes comma-separated dotted module names, got {value!r}")
+    return names
+
+
+# serve's options that bound every worker (REMOTE-6): option -> (ServerLimits argument, parser)
+_LIMIT_OPTIONS = {"--memory-limit": ("memory_limit_bytes", _positive_integer),
+                  "--max-refs": ("max_refs", _positive_integer),
+                  "--idle-timeout": ("idle_timeout_seconds", _positive_seconds),
+                  "--allow-modules": ("allow_modules", _module_list),
+                  "--deny-modules": ("deny_modules", _module_list)}
 
 
 class _Remote:
@@ -277,10 +320,11 @@ class _Pending:
 
 
 class ForkServer:
-    def __init__(self, listener, remote=None, max_workers=0):
+    def __init__(self, listener, remote=None, max_workers=0, limits=NO_LIMITS):
         self._listener = listener
         self._remote = remote  # None: a unix: listener; else what a TCP client must do first (_Remote)
         self._max_workers = max_workers
+        self._limits = limits  # what bounds every worker (ServerLimits): the worker applies it after its fork
         self._selector = selectors.DefaultSelector()
         self._wakeup_read, self._wakeup_write = os.pipe()
         os.set_blocking(self._wakeup_read, False)
@@ -568,12 +612,12 @@ class ForkServer:
             from .__main__ import serve_forked
             if self._remote is None:
                 status = serve_forked(conn, second, request.get("memory_limit_bytes", 0), server_pid,
-                                      request.get("cancel_word"))
+                                      request.get("cancel_word"), self._limits)
             else:
                 second.close()  # the server keeps the control connection; this worker's stderr is the server's
                 conn.setblocking(True)
                 _send_line(conn, {"pid": os.getpid()})
-                status = serve_forked(conn, None, request.get("memory_limit_bytes", 0), server_pid, word)
+                status = serve_forked(conn, None, request.get("memory_limit_bytes", 0), server_pid, word, self._limits)
         except BaseException:  # noqa: BLE001 - whatever happened, the child must not return into the server loop
             import traceback
             traceback.print_exc()

@@ -58,7 +58,7 @@ def handshake(worker, request):
         worker.attachment_min = worker.defaults["attachment_min_bytes"]
     worker.lean = "lean" in client_capabilities  # the client sends and reads lean frames (LEAN-1)
     worker.handshaken = True
-    return {
+    result = {
         "protocol_version": agreed,
         "min_supported_version": MIN_SUPPORTED_VERSION,
         "worker_id": worker.worker_id,
@@ -66,9 +66,13 @@ def handshake(worker, request):
         "python_version": ".".join(map(str, sys.version_info[:3])),
         "implementation": sys.implementation.name,
         "capabilities": CAPABILITIES + (["cancel_target"] if worker.cancel_word is not None else []),
-        "defaults": {k: worker.defaults[k] for k in ("max_refs", "ref_limit_policy", "ref_ttl_seconds")},
+        "defaults": worker.registry.default_limits.to_wire(),  # a server's --max-refs lowers max_refs (REMOTE-8)
         "limits": dict(worker.limits),
     }
+    server_limits = worker.registry.server_limits.to_wire()
+    if server_limits:
+        result["server_limits"] = server_limits  # what the worker server bounds (REMOTE-6)
+    return result
 
 
 @_op(session_scoped=False)

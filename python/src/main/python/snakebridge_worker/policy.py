@@ -58,16 +58,24 @@ _HARMLESS = ()  # the homes of a value type's method: judged by nothing
 _BUILTIN_IDS = frozenset(id(v) for v in vars(builtins).values() if callable(v))
 
 
-class ModulePolicy:
-    __slots__ = ("allow", "deny", "active", "_reached")
+_SESSION = "this session's"
+_SERVER = "the worker server's"
 
-    def __init__(self, allow=(), deny=()):
+
+class ModulePolicy:
+    __slots__ = ("allow", "deny", "active", "server", "whose", "_reached")
+
+    def __init__(self, allow=(), deny=(), server=None, whose=_SESSION):
         for names, field in ((allow, "allow_modules"), (deny, "deny_modules")):
             if type(names) not in (list, tuple) or not all(_is_dotted(n) for n in names):
                 raise BridgeError("invalid_argument", f"{field} must be a list of dotted module names, got {names!r}")
         self.allow = tuple(allow)
         self.deny = tuple(deny)
-        self.active = bool(self.allow or self.deny)
+        # The worker server's policy (REMOTE-7): judged first, whatever this one says, so a session's
+        # own lists can only narrow it.
+        self.server = server if server is not None and server.active else None
+        self.whose = whose  # _SESSION or _SERVER: named in a refusal
+        self.active = bool(self.allow or self.deny or self.server)
         # ids of the objects this session reached by attribute steps: module state, never to be changed
         # through the protocol (their ids stay valid: what a module holds lives as long as it does)
         self._reached = set()
@@ -78,22 +86,42 @@ class ModulePolicy:
             raise BridgeError("invalid_argument", f"policy takes allow_modules and deny_modules, got {fields!r}")
         return cls(fields.get("allow_modules", ()), fields.get("deny_modules", ()))
 
+    @classmethod
+    def of_server(cls, allow=(), deny=()):
+        """A worker server's policy (serve --allow-modules/--deny-modules), under every session's."""
+        return cls(allow, deny, whose=_SERVER)
+
     def to_wire(self):
+        """The session's own lists (what a client set), without the server's."""
         return {"allow_modules": list(self.allow), "deny_modules": list(self.deny)}
+
+    @property
+    def has_own(self):
+        """Whether the session set lists of its own (POL-1: then they cannot change)."""
+        return bool(self.allow or self.deny)
+
+    def narrowed(self, allow, deny):
+        """This policy with the session's own lists set: the server's part stays, and so does what
+        the session reached (an object reached before a client's lists came is module state still)."""
+        policy = ModulePolicy(allow, deny, self.server)
+        if self.active:
+            policy._reached = self._reached
+        return policy
 
     def check_module(self, name):
         """Before any import of ``name``: refuses a module outside the policy."""
-        if self.active and self._refusal((name,)) is not None:
-            raise self._denied(f"module {name!r}", name)
+        refused = self._judge((name,)) if self.active else None
+        if refused is not None:
+            raise refused[1]._denied(f"module {name!r}", name)
 
     def check_object(self, obj):
         """Refuses a module, class or callable whose defining module is outside the policy: what a
         request reaches, whatever name it used. Plain data is judged by nothing."""
         if self.active:
             homes = _homes(obj)
-            refused = self._refusal(homes) if homes else None
+            refused = self._judge(homes) if homes else None
             if refused is not None:
-                raise self._denied(f"{_describe(obj)} (defined in {homes[0]!r})", refused)
+                raise refused[1]._denied(f"{_describe(obj)} (defined in {homes[0]!r})", refused[0])
 
     def check_instance(self, obj):
         """Before a protocol action (len, item access, with...) runs the special methods of ``obj``'s
@@ -140,8 +168,18 @@ class ModulePolicy:
         return (self.active and type(fn) is BuiltinFunctionType
                 and type(getattr(fn, "__self__", None)) in _READ_ONLY_METHODS)
 
+    def _judge(self, homes):
+        """None if objects with these homes may be used, else (the module that refuses them, the
+        policy that refuses them): the server's is asked first, so its refusal is the one reported."""
+        if self.server is not None:
+            refused = self.server._refusal(homes)
+            if refused is not None:
+                return refused, self.server
+        refused = self._refusal(homes)
+        return None if refused is None else (refused, self)
+
     def _refusal(self, homes):
-        """None if objects with these homes may be used, else the module name that refuses them:
+        """By this policy's own lists: None if objects with these homes may be used, else the module name that refuses them:
         a denied one, or (with an allow list that allows none of them) the defining one. Each home counts
         under its own name and its alias, so a deny of ``os`` covers ``posix``."""
         names = [form for home in homes for form in _forms(home)]
@@ -153,7 +191,12 @@ class ModulePolicy:
         return None
 
     def _denied(self, what, module):
-        return BridgeError("policy_denied", f"{what} is outside this session's module policy "
+        if self.whose == _SERVER:  # say where it is set, and that a client cannot lift it
+            return BridgeError("policy_denied", f"{what} is outside the worker server's module policy (serve "
+                                                f"--allow-modules {','.join(self.allow) or '(all)'} --deny-modules "
+                                                f"{','.join(self.deny) or '(none)'}), which no client can widen",
+                               module=module)
+        return BridgeError("policy_denied", f"{what} is outside {self.whose} module policy "
                                             f"(allow {list(self.allow) or 'all'}, deny {list(self.deny)})", module=module)
 
 

@@ -11,6 +11,7 @@ from collections import OrderedDict
 
 from .errors import BridgeError, ref_not_found
 from .policy import OPEN, ModulePolicy
+from .server_limits import NO_LIMITS
 
 RELEASED = "released"
 EXPIRED = "expired"
@@ -66,8 +67,16 @@ class _Session:
 
 
 class Registry:
-    def __init__(self, defaults, clock=time.monotonic):
-        self.default_limits = Limits(defaults["max_refs"], defaults["ref_limit_policy"], defaults["ref_ttl_seconds"])
+    def __init__(self, defaults, clock=time.monotonic, server_limits=NO_LIMITS):
+        """``server_limits``: what the worker server that forked this worker bounds (REMOTE-6): a
+        session's max_refs never passes its, and its module policy is under every session's."""
+        self.server_limits = server_limits
+        self._max_refs_cap = server_limits.max_refs
+        self.default_limits = Limits(server_limits.max_refs_for(defaults["max_refs"]), defaults["ref_limit_policy"],
+                                     defaults["ref_ttl_seconds"])
+        # The policy of every session without lists of its own: one object, so what any request reached
+        # by an attribute step stays module state for every later one (POL-4), even of a session made later.
+        self._base_policy = ModulePolicy((), (), server_limits.policy) if server_limits.policy.active else OPEN
         self._clock = clock
         self._sessions = {}
         self._owner = {}  # ref id -> session id, across sessions, so a foreign id is a mismatch, not "unknown"
@@ -77,19 +86,21 @@ class Registry:
     def open_session(self, session_id, limit_fields, policy_fields=None):
         limits = Limits.from_wire(limit_fields, self._sessions[session_id].limits if session_id in self._sessions
                                   else self.default_limits)
+        if self._max_refs_cap and limits.max_refs > self._max_refs_cap:
+            limits.max_refs = self._max_refs_cap  # REMOTE-8: a client narrows the server's max_refs, never widens it
         policy = ModulePolicy.from_wire(policy_fields) if policy_fields is not None else None
         session = self._session(session_id)
-        if policy is not None and session.policy.active and policy.to_wire() != session.policy.to_wire():
+        if policy is not None and session.policy.has_own and policy.to_wire() != session.policy.to_wire():
             raise BridgeError("invalid_argument", f"session {session_id!r} already has a module policy; it cannot change "
                                                   "(POL-1): open a new session instead")
         session.limits = limits
-        if policy is not None and not session.policy.active:
-            session.policy = policy
+        if policy is not None and not session.policy.has_own:
+            session.policy = session.policy.narrowed(policy.allow, policy.deny)  # the server's part stays (REMOTE-7)
         return session.limits.to_wire()
 
     def policy(self, session_id):
         session = self._sessions.get(session_id)
-        return session.policy if session is not None else OPEN
+        return session.policy if session is not None else self._base_policy
 
     def session_info(self, session_id):
         """This session's live refs and limits, and the worker's total live refs (a count only:
@@ -107,7 +118,7 @@ class Registry:
             raise BridgeError("invalid_argument", "reset_session needs a new, unused session id")
         session = self._sessions.get(session_id)
         limits = session.limits if session is not None else self.default_limits
-        policy = session.policy if session is not None else OPEN
+        policy = session.policy if session is not None else self._base_policy
         released = self.release_session(session_id)
         self._sessions[new_session_id] = _Session(new_session_id, limits, policy)
         return released
@@ -124,7 +135,7 @@ class Registry:
         """The session, created with the default limits on its first ref or open_session."""
         session = self._sessions.get(session_id)
         if session is None:
-            session = self._sessions[session_id] = _Session(session_id, self.default_limits)
+            session = self._sessions[session_id] = _Session(session_id, self.default_limits, self._base_policy)
         return session
 
     # -- refs -------------------------------------------------------------------------------
@@ -135,11 +146,8 @@ class Registry:
         limits = session.limits
         while len(session.refs) >= limits.max_refs:
             if limits.ref_limit_policy == "reject":
-                raise BridgeError(
-                    "ref_limit",
-                    f"session {session_id} already holds {len(session.refs)} refs, its max_refs limit; "
-                    f"release refs or raise max_refs (the new object was dropped)",
-                    limit=limits.max_refs, setting="max_refs", session_id=session_id)
+                raise BridgeError("ref_limit", self._limit_reached(session_id, len(session.refs), limits.max_refs),
+                                  limit=limits.max_refs, setting="max_refs", session_id=session_id)
             evicted, _ = session.refs.popitem(last=False)
             self._bury(evicted, session_id, EVICTED)
         ref_id = uuid.uuid4().hex  # 122 random bits: unguessable; 32 hex digits, as _Tombstones expects
@@ -193,6 +201,13 @@ class Registry:
             self._expire(session, now)
 
     # -- internals ------------------------------------------------------------------------
+    def _limit_reached(self, session_id, held, limit):
+        if limit == self._max_refs_cap:  # the server's bound: raising the client's setting would not help (REMOTE-8)
+            return (f"session {session_id} already holds {held} refs, the most the worker server allows a session "
+                    f"(serve --max-refs {limit}), which no client can raise; release refs (the new object was dropped)")
+        return (f"session {session_id} already holds {held} refs, its max_refs limit; "
+                f"release refs or raise max_refs (the new object was dropped)")
+
     def _expire(self, session, now):
         ttl = session.limits.ref_ttl_seconds
         if not ttl:

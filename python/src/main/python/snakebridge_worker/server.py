@@ -9,6 +9,7 @@ from .errors import BridgeError, to_wire
 from . import lean
 from .framing import FrameError, read_attachment, read_frame, write_frame
 from .lean import LEAN
+from .server_limits import IDLE_EXIT_STATUS
 from .values import count_values, longest_string, over_cap, too_long, too_many_values
 
 
@@ -25,10 +26,13 @@ class StreamBroken(BaseException):
 
 
 class Server:
-    def __init__(self, proto_in, proto_out, worker):
+    def __init__(self, proto_in, proto_out, worker, idle_wait=None):
+        """``idle_wait``: None, or a function that waits for the next request and returns False if
+        none came within the server's idle timeout (REMOTE-9)."""
         self._in = proto_in
         self._out = proto_out
         self._cids = itertools.count(1)
+        self._idle_wait = idle_wait
         self.worker = worker
         worker.server = self
 
@@ -36,6 +40,8 @@ class Server:
         """Answers requests until EOF. Returns the process exit status."""
         try:
             while True:
+                if self._idle_wait is not None and not self._idle_wait():
+                    return IDLE_EXIT_STATUS
                 message = self._next_message()
                 if message is None:
                     return 0
