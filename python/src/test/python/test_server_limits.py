@@ -273,6 +273,13 @@ class RemoteServerLimitsTest(RemoteServerCase):
                       self.server.stderr.read1().decode())
         self.assert_still_serves(client)
 
+    def test_a_request_begun_and_never_finished_counts_as_idle(self):
+        client = self.start_server("--idle-timeout", "0.5")
+        protocol, control, pid = self.worker(client)
+        self.handshake(protocol)
+        protocol.sendall(b"\x00\x00")  # half a frame header, then nothing
+        self.assertEqual(line(control), {"pid": pid, "exit_code": IDLE_EXIT_STATUS})
+
     def test_a_bad_limit_value_is_a_start_error_naming_the_option(self):
         for option, value in (("--memory-limit", "-1"), ("--max-refs", "0"), ("--idle-timeout", "soon"),
                               ("--idle-timeout", "inf"), ("--allow-modules", "os,not a module"), ("--deny-modules", "")):

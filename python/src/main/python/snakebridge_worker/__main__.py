@@ -2,7 +2,6 @@
 import faulthandler
 import os
 import signal
-import socket
 import sys
 import uuid
 
@@ -84,10 +83,10 @@ def main(argv=()):
     return _serve(proto_in, proto_out, cancel.from_environment())
 
 
-def _serve(proto_in, proto_out, cancel_word, server_limits=NO_LIMITS, idle_wait=None):
+def _serve(proto_in, proto_out, cancel_word, server_limits=NO_LIMITS, idle=None):
     worker = Worker(Registry(DEFAULTS, server_limits=server_limits), uuid.uuid4().hex, cancel_word=cancel_word)
     worker.install_sigint_handler()
-    return Server(proto_in, proto_out, worker, idle_wait).serve()
+    return Server(proto_in, proto_out, worker, idle).serve()
 
 
 def serve_forked(conn, stderr_conn, memory_limit_bytes, server_pid, cancel_word=None, server_limits=NO_LIMITS):
@@ -117,28 +116,9 @@ def serve_forked(conn, stderr_conn, memory_limit_bytes, server_pid, cancel_word=
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))  # the hard limit too: user code cannot raise it again
         errors.memory_limit_in_force(limit, by_server=limit == server_limits.memory_limit_bytes)
     _reseed_forked_state()
-    proto_in = conn.makefile("rb", buffering=_BUFFER_BYTES)
-    idle_wait = _idle_wait(conn, proto_in, server_limits.idle_timeout_seconds) if server_limits.idle_timeout_seconds else None
-    return _serve(proto_in, conn.makefile("wb", buffering=_BUFFER_BYTES), cancel_word, server_limits, idle_wait)
-
-
-def _idle_wait(conn, proto_in, seconds):
-    """REMOTE-9: a function the request loop calls before it reads each request (not a callback's
-    reply: a client that runs a callback is busy, not idle). It returns once the next request has
-    started to arrive, or its end, and False if nothing came for ``seconds``. Only the wait for a
-    request has the timeout: a long call, a slow response or a slow callback are never cut short."""
-    def wait():
-        conn.settimeout(seconds)
-        try:
-            proto_in.peek(1)  # what is buffered already answers at once; else one read that may time out
-        except socket.timeout:
-            sys.stderr.write(f"snakebridge_worker: worker {os.getpid()} closed: no request for {seconds:g} s "
-                             "(the server's --idle-timeout)\n")
-            return False
-        finally:
-            conn.settimeout(None)
-        return True
-    return wait
+    idle = (conn, server_limits.idle_timeout_seconds) if server_limits.idle_timeout_seconds else None
+    return _serve(conn.makefile("rb", buffering=_BUFFER_BYTES), conn.makefile("wb", buffering=_BUFFER_BYTES), cancel_word,
+                  server_limits, idle)
 
 
 def _reseed_forked_state():

@@ -2,6 +2,9 @@
 keeps answering the requests the client sends it, until the callback's reply arrives."""
 import itertools
 import json
+import os
+import socket
+import sys
 import threading
 
 from .callbacks import CallbackError
@@ -26,13 +29,13 @@ class StreamBroken(BaseException):
 
 
 class Server:
-    def __init__(self, proto_in, proto_out, worker, idle_wait=None):
-        """``idle_wait``: None, or a function that waits for the next request and returns False if
-        none came within the server's idle timeout (REMOTE-9)."""
+    def __init__(self, proto_in, proto_out, worker, idle=None):
+        """``idle``: None, or (the socket under the streams, seconds): the worker server's idle
+        timeout (REMOTE-9)."""
         self._in = proto_in
         self._out = proto_out
         self._cids = itertools.count(1)
-        self._idle_wait = idle_wait
+        self._idle = idle
         self.worker = worker
         worker.server = self
 
@@ -40,9 +43,7 @@ class Server:
         """Answers requests until EOF. Returns the process exit status."""
         try:
             while True:
-                if self._idle_wait is not None and not self._idle_wait():
-                    return IDLE_EXIT_STATUS
-                message = self._next_message()
+                message = self._next_message() if self._idle is None else self._next_request_unless_idle()
                 if message is None:
                     return 0
                 request = message[0]
@@ -52,6 +53,21 @@ class Server:
                 self.send(response, attachments)
         except StreamBroken as broken:
             return broken.status
+
+    def _next_request_unless_idle(self):
+        """The next request, read with the idle timeout on the socket: a client that sends nothing
+        for that long loses its worker (REMOTE-9). Only this read has it: a long call, a slow
+        response and a callback's reply (the client is busy, not idle) are never cut short."""
+        conn, seconds = self._idle
+        conn.settimeout(seconds)
+        try:
+            return self._next_message()
+        except socket.timeout:
+            sys.stderr.write(f"snakebridge_worker: worker {os.getpid()} closed: no request for {seconds:g} s "
+                             "(the server's --idle-timeout)\n")
+            raise StreamBroken(IDLE_EXIT_STATUS) from None
+        finally:
+            conn.settimeout(None)
 
     def _next_message(self):
         """(request, attachments) of the next message, None at EOF. ``request`` is the decoded JSON,
