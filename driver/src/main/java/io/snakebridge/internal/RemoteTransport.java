@@ -26,6 +26,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class RemoteTransport implements Transport {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The exit status of a worker its server closed for idleness (PROTOCOL.md REMOTE-9). */
+    static final int IDLE_EXIT_STATUS = 75;
     private final HostAndPort host;
     private final long pid;
     private final Socket protocol;
@@ -172,8 +174,7 @@ final class RemoteTransport implements Transport {
             while (description == null && (line = boundedLine(in)) != null) {
                 JsonNode event = JSON.readTree(line);
                 if (event.path("pid").asLong() == pid && (event.has("exit_code") || event.has("signal"))) {
-                    description = ForkedProcess.describeExit(event.has("exit_code") ? event.get("exit_code").asInt() : null,
-                            event.has("signal") ? event.get("signal").asInt() : null);
+                    description = describeEnd(event);
                 }
             }
         } catch (IOException e) {
@@ -183,6 +184,15 @@ final class RemoteTransport implements Transport {
         ended.countDown();
         closeQuietly(controlRaw); // not the protocol's: what the worker sent before it ended is still to be read
         endedFuture.completeAsync(() -> null);
+    }
+
+    /** A worker's end as SRV-4's event tells it; the exit status of REMOTE-9 is the server's idle timeout. */
+    private static String describeEnd(JsonNode event) {
+        if (event.path("exit_code").isInt() && event.get("exit_code").asInt() == IDLE_EXIT_STATUS) {
+            return "closed by its server: no request came within the server's --idle-timeout (exit code " + IDLE_EXIT_STATUS + ")";
+        }
+        return ForkedProcess.describeExit(event.has("exit_code") ? event.get("exit_code").asInt() : null,
+                event.has("signal") ? event.get("signal").asInt() : null);
     }
 
     /**
