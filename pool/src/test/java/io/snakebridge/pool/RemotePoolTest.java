@@ -1,10 +1,13 @@
 package io.snakebridge.pool;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.snakebridge.BridgeConfig;
 import io.snakebridge.BridgeConnection;
 import io.snakebridge.BridgeException;
+import io.snakebridge.ModuleNotAllowedException;
+import io.snakebridge.RequestListener;
 import io.snakebridge.internal.WorkerStarter;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -15,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -114,5 +118,52 @@ class RemotePoolTest {
         assertThat(failures).as("only calls on the killed server's workers fail, with 08 SQLStates (%d failed)", failed.get())
                 .allMatch(f -> f.matches(".* 08[0-9A-Z]{3} on the first server"));
         assertThat(servedBy.get(second.pid()).get()).isGreaterThan(0);
+    }
+    @Test
+    void aWorkerItsServerClosesForIdlenessIsEvictedAndThePoolLendsANewOne(@TempDir Path dir) throws Exception {
+        Path token = Files.writeString(dir.resolve("token"), "pool-test-token-0123456789abcdef\n");
+        Server idle = Server.start(token, "--idle-timeout", "3");
+        CompletableFuture<String> ended = new CompletableFuture<>();
+        BridgeConfig bridge = BridgeConfig.builder().hosts(idle.host()).ssl(false).tokenFile(token).requestListener(new RequestListener() {
+            @Override
+            public void requestEnded(BridgeConnection connection, String op, long nanos, BridgeException failure) {
+            }
+
+            @Override
+            public void workerEnded(BridgeConnection connection, String how) {
+                ended.complete(how); // after the pool's own eviction of it
+            }
+        }).build();
+        try (BridgePool pool = new BridgePool(BridgePoolConfig.builder().poolSize(1).bridge(bridge).build())) {
+            long first;
+            try (BridgeConnection py = pool.getConnection()) {
+                first = py.call("os.getpid").asLong();
+            }
+            assertThat(ended.get(60, TimeUnit.SECONDS)).contains("--idle-timeout");
+            try (BridgeConnection py = pool.getConnection()) {
+                assertThat(py.call("os.getpid").asLong()).as("a new worker of the same server").isNotEqualTo(first);
+                assertThat(py.call("os.getppid").asLong()).isEqualTo(idle.pid());
+            }
+        } finally {
+            idle.stop();
+        }
+    }
+
+    @Test
+    void theServersModulePolicyOutlivesThePoolsSessionResetOnReturn(@TempDir Path dir) throws Exception {
+        Path token = Files.writeString(dir.resolve("token"), "pool-test-token-0123456789abcdef\n");
+        Server confined = Server.start(token, "--allow-modules", "math,os.path");
+        BridgeConfig bridge = BridgeConfig.builder().hosts(confined.host()).ssl(false).tokenFile(token).allowModules("math", "os").build();
+        try (BridgePool pool = new BridgePool(BridgePoolConfig.builder().poolSize(1).bridge(bridge).build())) {
+            for (int borrow = 0; borrow < 2; borrow++) {
+                try (BridgeConnection py = pool.getConnection()) {
+                    assertThat(py.call("math.sqrt", 4.0).asDouble()).isEqualTo(2.0);
+                    assertThatThrownBy(() -> py.call("os.getcwd")).as("borrow %d", borrow)
+                            .isInstanceOfSatisfying(ModuleNotAllowedException.class, e -> assertThat(e.module()).isEqualTo("os"));
+                }
+            }
+        } finally {
+            confined.stop();
+        }
     }
 }
