@@ -46,6 +46,24 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-workers", paramLabel = "N", description = "Most workers at once; past it a client is refused (SQLState 53300)")
     Integer maxWorkers;
 
+    @Option(names = "--memory-limit", paramLabel = "BYTES",
+            description = "Every worker's address space (RLIMIT_AS); a client's memoryLimitBytes may only lower it")
+    Long memoryLimit;
+
+    @Option(names = "--max-refs", paramLabel = "N", description = "Most refs of a session; a client's maxRefs may only lower it")
+    Integer maxRefs;
+
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS", description = "Close a worker whose client sends no request for this long")
+    String idleTimeout;
+
+    @Option(names = "--allow-modules", split = ",", paramLabel = "MODULE",
+            description = "The only modules requests may reach, whatever a client's own module policy says")
+    List<String> allowModules = new ArrayList<>();
+
+    @Option(names = "--deny-modules", split = ",", paramLabel = "MODULE",
+            description = "Modules no request may reach, whatever a client's own module policy says")
+    List<String> denyModules = new ArrayList<>();
+
     @Option(names = "--insecure", description = "Allow a non-loopback address without TLS and a token (a trusted network only)")
     boolean insecure;
 
@@ -74,6 +92,11 @@ final class ServeCommand implements Callable<Integer> {
         addOption(options, "--tls-client-ca", tlsClientCa);
         addOption(options, "--token-file", tokenFile);
         addOption(options, "--max-workers", maxWorkers);
+        addOption(options, "--memory-limit", memoryLimit); // the server checks every value (REMOTE-6)
+        addOption(options, "--max-refs", maxRefs);
+        addOption(options, "--idle-timeout", idleTimeout);
+        addOption(options, "--allow-modules", allowModules.isEmpty() ? null : String.join(",", allowModules));
+        addOption(options, "--deny-modules", denyModules.isEmpty() ? null : String.join(",", denyModules));
         if (insecure) {
             options.add("--insecure");
         }

@@ -62,15 +62,20 @@ class ServeCommandTest {
     }
 
     @Test
-    void servesRemoteClientsOnLoopbackWithATokenAndReportsTheAddressItListensAt(@TempDir Path dir) throws Exception {
+    void servesRemoteClientsOnLoopbackWithATokenAndLimitsAndReportsTheAddressItListensAt(@TempDir Path dir) throws Exception {
         Path token = Files.writeString(dir.resolve("token"), "cli-test-token-0123456789abcdef\n");
-        CompletableFuture<Integer> run = serve("--listen", "127.0.0.1:0", "--token-file", token.toString(), "--max-workers", "2");
+        CompletableFuture<Integer> run = serve("--listen", "127.0.0.1:0", "--token-file", token.toString(), "--max-workers", "2",
+                "--memory-limit", "2147483648", "--max-refs", "100", "--idle-timeout", "300", "--allow-modules", "math,json",
+                "--deny-modules", "json.decoder");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!out.toString().contains("ready") && System.nanoTime() < deadline && !run.isDone()) {
             Thread.sleep(20);
         }
         JsonNode ready = new ObjectMapper().readTree(out.toString().lines().findFirst().orElseThrow());
         assertThat(ready.get("listen").asText()).matches("127\\.0\\.0\\.1:[0-9]+");
+        assertThat(ready.get("limits")).as("the server-side limits reached the server (REMOTE-6)").hasToString(
+                "{\"memory_limit_bytes\":2147483648,\"max_refs\":100,\"idle_timeout_seconds\":300.0,"
+                        + "\"module_policy\":{\"allow_modules\":[\"math\",\"json\"],\"deny_modules\":[\"json.decoder\"]}}");
         ProcessHandle.of(ready.get("pid").asLong()).orElseThrow().destroy(); // SIGTERM
         assertThat(run.get(30, TimeUnit.SECONDS)).isZero();
     }
