@@ -17,6 +17,7 @@ from snakebridge_worker.server_limits import IDLE_EXIT_STATUS, NO_LIMITS, Server
 from snakebridge_worker.worker import Worker
 
 from test_forkserver_remote import ENV, RemoteServerCase, line, request
+from worker_client import SOURCE_DIR
 
 GIB = 1 << 30
 
@@ -288,6 +289,20 @@ class RemoteServerLimitsTest(RemoteServerCase):
                                     stdin=subprocess.DEVNULL)
             self.assertEqual(result.returncode, 2, (option, value))
             self.assertIn(option, result.stderr.decode(), (option, value))
+
+
+class ServerLimitsSpecTest(unittest.TestCase):
+    def test_protocol_md_and_the_readme_name_every_limit_option_and_the_idle_exit_status(self):
+        from snakebridge_worker import forkserver
+        root = os.path.join(SOURCE_DIR, "..", "..", "..", "..")
+        texts = {}
+        for name in ("PROTOCOL.md", "README.md"):
+            with open(os.path.join(root, name), encoding="utf-8") as f:
+                texts[name] = " ".join(f.read().split())
+        for option in forkserver._LIMIT_OPTIONS:
+            for name, text in texts.items():
+                self.assertIn(f"`{option}", text, f"{name} names {option}")
+        self.assertIn(f"exits with status {IDLE_EXIT_STATUS} (sysexits' `EX_TEMPFAIL`)", texts["PROTOCOL.md"])
 
 
 if __name__ == "__main__":

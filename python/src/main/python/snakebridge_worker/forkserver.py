@@ -2,7 +2,8 @@
 unix:PATH --preload mod1,mod2``, or over TCP for remote clients, ``--listen HOST:PORT`` with TLS
 (``--tls-cert``/``--tls-key``, optionally ``--tls-client-ca``) and a token (``--token-file``). It
 imports the preloaded modules once, then forks one worker per client connection, so a connection
-costs a fork instead of a fresh interpreter.
+costs a fork instead of a fresh interpreter. ``--memory-limit``, ``--max-refs``, ``--allow-modules``,
+``--deny-modules`` and ``--idle-timeout`` bound every worker, whatever its client asks (server_limits.py).
 
 The server is single-threaded and runs no user code: a ``selectors`` loop over the listening socket,
 the connections that are still sending their one-line preamble, SIGCHLD (through a wake-up pipe),

@@ -28,7 +28,9 @@ public class RefLimitExceededException extends BridgeException {
     }
 
     /**
-     * The {@link BridgeConfig.Builder} setting that raises the limit.
+     * The {@link BridgeConfig.Builder} setting that raises the limit: up to the limit of a remote
+     * worker's server ({@code serve --max-refs}), which no client setting raises; the message says
+     * when that is the limit reached.
      *
      * @return {@code "maxRefs"}
      */
