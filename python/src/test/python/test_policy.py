@@ -143,6 +143,15 @@ class PolicyOverTheWireTest(_PolicySession):
         self.assert_denied("call_method", object=ref(namespace["result"]), method="update", args=[{"sorted": 1}])
         self.assertEqual(self.request("call", function="statistics.median", args=[[3, 1, 2]])["result"], 2)
 
+    def test_a_mutating_method_of_module_state_cannot_be_called_through_its_dunder_call(self):
+        self.session(allow=["json"])
+        update = self.request("get_attr", name="json.decoder.BACKSLASH.update", want="ref")["result"]
+        self.assert_denied("call_method", object=ref(update), method="__call__", args=[{"planted": "x"}])
+        self.assert_denied("call_method", object=ref(update), method="__call__.__call__", args=[{"planted": "x"}])
+        self.assert_denied("call", function="json.decoder.BACKSLASH.update.__call__", args=[{"planted": "x"}])
+        self.assert_denied("prepare", function="json.decoder.BACKSLASH.update.__call__")
+        self.assertIsNone(self.request("call", function="json.decoder.BACKSLASH.get", args=["planted"])["result"])
+
     def test_a_list_result_can_be_iterated_without_allowing_builtins(self):
         self.session(allow=README_EXAMPLE)
         values = self.request("call", function="statistics.quantiles", args=[[1, 2, 3, 4, 5]], want="ref")["result"]

@@ -161,6 +161,13 @@ class ServerPolicyTest(unittest.TestCase):
         self.assert_denied_by_server(self.send("apply", object=ref(backslash), action="setitem", args=["x", "planted"]))
         self.assertNotIn("x", json.decoder.BACKSLASH)
 
+    def test_module_state_cannot_be_changed_through_a_mutating_methods_dunder_call(self):
+        self.worker, _ = in_process(ServerLimits(allow_modules=["json"]))
+        self.send = _Client(self.worker)
+        update = self.send("get_attr", name="json.decoder.BACKSLASH.update", want="ref")
+        self.assert_denied_by_server(self.send("call_method", object=ref(update), method="__call__", args=[{"z": "x"}]))
+        self.assertNotIn("z", json.decoder.BACKSLASH)
+
     def test_module_state_reached_in_a_session_that_does_not_exist_yet_cannot_be_changed(self):
         self.worker, _ = in_process(ServerLimits(allow_modules=["math", "json"]))
         self.send = _Client(self.worker)

@@ -155,6 +155,8 @@ class ModulePolicy:
 
     def check_call(self, fn):
         """Before a call: a mutating method of a list, dict, set or bytearray counts as changing it."""
+        if self.active:
+            fn = _called(fn)
         if self.active and type(fn) is BuiltinFunctionType:
             owner = fn.__self__
             read_only = _READ_ONLY_METHODS.get(type(owner))
@@ -165,6 +167,7 @@ class ModulePolicy:
         """Whether check_call must judge ``fn`` on every call rather than once (a prepared call,
         PREP-2): a mutating method of a list, dict, set or bytearray, whose owner may become module
         state after it was judged."""
+        fn = _called(fn)
         return (self.active and type(fn) is BuiltinFunctionType
                 and type(getattr(fn, "__self__", None)) in _READ_ONLY_METHODS)
 
@@ -236,6 +239,15 @@ def _homes(obj):
     # functions do; any other callable instance (functools.partial...) counts as its class.
     module = getattr(obj, "__module__", None)
     return (module,) if type(module) is str else _homes(cls)
+
+
+def _called(fn):
+    """What calling ``fn`` runs: a ``__call__`` method-wrapper (how a client calls an object it holds
+    a ref to, ``update.__call__``) runs its object, however many times it is wrapped. Judging the
+    wrapper would let a mutating method of module state through (POL-4)."""
+    while type(fn) is MethodWrapperType and fn.__name__ == "__call__":
+        fn = fn.__self__
+    return fn
 
 
 def _defining_class(cls, name):
