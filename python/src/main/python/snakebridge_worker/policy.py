@@ -155,9 +155,10 @@ class ModulePolicy:
 
     def check_call(self, fn):
         """Before a call: a mutating method of a list, dict, set or bytearray counts as changing it."""
-        if self.active:
-            fn = _called(fn)
-        if self.active and type(fn) is BuiltinFunctionType:
+        if not self.active:
+            return
+        fn = _called(fn)
+        if type(fn) is BuiltinFunctionType:
             owner = fn.__self__
             read_only = _READ_ONLY_METHODS.get(type(owner))
             if read_only is not None and fn.__name__ not in read_only:
@@ -182,9 +183,10 @@ class ModulePolicy:
         return None if refused is None else (refused, self)
 
     def _refusal(self, homes):
-        """By this policy's own lists: None if objects with these homes may be used, else the module name that refuses them:
-        a denied one, or (with an allow list that allows none of them) the defining one. Each home counts
-        under its own name and its alias, so a deny of ``os`` covers ``posix``."""
+        """By this policy's own lists: None if objects with these homes may be used, else the module
+        name that refuses them: a denied one, or (with an allow list that allows none of them) the
+        defining one. Each home counts under its own name and its alias, so a deny of ``os`` covers
+        ``posix``."""
         names = [form for home in homes for form in _forms(home)]
         for name in names:
             if any(_within(name, root) for root in self.deny):
