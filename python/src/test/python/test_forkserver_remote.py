@@ -120,7 +120,9 @@ def exactly(sock, n):
     return data
 
 
-class RemoteServerTest(unittest.TestCase):
+class RemoteServerFixture:
+    """A real server on 127.0.0.1 per test, with this run's certificates and token (other test files use it too)."""
+
     @classmethod
     def setUpClass(cls):
         if shutil.which("openssl") is None:
@@ -170,6 +172,8 @@ class RemoteServerTest(unittest.TestCase):
         self.assertEqual(line(control), {"pid": pid, "exit_code": 0})
         control.close()
 
+
+class RemoteServerTest(RemoteServerFixture, unittest.TestCase):
     def test_an_authenticated_tls_client_gets_a_forked_worker_whose_end_comes_on_its_control_connection(self):
         client = self.start_server()
         protocol, control, pid = client.worker()
@@ -387,6 +391,7 @@ class RemoteServerTest(unittest.TestCase):
             "    assert servers, 'no server object'\n"
             "    assert all(s._remote.token is None for s in servers), 'the token is reachable'\n"
             "    assert all(not s._control_of for s in servers), 'other workers are reachable'\n"
+            "    assert all(not s._outputs for s in servers), 'the stderr of other workers is reachable'\n"
             "look()\n"])
         self.assertTrue(found["ok"], found)
         for sock in (first, first_control, protocol, control):

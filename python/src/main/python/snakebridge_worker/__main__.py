@@ -63,7 +63,8 @@ def _die_with_parent(expected_parent=None):
 
 
 def main(argv=()):
-    """A worker on stdin/stdout; or, with ``serve ...``, a worker server (forkserver.py)."""
+    """A worker on stdin/stdout; or, with ``serve ...``, a worker server (forkserver.py); or, with
+    ``probe HOST:PORT ...``, a health check of a remote one (probe.py)."""
     if sys.version_info < MIN_PYTHON:
         sys.stderr.write(f"snakebridge_worker needs Python >= {'.'.join(map(str, MIN_PYTHON))}, "
                          f"this is {sys.version.split()[0]}\n")
@@ -78,6 +79,11 @@ def main(argv=()):
         from . import forkserver
         sys.dont_write_bytecode = no_bytecode
         return forkserver.main(list(argv[1:]))
+    if argv and argv[0] == "probe":
+        no_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+        from . import probe
+        sys.dont_write_bytecode = no_bytecode
+        return probe.main(list(argv[1:]))
     proto_in, proto_out = _claim_protocol_streams()
     return _serve(proto_in, proto_out, cancel.from_environment())
 
