@@ -29,6 +29,6 @@ class RemoteControlLineTest {
             }
         };
         assertThatThrownBy(() -> RemoteTransport.boundedLine(endless)).isInstanceOf(IOException.class)
-                .hasMessageContaining("longer than " + RemoteWorkers.LINE_MAX + " bytes");
+                .hasMessageContaining("longer than " + RemoteTransport.CONTROL_LINE_MAX + " bytes");
     }
 }
