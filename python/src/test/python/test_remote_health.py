@@ -117,7 +117,8 @@ class ProbeTest(RemoteServerFixture, unittest.TestCase):
             for command in (line.strip() for line in text.splitlines() if not line.strip().startswith("#")):
                 program = re.search(r"snakebridge_worker\W+(serve|probe)\b", command)
                 if program or command.startswith(("args:", "CMD")):  # the image's extra arguments are serve's
-                    named[program.group(1) if program else "serve"] |= set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", command))
+                    arguments = command[program.end():] if program else command
+                    named[program.group(1) if program else "serve"] |= set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", arguments))
         self.assertIn("--timeout", named["probe"], "the Kubernetes example's probe is read")
         self.assertIn("--max-workers", named["serve"], "the Kubernetes example's arguments are read")
         for program in named:
@@ -175,6 +176,20 @@ class CrashReportTest(RemoteServerFixture, unittest.TestCase):
         log = server_log(self)
         self.assertIn(f"[worker {pid}] line 0\n", log, "the operator's log has every line")
         self.assertIn(f"[worker {pid}] bell\\x07 and \\x1b[2J clear\n", log)
+
+
+class CrashReportSpecTest(unittest.TestCase):
+    def test_protocol_md_states_the_caps_the_server_keeps_a_remote_workers_stderr_to(self):
+        from snakebridge_worker import forkserver
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "PROTOCOL.md"),
+                  encoding="utf-8") as f:
+            text = " ".join(f.read().split())
+        cap = forkserver._STDERR_LINE_CHARS
+        self.assertIn(f"a line longer than {cap} characters after escaping keeps its first {cap - cap // 2} and last"
+                      f" {cap // 2} around ` ... [N chars cut] ... `", text)
+        self.assertIn(f"at most {forkserver._STDERR_LOG_LINES_PER_SECOND} lines a second per worker", text)
+        self.assertIn(f"keeps the worker's last {forkserver._STDERR_TAIL_LINES} lines", text)
+        self.assertIn(f"That line is at most {forkserver._END_EVENT_MAX_BYTES} bytes", text)
 
 
 if __name__ == "__main__":

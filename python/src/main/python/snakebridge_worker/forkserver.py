@@ -694,7 +694,7 @@ class ForkServer:
         output = self._outputs.pop(pid, None)
         if output is None:
             return []
-        if not output.closed:
+        if not output.at_end:
             read = 0
             while read < _STDERR_DRAIN_BYTES:
                 try:
@@ -753,12 +753,12 @@ class _WorkerStderr:
     _STDERR_TAIL_LINES are kept for the worker's end event. A line is never held whole: past twice
     the cap, only its start and its end are."""
 
-    __slots__ = ("pid", "fd", "closed", "tail", "_decoder", "_partial", "_cut", "_window_start", "_logged", "_suppressed")
+    __slots__ = ("pid", "fd", "at_end", "tail", "_decoder", "_partial", "_cut", "_window_start", "_logged", "_suppressed")
 
     def __init__(self, pid, fd):
         self.pid = pid
         self.fd = fd
-        self.closed = False
+        self.at_end = False
         self.tail = collections.deque(maxlen=_STDERR_TAIL_LINES)
         self._decoder = codecs.getincrementaldecoder("utf-8")("backslashreplace")
         self._partial = ""
@@ -781,7 +781,7 @@ class _WorkerStderr:
 
     def ended(self):
         """End of the stream: a last line without its newline still counts; the summary is written."""
-        self.closed = True
+        self.at_end = True
         self._extend(self._decoder.decode(b"", final=True))
         if self._partial or self._cut:
             self._line_done()

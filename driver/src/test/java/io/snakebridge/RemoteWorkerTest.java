@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Remote workers (PROTOCOL.md REMOTE-1..5, README "Remote workers"): real worker servers on 127.0.0.1
+ * Remote workers (PROTOCOL.md REMOTE-1..7, README "Remote workers"): real worker servers on 127.0.0.1
  * over TLS with a token, real forked workers, the driver connecting by host.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)

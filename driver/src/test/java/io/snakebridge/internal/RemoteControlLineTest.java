@@ -7,6 +7,8 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /** A remote server's control connection is read a bounded line at a time. */
@@ -18,6 +20,12 @@ class RemoteControlLineTest {
         assertThat(RemoteTransport.boundedLine(in)).isEqualTo("{\"pid\": 7}");
         assertThat(RemoteTransport.boundedLine(in)).isEqualTo("{\"pid\": 7, \"exit_code\": 0}");
         assertThat(RemoteTransport.boundedLine(in)).isNull();
+    }
+
+    @Test
+    void theCapIsTheLongestEndEventAServerSendsAsProtocolMdStatesIt() throws IOException {
+        String protocol = String.join(" ", Files.readString(Path.of("..", "PROTOCOL.md")).split("\\s+"));
+        assertThat(protocol).contains("That line is at most " + RemoteTransport.CONTROL_LINE_MAX + " bytes");
     }
 
     @Test
