@@ -65,6 +65,17 @@ class ProbeTest(RemoteServerFixture, unittest.TestCase):
         self.assertEqual(done.returncode, 1)
         self.assertIn(f"127.0.0.1:{closed}: connect failed", done.stderr)
 
+    def test_a_server_that_accepts_and_never_answers_fails_the_probe_within_its_timeout_naming_the_step(self):
+        with socket.socket() as silent:  # the kernel completes the connect; nobody ever reads or writes
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(1)
+            address = f"127.0.0.1:{silent.getsockname()[1]}"
+            done = probe(address, "--timeout", "1")
+            self.assertEqual(done.returncode, 1)
+            self.assertIn(f"{address}: no answer within 1 s (TLS handshake)", done.stderr)
+            done = probe(address, "--timeout", "1", "--plain")
+            self.assertIn("no answer within 1 s (hello); if the server speaks TLS, --plain is wrong", done.stderr)
+
     def test_a_probe_that_trusts_another_ca_fails_naming_the_certificate(self):
         self.start_server()
         done = probe(self.address(), "--tls-ca", self.cert("other-ca.pem"))

@@ -129,38 +129,45 @@ def probe(options, context, token):
     step = "connect"
     try:
         with socket.create_connection((options.host, options.port), timeout=options.timeout) as raw:
-            sock = raw
-            if context is not None:
-                step = "TLS handshake"
-                sock = context.wrap_socket(raw, server_hostname=options.server_name or options.host)
-            step = "hello"
-            challenge = _exchange(sock, {"op": "hello"}, deadline)
-            scheme = challenge.get("auth")
-            if scheme not in ("none", "hmac-sha256"):
-                raise ProbeFailed(f"not a worker server's answer to hello: {_shown(challenge)}")
-            if token is None:
-                return f"healthy (hello answered, authentication {scheme}; no worker asked for)"
-            if scheme == "none":
-                return "healthy (hello answered; the server asks for no token)"
-            step = "authentication"
-            nonce = bytes.fromhex(challenge.get("nonce", "")) if isinstance(challenge.get("nonce"), str) else b""
-            binding = hashlib.sha256(sock.getpeercert(binary_form=True)).digest() if context is not None else b""
-            mac = hmac.new(token, _AUTH_CONTEXT + nonce + binding, hashlib.sha256).hexdigest()
-            answer = _exchange(sock, {"op": "auth", "mac": mac}, deadline)
-            if answer.get("authenticated") is not True:
-                raise ProbeFailed(f"not a worker server's answer to auth: {_shown(answer)}")
-            return "healthy (hello answered, authenticated; no worker asked for)"
+            step = "TLS handshake" if context is not None else "hello"
+            sock = context.wrap_socket(raw, server_hostname=options.server_name or options.host) if context else raw
+            step = "hello (and authentication)" if token is not None else "hello"
+            with sock:
+                return _converse(sock, context, token, deadline)
     except ProbeFailed:
         raise
     except ssl.SSLCertVerificationError as exc:
         raise ProbeFailed(f"TLS handshake failed: the server's certificate is not trusted by --tls-ca or does not"
                           f" name {options.server_name or options.host!r} ({exc.verify_message})") from None
     except (socket.timeout, TimeoutError):
-        raise ProbeFailed(f"no answer within {options.timeout:g} s ({step}); if the server speaks TLS, --plain is wrong")\
-            from None
+        hint = "; if the server speaks TLS, --plain is wrong" if context is None else ""
+        raise ProbeFailed(f"no answer within {options.timeout:g} s ({step}){hint}") from None
     except (ssl.SSLError, OSError, ValueError) as exc:
         hint = " (a server started --insecure without TLS is probed with --plain)" if step == "TLS handshake" else ""
         raise ProbeFailed(f"{step} failed: {exc}{hint}") from None
+
+
+def _converse(sock, context, token, deadline):
+    """REMOTE-2's hello, and its authentication when the probe has a token; then nothing more."""
+    challenge = _exchange(sock, {"op": "hello"}, deadline)
+    scheme = challenge.get("auth")
+    if scheme not in ("none", "hmac-sha256"):
+        raise ProbeFailed(f"not a worker server's answer to hello: {_shown(challenge)}")
+    if token is None:
+        return f"healthy (hello answered, authentication {scheme}; no worker asked for)"
+    if scheme == "none":
+        return "healthy (hello answered; the server asks for no token)"
+    nonce = challenge.get("nonce")
+    try:
+        nonce = bytes.fromhex(nonce)
+    except (TypeError, ValueError):
+        raise ProbeFailed(f"not a worker server's challenge: {_shown(challenge)}") from None
+    binding = hashlib.sha256(sock.getpeercert(binary_form=True)).digest() if context is not None else b""
+    mac = hmac.new(token, _AUTH_CONTEXT + nonce + binding, hashlib.sha256).hexdigest()
+    answer = _exchange(sock, {"op": "auth", "mac": mac}, deadline)
+    if answer.get("authenticated") is not True:
+        raise ProbeFailed(f"not a worker server's answer to auth: {_shown(answer)}")
+    return "healthy (hello answered, authenticated; no worker asked for)"
 
 
 def _exchange(sock, message, deadline):
