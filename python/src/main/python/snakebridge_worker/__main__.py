@@ -99,8 +99,8 @@ def serve_forked(conn, stderr_conn, memory_limit_bytes, server_pid, cancel_word=
     ``stderr_conn``, stdin on /dev/null, dying with the server (``server_pid``, taken before the
     fork: if it is gone already, this worker exits), its SIGINTs targeted through ``cancel_word`` (CANCEL-2):
     the path of the file a local client made, or the word a server made for a remote client's worker,
-    or None. Returns the exit status. A remote client's worker has no ``stderr_conn``: its output goes
-    to the server's stderr, the operator's log."""
+    or None. Returns the exit status. A remote client's worker has no ``stderr_conn``: its fd 2 is already
+    a pipe its server reads, logs and keeps the last lines of for its client (REMOTE-7)."""
     if stderr_conn is not None:
         os.dup2(stderr_conn.fileno(), 2)
         stderr_conn.close()

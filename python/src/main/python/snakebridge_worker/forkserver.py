@@ -8,7 +8,8 @@ The server is single-threaded and runs no user code: a ``selectors`` loop over t
 the connections that are still sending their one-line preamble, SIGCHLD (through a wake-up pipe),
 and its stdin, whose EOF means its owner is gone. A TCP connection first does TLS and proves it knows the token (a challenge-response)
 before it may ask for anything; a remote worker keeps a control connection with the server, which
-carries its cancels and kills and reports its end. Its stdout is a line per event for its owner: one
+carries its cancels and kills and reports its end, with the last lines of its stderr (a pipe the
+server reads and logs). Its stdout is a line per event for its owner: one
 ``{"ready": ...}`` line, then ``{"pid": n, "exit_code": c}`` or ``{"pid": n, "signal": s}`` as each
 worker is reaped. A worker serves the ordinary protocol (handshake and all) over its connection, with
 its stderr on a second connection of the client's, and dies with the server (Linux: PR_SET_PDEATHSIG)."""
