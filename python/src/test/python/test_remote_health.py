@@ -188,6 +188,19 @@ class CrashReportTest(RemoteServerFixture, unittest.TestCase):
         self.assertIn(f"[worker {pid}] line 0\n", log, "the operator's log has every line")
         self.assertIn(f"[worker {pid}] bell\\x07 and \\x1b[2J clear\n", log)
 
+    def test_a_worker_whose_child_still_holds_its_stderr_is_reported_at_its_own_end(self):
+        client = self.start_server()
+        protocol, control, pid = client.worker()
+        self.run_code(protocol, "import os, subprocess, sys\n"
+                                "subprocess.Popen(['sleep', '5'])\n"  # inherits the pipe: no end of file for a while
+                                "sys.stderr.write('leaving my child behind\\n')\n"
+                                "sys.stderr.flush()\n"
+                                "os._exit(5)")
+        self.assertEqual(line(control), {"pid": pid, "exit_code": 5, "stderr": ["leaving my child behind"]})
+        protocol.close()
+        control.close()
+        self.assert_still_serves(client)
+
 
 class CrashReportSpecTest(unittest.TestCase):
     def test_protocol_md_states_the_caps_the_server_keeps_a_remote_workers_stderr_to(self):

@@ -520,8 +520,10 @@ class ForkServer:
         # A remote worker's cancel word: shared memory the fork gives both, which the server writes a
         # control connection's cancel into (CANCEL-4); a local client maps a file of its own instead.
         word = None if self._remote is None else cancel.CancelWord(mmap.mmap(-1, cancel.SIZE))
+        stderr_pipe = None
         try:
-            stderr_pipe = None if self._remote is None else os.pipe()  # a remote worker's stderr, read here (REMOTE-7)
+            if self._remote is not None:
+                stderr_pipe = os.pipe()  # a remote worker's stderr, read here (REMOTE-7)
             pid = os.fork()
         except OSError as exc:
             _close_pipe(stderr_pipe)
@@ -700,7 +702,7 @@ class ForkServer:
             while read < _STDERR_DRAIN_BYTES:
                 try:
                     data = os.read(output.fd, 65536)
-                except (BlockingIOError, InterruptedError):
+                except OSError:  # nothing more now (EAGAIN), or nothing more ever
                     break
                 if not data:
                     break
