@@ -120,8 +120,8 @@ def exactly(sock, n):
     return data
 
 
-class RemoteServerCase(unittest.TestCase):
-    """Starts real servers on 127.0.0.1 (TLS certificates made once per class) and talks to them."""
+class RemoteServerFixture:
+    """A real server on 127.0.0.1 per test, with this run's certificates and token (other test files use it too)."""
 
     @classmethod
     def setUpClass(cls):
@@ -172,6 +172,9 @@ class RemoteServerCase(unittest.TestCase):
         self.assertEqual(line(control), {"pid": pid, "exit_code": 0})
         control.close()
 
+
+class RemoteServerCase(RemoteServerFixture, unittest.TestCase):
+    """The fixture as a test case, for test classes that need nothing else."""
 
 
 class RemoteServerTest(RemoteServerCase):
@@ -392,6 +395,7 @@ class RemoteServerTest(RemoteServerCase):
             "    assert servers, 'no server object'\n"
             "    assert all(s._remote.token is None for s in servers), 'the token is reachable'\n"
             "    assert all(not s._control_of for s in servers), 'other workers are reachable'\n"
+            "    assert all(not s._outputs for s in servers), 'the stderr of other workers is reachable'\n"
             "look()\n"])
         self.assertTrue(found["ok"], found)
         for sock in (first, first_control, protocol, control):

@@ -64,7 +64,8 @@ def _die_with_parent(expected_parent=None):
 
 
 def main(argv=()):
-    """A worker on stdin/stdout; or, with ``serve ...``, a worker server (forkserver.py)."""
+    """A worker on stdin/stdout; or, with ``serve ...``, a worker server (forkserver.py); or, with
+    ``probe HOST:PORT ...``, a health check of a remote one (probe.py)."""
     if sys.version_info < MIN_PYTHON:
         sys.stderr.write(f"snakebridge_worker needs Python >= {'.'.join(map(str, MIN_PYTHON))}, "
                          f"this is {sys.version.split()[0]}\n")
@@ -79,6 +80,11 @@ def main(argv=()):
         from . import forkserver
         sys.dont_write_bytecode = no_bytecode
         return forkserver.main(list(argv[1:]))
+    if argv and argv[0] == "probe":
+        no_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+        from . import probe
+        sys.dont_write_bytecode = no_bytecode
+        return probe.main(list(argv[1:]))
     proto_in, proto_out = _claim_protocol_streams()
     return _serve(proto_in, proto_out, cancel.from_environment())
 
@@ -94,10 +100,11 @@ def serve_forked(conn, stderr_conn, memory_limit_bytes, server_pid, cancel_word=
     ``stderr_conn``, stdin on /dev/null, dying with the server (``server_pid``, taken before the
     fork: if it is gone already, this worker exits), its SIGINTs targeted through ``cancel_word`` (CANCEL-2):
     the path of the file a local client made, or the word a server made for a remote client's worker,
-    or None. Returns the exit status. A remote client's worker has no ``stderr_conn``: its output goes
-    to the server's stderr, the operator's log. ``server_limits``: what the server bounds, applied
-    here, before the first request, where the client's frames cannot reach (REMOTE-6): the narrower
-    memory limit of the server's and the client's ``memory_limit_bytes``, and the rest."""
+    or None. Returns the exit status. A remote client's worker has no ``stderr_conn``: its fd 2 is already
+    a pipe its server reads, logs and keeps the last lines of for its client (REMOTE-11). ``server_limits``:
+    what the server bounds, applied here, before the first request, where the client's frames cannot
+    reach (REMOTE-6): the narrower memory limit of the server's and the client's ``memory_limit_bytes``,
+    and the rest."""
     if stderr_conn is not None:
         os.dup2(stderr_conn.fileno(), 2)
         stderr_conn.close()

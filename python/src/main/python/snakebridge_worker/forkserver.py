@@ -9,10 +9,13 @@ The server is single-threaded and runs no user code: a ``selectors`` loop over t
 the connections that are still sending their one-line preamble, SIGCHLD (through a wake-up pipe),
 and its stdin, whose EOF means its owner is gone. A TCP connection first does TLS and proves it knows the token (a challenge-response)
 before it may ask for anything; a remote worker keeps a control connection with the server, which
-carries its cancels and kills and reports its end. Its stdout is a line per event for its owner: one
+carries its cancels and kills and reports its end, with the last lines of its stderr (a pipe the
+server reads and logs). Its stdout is a line per event for its owner: one
 ``{"ready": ...}`` line, then ``{"pid": n, "exit_code": c}`` or ``{"pid": n, "signal": s}`` as each
 worker is reaped. A worker serves the ordinary protocol (handshake and all) over its connection, with
 its stderr on a second connection of the client's, and dies with the server (Linux: PR_SET_PDEATHSIG)."""
+import codecs
+import collections
 import hashlib
 import hmac
 import importlib
@@ -20,6 +23,7 @@ import ipaddress
 import json
 import mmap
 import os
+import re
 import selectors
 import signal
 import socket
@@ -40,6 +44,13 @@ _ACCEPT_PAUSE_SECONDS = 0.1  # out of file descriptors: stop accepting this long
 _TOKEN_MIN_CHARS = 16  # a shorter token could be guessed offline from one observed challenge and its answer
 _AUTH_CONTEXT = b"snakebridge-auth-v1\0"  # what the MAC is over, before the nonce: a MAC made for anything else never matches
 _TLS_RECORD_HANDSHAKE = 0x16  # the first byte of every TLS ClientHello
+# A remote worker's stderr (REMOTE-11), kept and logged as the driver keeps and logs a local worker's
+# (native-shim StderrPump, CappedLineReader): lines escaped and capped, the last ones kept for its client.
+_STDERR_TAIL_LINES = 40
+_STDERR_LINE_CHARS = 4096  # after escaping; a longer line keeps its start and its end around a note of the cut
+_STDERR_LOG_LINES_PER_SECOND = 500  # of one worker, to the server's log; the rest are counted and summarized
+_STDERR_DRAIN_BYTES = 1 << 20  # read at a worker's end at most: a grandchild holding its pipe may write forever
+_END_EVENT_MAX_BYTES = 65536  # a remote worker's end event with its stderr lines; its oldest lines make room
 
 
 class ServerStartError(Exception):
@@ -335,6 +346,7 @@ class ForkServer:
         self._children = set()  # pids of the forked workers not yet reaped
         self._controls = {}  # pid -> its remote client's control connection (REMOTE-4)
         self._control_of = {}  # control connection -> [pid, unread bytes]
+        self._outputs = {}  # pid -> its _WorkerStderr, for a remote worker (REMOTE-11)
         self._running = True
         self._accept_paused_until = 0
 
@@ -553,15 +565,24 @@ class ForkServer:
         # A remote worker's cancel word: shared memory the fork gives both, which the server writes a
         # control connection's cancel into (CANCEL-4); a local client maps a file of its own instead.
         word = None if self._remote is None else cancel.CancelWord(mmap.mmap(-1, cancel.SIZE))
+        stderr_pipe = None
         try:
+            if self._remote is not None:
+                stderr_pipe = os.pipe()  # a remote worker's stderr, read here (REMOTE-11)
             pid = os.fork()
         except OSError as exc:
+            _close_pipe(stderr_pipe)
             self._refuse(conn, f"cannot fork a worker: {exc}")
             second.close()
             return
         if pid == 0:
+            if stderr_pipe is not None:
+                os.dup2(stderr_pipe[1], 2)  # before anything the child does can write there
+                _close_pipe(stderr_pipe)
             self._become_worker(conn, second, fork_request, server_pid, word)  # never returns
         self._children.add(pid)
+        if stderr_pipe is not None:
+            self._watch_output(pid, stderr_pipe)
         if self._remote is None:
             try:
                 _send_line(conn, {"pid": pid})
@@ -598,10 +619,13 @@ class ForkServer:
                 control.close()  # other workers' lifelines: holding them would hide those clients' ends
             for _, _, other_word in self._control_of.values():
                 other_word.close()  # other workers' cancel words: this one's user code must not aim at them
+            for output in self._outputs.values():
+                os.close(output.fd)  # other workers' stderr: not this one's to read
             self._pending.clear()
             self._forks.clear()
             self._controls.clear()
             self._control_of.clear()
+            self._outputs.clear()
             if self._remote is not None:
                 # What the worker needs no more, out of its reach (its memory is its user code's): the
                 # token; the TLS context holding the server's key cannot be dropped from a fork (see README).
@@ -676,14 +700,63 @@ class ForkServer:
             else:
                 event = {"pid": pid, "exit_code": os.WEXITSTATUS(status)}
             _emit(event)
+            stderr_tail = self._end_output(pid)
             control = self._controls.get(pid)
             if control is not None:
                 try:
                     control.settimeout(1.0)  # a small line into a socket buffer: a client that reads nothing costs a second at most
-                    _send_line(control, event)
+                    _send_line(control, _end_event(event, stderr_tail))
                 except OSError:
                     pass
                 self._end_control(control, kill=False)
+
+    def _watch_output(self, pid, stderr_pipe):
+        """REMOTE-11: the server reads a remote worker's stderr, logs it and keeps its last lines."""
+        read_end, write_end = stderr_pipe
+        os.close(write_end)  # the worker holds the only writer: its end (or its children's) is EOF here
+        os.set_blocking(read_end, False)
+        output = _WorkerStderr(pid, read_end)
+        self._outputs[pid] = output
+        self._selector.register(read_end, selectors.EVENT_READ, lambda _, output=output: self._read_output(output))
+
+    def _read_output(self, output):
+        try:
+            data = os.read(output.fd, 65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        try:
+            if data:
+                output.take(data)
+                return
+        except Exception:  # noqa: BLE001 - a worker's output must never end the server: stop reading it instead
+            traceback.print_exc()
+        # the worker closed its stderr (or ended): what it wrote is all here; its lines wait for its reaping
+        self._selector.unregister(output.fd)
+        output.ended()
+
+    def _end_output(self, pid):
+        """The last stderr lines of a reaped worker (empty if it was not remote), after reading what
+        it left in its pipe; the pipe is closed."""
+        output = self._outputs.pop(pid, None)
+        if output is None:
+            return []
+        if not output.at_end:
+            read = 0
+            while read < _STDERR_DRAIN_BYTES:
+                try:
+                    data = os.read(output.fd, 65536)
+                except OSError:  # nothing more now (EAGAIN), or nothing more ever
+                    break
+                if not data:
+                    break
+                read += len(data)
+                output.take(data)
+            self._selector.unregister(output.fd)
+            output.ended()
+        os.close(output.fd)
+        return list(output.tail)
 
     def _expire_pending(self):
         now = time.monotonic()
@@ -719,6 +792,149 @@ class ForkServer:
         except OSError:
             pass
         conn.close()
+
+
+class _WorkerStderr:
+    """A remote worker's stderr as the server reads it from the worker's pipe (REMOTE-11): each line is
+    escaped and capped, written to the server's stderr (the operator's log) as ``[worker PID] line``,
+    at most _STDERR_LOG_LINES_PER_SECOND a second (the rest counted, then summarized), and the last
+    _STDERR_TAIL_LINES are kept for the worker's end event. A line is never held whole: past twice
+    the cap, only its start and its end are."""
+
+    __slots__ = ("pid", "fd", "at_end", "tail", "_decoder", "_partial", "_cut", "_window_start", "_logged", "_suppressed")
+
+    def __init__(self, pid, fd):
+        self.pid = pid
+        self.fd = fd
+        self.at_end = False
+        self.tail = collections.deque(maxlen=_STDERR_TAIL_LINES)
+        self._decoder = codecs.getincrementaldecoder("utf-8")("backslashreplace")
+        self._partial = ""
+        self._cut = 0
+        self._window_start = time.monotonic()
+        self._logged = 0
+        self._suppressed = 0
+
+    def take(self, data):
+        text = self._decoder.decode(data)
+        start = 0
+        while True:
+            newline = text.find("\n", start)
+            if newline < 0:
+                self._extend(text[start:])
+                return
+            self._extend(text[start:newline])
+            self._line_done()
+            start = newline + 1
+
+    def ended(self):
+        """End of the stream: a last line without its newline still counts; the summary is written."""
+        self.at_end = True
+        self._extend(self._decoder.decode(b"", final=True))
+        if self._partial or self._cut:
+            self._line_done()
+        self._report_suppressed()
+
+    def _extend(self, text):
+        self._partial += text
+        if len(self._partial) > 2 * _STDERR_LINE_CHARS:  # keep the start and the latest end, count the middle
+            self._cut += len(self._partial) - 2 * _STDERR_LINE_CHARS
+            self._partial = self._partial[:_STDERR_LINE_CHARS] + self._partial[-_STDERR_LINE_CHARS:]
+
+    def _line_done(self):
+        raw = self._partial[:-1] if self._partial.endswith("\r") else self._partial  # "\r\n" ends a line like "\n"
+        line = _capped_line(raw, self._cut)
+        self._partial, self._cut = "", 0
+        self.tail.append(line)
+        now = time.monotonic()
+        if now - self._window_start >= 1.0:
+            self._report_suppressed()
+            self._window_start, self._logged = now, 0
+        if self._logged < _STDERR_LOG_LINES_PER_SECOND:
+            self._logged += 1
+            _log(f"[worker {self.pid}] {line}")
+        else:
+            self._suppressed += 1
+
+    def _report_suppressed(self):
+        if self._suppressed:
+            _log(f"[worker {self.pid}] suppressed {self._suppressed} lines of output"
+                 f" (more than {_STDERR_LOG_LINES_PER_SECOND} lines a second)")
+            self._suppressed = 0
+
+
+# What a log viewer or terminal could act on, as the driver's CappedLineReader.needsEscape: C0 controls
+# but tab, DEL, C1 controls, the line and paragraph separators, the bidirectional overrides and isolates.
+_NEEDS_ESCAPE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_char(match):
+    c = ord(match.group())
+    return "\\r" if c == 0x0D else f"\\x{c:02x}" if c <= 0xFF else f"\\u{c:04x}"
+
+
+def _escaped(text):
+    return _NEEDS_ESCAPE.sub(_escape_char, text)
+
+
+def _capped_line(text, cut=0):
+    """``text`` escaped, and if that is longer than _STDERR_LINE_CHARS (or ``cut`` characters were
+    dropped from its middle already), its start and end around `` ... [N chars cut] ... ``."""
+    escaped = _escaped(text)
+    if not cut and len(escaped) <= _STDERR_LINE_CHARS:
+        return escaped
+    head_budget = _STDERR_LINE_CHARS - _STDERR_LINE_CHARS // 2
+    end_budget = _STDERR_LINE_CHARS // 2
+    head, used, i = [], 0, 0
+    while i < len(text):
+        piece = _escaped(text[i])
+        if used + len(piece) > head_budget:
+            break
+        head.append(piece)
+        used += len(piece)
+        i += 1
+    end, used, j = [], 0, len(text)
+    while j > i:
+        piece = _escaped(text[j - 1])
+        if used + len(piece) > end_budget:
+            break
+        end.append(piece)
+        used += len(piece)
+        j -= 1
+    cut += j - i
+    note = f" ... [{cut} {'char' if cut == 1 else 'chars'} cut] ... " if cut else ""
+    return "".join(head) + note + "".join(reversed(end))
+
+
+def _end_event(event, stderr_tail):
+    """SRV-4's event, with the worker's last stderr lines for its client when it wrote any (REMOTE-11),
+    oldest dropped first until the line fits _END_EVENT_MAX_BYTES."""
+    if not stderr_tail:
+        return event
+    lines = list(stderr_tail)
+    while lines:
+        full = dict(event, stderr=lines)
+        if len(json.dumps(full)) + 1 <= _END_EVENT_MAX_BYTES:
+            return full
+        lines = lines[1:]
+    return event
+
+
+def _log(line):
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # the server's own log is gone: the lines stay kept for the clients all the same
+
+
+def _close_pipe(pipe):
+    if pipe is not None:
+        for fd in pipe:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 def _receive(conn, buffer):

@@ -31,6 +31,7 @@ public final class BridgeConfig {
     private final WorkerStart workerStart;
     private final List<String> preload;
     private final List<String> hosts;
+    private final boolean loadBalanceHosts;
     private final boolean ssl;
     private final Path sslRootCert;
     private final Path sslCert;
@@ -62,6 +63,7 @@ public final class BridgeConfig {
         this.workerStart = b.workerStart;
         this.preload = b.preload;
         this.hosts = b.hosts;
+        this.loadBalanceHosts = b.loadBalanceHosts;
         this.ssl = b.ssl;
         this.sslRootCert = b.sslRootCert;
         this.sslCert = b.sslCert;
@@ -212,6 +214,15 @@ public final class BridgeConfig {
      */
     public List<String> hosts() {
         return hosts;
+    }
+
+    /**
+     * Whether {@link #hosts()} are tried in a random order at each connect rather than in the order given.
+     *
+     * @return true to spread workers over the servers; false (the default) to try them in order
+     */
+    public boolean loadBalanceHosts() {
+        return loadBalanceHosts;
     }
 
     /**
@@ -378,7 +389,7 @@ public final class BridgeConfig {
         return new Builder().python(python).pythonPath(pythonPath.toArray(new Path[0]))
                 .inheritEnvironment(inheritEnvironment.toArray(new String[0])).workerEnvironment(workerEnvironment)
                 .workerStart(workerStart).preload(preload.toArray(new String[0]))
-                .hosts(hosts.toArray(new String[0])).ssl(ssl).sslRootCert(sslRootCert).sslCert(sslCert).sslKey(sslKey)
+                .hosts(hosts.toArray(new String[0])).loadBalanceHosts(loadBalanceHosts).ssl(ssl).sslRootCert(sslRootCert).sslCert(sslCert).sslKey(sslKey)
                 .tokenFile(tokenFile).connectTimeout(connectTimeout).maxRefs(maxRefs)
                 .refLimitPolicy(refLimitPolicy).refTtl(refTtl).leakDetection(leakDetection).startTimeout(startTimeout)
                 .callTimeout(callTimeout).cancelGrace(cancelGrace).memoryLimitBytes(memoryLimitBytes)
@@ -396,6 +407,7 @@ public final class BridgeConfig {
         private WorkerStart workerStart = Defaults.WORKER_START;
         private List<String> preload = Defaults.PRELOAD;
         private List<String> hosts = Defaults.HOSTS;
+        private boolean loadBalanceHosts = Defaults.LOAD_BALANCE_HOSTS;
         private boolean ssl = Defaults.SSL;
         private Path sslRootCert = Defaults.NO_FILE;
         private Path sslCert = Defaults.NO_FILE;
@@ -608,6 +620,19 @@ public final class BridgeConfig {
                 HostAndPort.parse(host, HostAndPort.DEFAULT_PORT); // fails here, naming the bad one
             }
             this.hosts = List.of(hosts);
+            return this;
+        }
+
+        /**
+         * Tries {@link #hosts} in a random order at each connect (a fresh shuffle each time) instead of
+         * in the order given, so that the workers of a pool spread over the servers; failover to the
+         * next host is as without it. pgjdbc's {@code loadBalanceHosts}, with its meaning.
+         *
+         * @param loadBalanceHosts true to shuffle; false (the default) for the order given
+         * @return this builder
+         */
+        public Builder loadBalanceHosts(boolean loadBalanceHosts) {
+            this.loadBalanceHosts = loadBalanceHosts;
             return this;
         }
 

@@ -52,6 +52,9 @@ public enum BridgeSetting {
     /** {@code hosts}: remote worker servers, tried in order ({@link BridgeConfig.Builder#hosts}). */
     HOSTS("hosts", c -> String.join(",", c.hosts()), (b, v) -> b.hosts(commaList(v)),
             "Comma-separated remote worker servers, host:port, tried in order (a URL writes them jdbc:snakebridge://h1:7171,h2:7171/); none: workers run on this machine."),
+    /** {@code loadBalanceHosts}: the hosts in a random order at each connect ({@link BridgeConfig.Builder#loadBalanceHosts}). */
+    LOAD_BALANCE_HOSTS("loadBalanceHosts", BridgeConfig::loadBalanceHosts, (b, v) -> b.loadBalanceHosts(parseBoolean(v)),
+            "Try the hosts in a random order at each connect, spreading workers over the servers (pgjdbc's loadBalanceHosts); false: in the order given."),
     /** {@code ssl}: TLS to remote servers ({@link BridgeConfig.Builder#ssl}). */
     SSL("ssl", BridgeConfig::ssl, (b, v) -> b.ssl(parseBoolean(v)),
             "Reach remote servers over TLS, checking the server's certificate and host name; false only for a server started --insecure."),

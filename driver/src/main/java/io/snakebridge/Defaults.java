@@ -27,6 +27,8 @@ final class Defaults {
     static final boolean LEAK_DETECTION = false;
     /** No remote hosts: workers are this machine's (spawned, or forked by the JVM's own server). */
     static final java.util.List<String> HOSTS = java.util.List.of();
+    /** Remote hosts are tried in the order given (pgjdbc's default too). */
+    static final boolean LOAD_BALANCE_HOSTS = false;
     /** Remote worker servers are reached over TLS unless told otherwise. */
     static final boolean SSL = true;
     /** None: the JVM's default trust (its cacerts, or javax.net.ssl.trustStore). */

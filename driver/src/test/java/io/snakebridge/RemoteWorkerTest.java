@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Remote workers (PROTOCOL.md REMOTE-1..5, README "Remote workers"): real worker servers on 127.0.0.1
+ * Remote workers (PROTOCOL.md REMOTE-1..5, 10, 11, README "Remote workers"): real worker servers on 127.0.0.1
  * over TLS with a token, real forked workers, the driver connecting by host.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -162,6 +162,31 @@ class RemoteWorkerTest {
     }
 
     @Test
+    void aRemoteWorkerKilledByASignalReportsItsSignalAndItsLastStderrLinesWhichTheServerSentItsOwner() {
+        try (WorkerConnection py = Workers.connect(remote(server.host()))) {
+            py.call("exec", "import sys\nprint('printed first')\nsys.stderr.write('then \\x1b[2J written\\n')\nsys.stdout.flush()");
+            assertThatThrownBy(() -> py.call("ctypes.string_at", 0)).isInstanceOfSatisfying(WorkerCrashedException.class, e -> {
+                assertThat(e.sqlState()).isEqualTo("08006");
+                assertThat(e.exitDescription()).isEqualTo("killed by SIGSEGV");
+                assertThat(e.stderrTail()).as("escaped, as a local worker's").startsWith("printed first", "then \\x1b[2J written")
+                        .contains("Fatal Python error: Segmentation fault");
+                assertThat(e).as("from the crash report on, as for a local worker").hasMessageContaining("its last stderr lines:\n  Fatal Python error: Segmentation fault");
+            });
+        }
+    }
+
+    @Test
+    void aRemoteWorkerThatExitsReportsItsExitCodeAndItsLastStderrLine() {
+        try (WorkerConnection py = Workers.connect(remote(server.host()))) {
+            py.call("exec", "import sys\nsys.stderr.write('giving up\\n')\nsys.stderr.flush()");
+            assertThatThrownBy(() -> py.call("os._exit", 3)).isInstanceOfSatisfying(WorkerCrashedException.class, e -> {
+                assertThat(e.exitDescription()).isEqualTo("exit code 3");
+                assertThat(e.stderrTail()).containsExactly("giving up");
+            });
+        }
+    }
+
+    @Test
     void hostsAreTriedInOrderAndOneThatCannotBeReachedIsSkipped() throws Exception {
         int closed;
         try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
@@ -173,6 +198,27 @@ class RemoteWorkerTest {
         assertThatThrownBy(() -> Workers.connect(remote("127.0.0.1:" + closed, "127.0.0.1:" + closed)))
                 .isInstanceOfSatisfying(WorkerStartException.class, e -> assertThat(e.sqlState()).isEqualTo("08001"))
                 .hasMessageStartingWith("no remote worker server gave a worker: cannot reach remote worker server 127.0.0.1:" + closed);
+    }
+
+    @Test
+    void loadBalanceHostsSpreadsConnectsOverBothServersWhileWithoutItTheFirstHostTakesThemAll() throws Exception {
+        try (RemoteServer second = RemoteServer.tls(certs)) {
+            java.util.Set<Long> inOrder = new java.util.HashSet<>();
+            for (int i = 0; i < 5; i++) {
+                try (WorkerConnection py = Workers.connect(remote(server.host(), second.host()))) {
+                    inOrder.add(py.call("os.getppid").asLong());
+                }
+            }
+            assertThat(inOrder).containsExactly(server.pid);
+            // A fair shuffle misses one of two servers in 40 connects with probability 2^-39: bounded, not a race.
+            java.util.Set<Long> spread = new java.util.HashSet<>();
+            for (int i = 0; i < 40 && spread.size() < 2; i++) {
+                try (WorkerConnection py = Workers.connect(remote(server.host(), second.host()).loadBalanceHosts(true))) {
+                    spread.add(py.call("os.getppid").asLong());
+                }
+            }
+            assertThat(spread).containsExactlyInAnyOrder(server.pid, second.pid);
+        }
     }
 
     @Test

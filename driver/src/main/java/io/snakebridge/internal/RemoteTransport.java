@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,13 +22,20 @@ import java.util.concurrent.TimeUnit;
 /**
  * A worker on a remote worker server (PROTOCOL.md REMOTE-*): the protocol over its own TLS connection,
  * and a control connection to the server that carries cancels and kills and brings the worker's end.
- * Cancel, the kill ladder and eviction at death behave as for a local worker; its stderr stays in the
- * server's log.
+ * Cancel, the kill ladder and eviction at death behave as for a local worker; its stderr goes to the
+ * server's log, and the server sends its last lines with its end (REMOTE-11).
  */
 final class RemoteTransport implements Transport {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The exit status of a worker its server closed for idleness (PROTOCOL.md REMOTE-9). */
     static final int IDLE_EXIT_STATUS = 75;
+
+    /**
+     * The longest line of a control connection, in bytes: the end event, with the worker's last stderr
+     * lines, fits (the server keeps it within 65536, REMOTE-11); one longer is a broken or hostile
+     * server, and is not read into memory.
+     */
+    static final int CONTROL_LINE_MAX = 65536;
     private final HostAndPort host;
     private final long pid;
     private final Socket protocol;
@@ -40,6 +48,7 @@ final class RemoteTransport implements Transport {
     private final CountDownLatch ended = new CountDownLatch(1);
     private final CompletableFuture<Void> endedFuture = new CompletableFuture<>();
     private volatile String exitDescription = "running";
+    private volatile List<String> stderrTail = List.of();
 
     RemoteTransport(HostAndPort host, long pid, Socket protocol, Socket protocolRaw, Socket control, Socket controlRaw) throws IOException {
         this.host = host;
@@ -123,10 +132,13 @@ final class RemoteTransport implements Transport {
         return exitDescription;
     }
 
-    /** None here: a remote worker's stderr goes to its server's log (REMOTE-4). */
+    /**
+     * The last stderr lines its server sent with its end (REMOTE-11); none while it runs (they are in
+     * the server's log) or when the server or the network is gone.
+     */
     @Override
     public List<String> recentOutput(Duration drain) {
-        return List.of();
+        return stderrTail;
     }
 
     /** End of its input (TLS close_notify: the worker exits 0), then a kill through the server after {@code grace}. */
@@ -175,6 +187,7 @@ final class RemoteTransport implements Transport {
                 JsonNode event = JSON.readTree(line);
                 if (event.path("pid").asLong() == pid && (event.has("exit_code") || event.has("signal"))) {
                     description = describeEnd(event);
+                    stderrTail = reportedStderr(event.path("stderr")); // before ended: whoever sees the end sees the lines
                 }
             }
         } catch (IOException e) {
@@ -195,19 +208,26 @@ final class RemoteTransport implements Transport {
                 event.has("signal") ? event.get("signal").asInt() : null);
     }
 
-    /**
-     * The next line of the control connection, or null at its end. A server's lines are short (an
-     * event is a few dozen bytes): one past {@link RemoteWorkers#LINE_MAX} is a broken or hostile
-     * server, and is not read into memory.
-     */
+    /** The text lines of an end event's {@code stderr}, escaped and capped here again (the server is not trusted to have). */
+    private static List<String> reportedStderr(JsonNode lines) {
+        List<String> texts = new ArrayList<>();
+        lines.forEach(line -> {
+            if (line.isTextual()) {
+                texts.add(line.asText());
+            }
+        });
+        return texts.isEmpty() ? List.of() : List.copyOf(ForkedProcess.reportedStderr(texts));
+    }
+
+    /** The next line of the control connection, or null at its end; one past {@link #CONTROL_LINE_MAX} is an error. */
     static String boundedLine(InputStream in) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         for (int b = in.read(); b != '\n'; b = in.read()) {
             if (b < 0) {
                 return line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
             }
-            if (line.size() == RemoteWorkers.LINE_MAX) {
-                throw new IOException("the server sent a control line longer than " + RemoteWorkers.LINE_MAX + " bytes");
+            if (line.size() == CONTROL_LINE_MAX) {
+                throw new IOException("the server sent a control line longer than " + CONTROL_LINE_MAX + " bytes");
             }
             line.write(b);
         }

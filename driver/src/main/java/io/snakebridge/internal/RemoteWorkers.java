@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,13 +24,16 @@ import java.security.cert.CertificateFactory;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -44,7 +48,8 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Workers of remote worker servers (PROTOCOL.md REMOTE-*): the hosts of {@code hosts} are tried in
- * order, each within {@code connectTimeout}, until one forks a worker. A connection is TLS (JSSE, with
+ * order (or in a random order each time, with {@code loadBalanceHosts}), each within
+ * {@code connectTimeout}, until one forks a worker. A connection is TLS (JSSE, with
  * the server's host name checked), then hello, then the token's challenge-response, then the fork of
  * SRV-2 with a control connection in place of the stderr one.
  */
@@ -73,7 +78,7 @@ final class RemoteWorkers {
         List<String> failures = new ArrayList<>();
         WorkerStartException last = null;
         boolean allFull = true;
-        for (String text : config.hosts()) {
+        for (String text : order(config, ThreadLocalRandom.current())) {
             HostAndPort host = HostAndPort.parse(text, HostAndPort.DEFAULT_PORT);
             try {
                 return connect(host, config, tls);
@@ -90,13 +95,29 @@ final class RemoteWorkers {
                 allFull ? TOO_MANY : "08001", last);
     }
 
+    /** The hosts in the order to try them: as given, or shuffled by {@code random} with {@code loadBalanceHosts} (REMOTE-5). */
+    static List<String> order(BridgeConfig config, Random random) {
+        if (!config.loadBalanceHosts() || config.hosts().size() < 2) {
+            return config.hosts();
+        }
+        List<String> shuffled = new ArrayList<>(config.hosts());
+        Collections.shuffle(shuffled, random);
+        return shuffled;
+    }
+
     private static Transport connect(HostAndPort host, BridgeConfig config, SSLContext tls) {
         long deadline = System.nanoTime() + config.connectTimeout().toNanos();
+        InetSocketAddress address;
+        try {
+            address = resolve(host);
+        } catch (UnknownHostException e) {
+            throw failure(host, config, e);
+        }
         // The control connection's TLS and authentication overlap the protocol connection's: a connect
         // costs one handshake's latency, not two. It learns the fork's token only after both.
         CompletableFuture<Link> pendingControl = CompletableFuture.supplyAsync(() -> {
             try {
-                return Link.open(host, config, tls, deadline);
+                return Link.open(address, host, config, tls, deadline);
             } catch (IOException e) {
                 throw new CompletionException(e);
             }
@@ -104,7 +125,7 @@ final class RemoteWorkers {
         Link protocol = null;
         Link control = null;
         try {
-            protocol = Link.open(host, config, tls, deadline);
+            protocol = Link.open(address, host, config, tls, deadline);
             Map<String, Object> fork = new LinkedHashMap<>();
             fork.put("op", "fork");
             fork.put("memory_limit_bytes", config.memoryLimitBytes());
@@ -125,6 +146,19 @@ final class RemoteWorkers {
             pendingControl.thenAccept(RemoteWorkers::closeQuietly); // one that is still opening is closed once it is open
             throw failure(host, config, e);
         }
+    }
+
+    /**
+     * The host's address, looked up once for both connections of a worker: they must reach the same
+     * server (the fork's token is that server's), and a name with several addresses (a DNS round
+     * robin, a headless Kubernetes Service) could give each connection another one.
+     */
+    private static InetSocketAddress resolve(HostAndPort host) throws UnknownHostException {
+        InetSocketAddress address = new InetSocketAddress(host.host(), host.port());
+        if (address.isUnresolved()) {
+            throw new UnknownHostException(host.host());
+        }
+        return address;
     }
 
     /** The control connection opened alongside; its failure is the connect's failure. */
@@ -216,10 +250,11 @@ final class RemoteWorkers {
             this.socket = socket;
         }
 
-        static Link open(HostAndPort host, BridgeConfig config, SSLContext tls, long deadline) throws IOException {
+        static Link open(InetSocketAddress address, HostAndPort host, BridgeConfig config, SSLContext tls, long deadline)
+                throws IOException {
             Socket raw = new Socket();
             try {
-                raw.connect(new InetSocketAddress(host.host(), host.port()), remainingMillis(deadline));
+                raw.connect(address, remainingMillis(deadline));
                 raw.setTcpNoDelay(true); // a frame is one write: send it now
                 raw.setKeepAlive(true);
                 Socket socket = raw;

@@ -7,6 +7,8 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /** A remote server's control connection is read a bounded line at a time. */
@@ -21,6 +23,12 @@ class RemoteControlLineTest {
     }
 
     @Test
+    void theCapIsTheLongestEndEventAServerSendsAsProtocolMdStatesIt() throws IOException {
+        String protocol = String.join(" ", Files.readString(Path.of("..", "PROTOCOL.md")).split("\\s+"));
+        assertThat(protocol).contains("That line is at most " + RemoteTransport.CONTROL_LINE_MAX + " bytes");
+    }
+
+    @Test
     void anEndlessLineFromAHostileServerFailsOnceItPassesTheCapWithoutBeingHeld() {
         InputStream endless = new InputStream() { // never a newline, never an end
             @Override
@@ -29,6 +37,6 @@ class RemoteControlLineTest {
             }
         };
         assertThatThrownBy(() -> RemoteTransport.boundedLine(endless)).isInstanceOf(IOException.class)
-                .hasMessageContaining("longer than " + RemoteWorkers.LINE_MAX + " bytes");
+                .hasMessageContaining("longer than " + RemoteTransport.CONTROL_LINE_MAX + " bytes");
     }
 }

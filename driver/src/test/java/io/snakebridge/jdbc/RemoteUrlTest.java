@@ -45,6 +45,16 @@ class RemoteUrlTest {
     }
 
     @Test
+    void loadBalanceHostsIsAUrlPropertyAsInPgjdbcAndOffByDefault() throws SQLException {
+        assertThat(SnakeBridgeDriver.configFor("jdbc:snakebridge://py1:7171,py2:7171/?loadBalanceHosts=true", new Properties())
+                .loadBalanceHosts()).isTrue();
+        assertThat(SnakeBridgeDriver.configFor("jdbc:snakebridge://py1:7171,py2:7171/", new Properties()).loadBalanceHosts()).isFalse();
+        Properties properties = new Properties();
+        properties.setProperty("loadBalanceHosts", "true");
+        assertThat(SnakeBridgeDriver.configFor("jdbc:snakebridge://py1:7171,py2:7171/", properties).loadBalanceHosts()).isTrue();
+    }
+
+    @Test
     void aBadHostIsRefusedNamingIt() {
         assertThatThrownBy(() -> SnakeBridgeDriver.configFor("jdbc:snakebridge://py1:99999/", new Properties()))
                 .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("22023"))

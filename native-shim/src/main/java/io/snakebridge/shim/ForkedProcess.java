@@ -1,7 +1,12 @@
 package io.snakebridge.shim;
 
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -83,6 +88,36 @@ public final class ForkedProcess {
         }
         return stderr.tail();
     }
+
+    /**
+     * The stderr lines a remote worker server reported with a worker's end (PROTOCOL.md REMOTE-11), made
+     * as safe as a local worker's: a server is another machine, so its lines are escaped and capped
+     * again here as {@link StderrPump} does (room is left for the note of a cut the server made), a
+     * line holding newlines becomes several, and only the last {@link StderrPump#TAIL_LINES} are kept.
+     *
+     * @param reported the lines as the server sent them, oldest first
+     * @return the lines, oldest first
+     */
+    public static List<String> reportedStderr(List<String> reported) {
+        ArrayDeque<String> tail = new ArrayDeque<>();
+        try {
+            for (String text : reported) {
+                CappedLineReader reader = new CappedLineReader(new StringReader(text), StderrPump.MAX_LINE_CHARS + CUT_NOTE_ROOM);
+                for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                    if (tail.size() == StderrPump.TAIL_LINES) {
+                        tail.removeFirst();
+                    }
+                    tail.addLast(line);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("a StringReader cannot fail", e);
+        }
+        return new ArrayList<>(tail);
+    }
+
+    /** Characters beyond the cap for " ... [N chars cut] ... ", which a server's capped line carries. */
+    private static final int CUT_NOTE_ROOM = 64;
 
     /** "exit code 3" or "killed by SIGKILL", from a {@code waitpid} status the server reported. */
     public static String describeExit(Integer exitCode, Integer signal) {
