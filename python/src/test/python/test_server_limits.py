@@ -275,10 +275,11 @@ class RemoteServerLimitsTest(RemoteServerCase):
         self.assertEqual(self.handshake(protocol)["server_limits"], {"idle_timeout_seconds": 0.5})
         # a call that runs longer than the idle timeout is not idleness: it answers
         self.assertEqual(self.call(protocol, 2, function="time.sleep", args=[1.0])["result"], None)
-        self.assertEqual(line(control), {"pid": pid, "exit_code": IDLE_EXIT_STATUS}, "then, with no request, it ends")
+        idle_line = f"snakebridge_worker: worker {pid} closed: no request for 0.5 s (the server's --idle-timeout)"
+        self.assertEqual(line(control), {"pid": pid, "exit_code": IDLE_EXIT_STATUS, "stderr": [idle_line]},
+                         "then, with no request, it ends, and its client is told why (REMOTE-11)")
         self.assertEqual(protocol.recv(1), b"", "its connection is closed")
-        self.assertIn(f"worker {pid} closed: no request for 0.5 s (the server's --idle-timeout)",
-                      self.server.stderr.read1().decode())
+        self.assertIn(idle_line, self.server.stderr.read1().decode(), "the server's log says it too")
         self.assert_still_serves(client)
 
     def test_a_request_begun_and_never_finished_counts_as_idle(self):
@@ -286,7 +287,7 @@ class RemoteServerLimitsTest(RemoteServerCase):
         protocol, control, pid = self.worker(client)
         self.handshake(protocol)
         protocol.sendall(b"\x00\x00")  # half a frame header, then nothing
-        self.assertEqual(line(control), {"pid": pid, "exit_code": IDLE_EXIT_STATUS})
+        self.assertEqual(line(control)["exit_code"], IDLE_EXIT_STATUS)
 
     def test_a_bad_limit_value_is_a_start_error_naming_the_option(self):
         for option, value in (("--memory-limit", "-1"), ("--max-refs", "0"), ("--idle-timeout", "soon"),
