@@ -261,6 +261,7 @@ class RemoteServerTest(unittest.TestCase):
         while not os.path.exists(marker) and time.monotonic() < deadline:
             time.sleep(0.01)
         send(control, {"op": "cancel", "request": 3})
+        self.assertEqual(line(control), {"signalled": 3}, "the server says once the worker has the signal")
         self.assertEqual(read_frame(protocol)["error"]["code"], "cancelled")
         self.assertEqual(request(protocol, "call", 4, session_id="s", function="len", args=[[1, 2]])["result"], 2)
         send(control, {"op": "kill"})
@@ -293,6 +294,7 @@ class RemoteServerTest(unittest.TestCase):
         while not os.path.exists(marker) and time.monotonic() < deadline:
             time.sleep(0.01)
         send(control, {"op": "cancel", "request": 2})
+        self.assertEqual(line(control), {"signalled": 2})
         answer = read_frame(protocol)
         self.assertNotIn("error", answer, "a cancel for an answered request interrupted the next one")
         send(control, {"op": "kill"})
