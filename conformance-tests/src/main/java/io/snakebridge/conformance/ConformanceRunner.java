@@ -96,7 +96,12 @@ public final class ConformanceRunner implements Callable<Integer> {
      * about a process of this machine are reported {@link RuleReport.Status#NOT_APPLICABLE}, with why.
      */
     public static RuleReport run(RemoteTarget remote, Path reportDir) throws IOException {
-        return run(null, Map.of(), remote, reportDir, Set.of());
+        return run(remote, reportDir, Set.of());
+    }
+
+    /** The tests of {@code families} only (see the worker command's scoped run), against a remote server's workers. */
+    static RuleReport run(RemoteTarget remote, Path reportDir, Set<String> families) throws IOException {
+        return run(null, Map.of(), remote, reportDir, families);
     }
 
     /**

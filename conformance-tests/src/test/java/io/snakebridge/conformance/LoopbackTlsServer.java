@@ -34,8 +34,16 @@ final class LoopbackTlsServer implements AutoCloseable {
         this.token = token;
     }
 
-    /** Makes the certificates and the token in {@code dir}, starts the server and waits for its ready line. */
+    /** Makes the certificates and the token in {@code dir}, starts the reference server and waits for its ready line. */
     static LoopbackTlsServer start(Path dir) throws IOException, InterruptedException {
+        return start(dir, null);
+    }
+
+    /**
+     * The same with a server whose forked workers have {@code defect} of {@code broken_worker.py}
+     * (the suite's broken workers, run as {@code broken_worker.py DEFECT serve ...}); null: the reference server.
+     */
+    static LoopbackTlsServer start(Path dir, String defect) throws IOException, InterruptedException {
         openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key",
                 "-out", "ca.pem", "-days", "2", "-subj", "/CN=conformance test ca");
         openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "server.key",
@@ -44,10 +52,21 @@ final class LoopbackTlsServer implements AutoCloseable {
         openssl(dir, "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem",
                 "-days", "2", "-extfile", "san.ext");
         Path token = Files.writeString(dir.resolve("token"), "conformance-token-0123456789abcdef\n");
-        BridgeConfig python = BridgeConfig.builder().python(System.getProperty("snakebridge.python", "python3")).build();
-        Process process = WorkerStarter.serverProcess(python, "127.0.0.1:0", List.of("--tls-cert", dir.resolve("server.pem").toString(),
-                "--tls-key", dir.resolve("server.key").toString(), "--token-file", token.toString()))
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String python = System.getProperty("snakebridge.python", "python3");
+        List<String> options = List.of("--tls-cert", dir.resolve("server.pem").toString(), "--tls-key", dir.resolve("server.key").toString(),
+                "--token-file", token.toString());
+        ProcessBuilder builder;
+        if (defect == null) {
+            builder = WorkerStarter.serverProcess(BridgeConfig.builder().python(python).build(), "127.0.0.1:0", options);
+        } else {
+            List<String> command = new ArrayList<>(List.of(python, Path.of("src/test/python/broken_worker.py").toAbsolutePath().toString(),
+                    defect, "serve", "--listen", "127.0.0.1:0"));
+            command.addAll(options);
+            builder = new ProcessBuilder(command);
+            builder.environment().put("PYTHONPATH", System.getProperty("snakebridge.worker.source"));
+            builder.environment().put("PYTHONDONTWRITEBYTECODE", "1");
+        }
+        Process process = builder.redirectError(ProcessBuilder.Redirect.DISCARD).start();
         BufferedReader events = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         Matcher ready = READY.matcher(String.valueOf(events.readLine()));
         if (!ready.find()) {

@@ -77,6 +77,22 @@ class RemoteConformanceTest {
                 "| FRAME-1 | required | FRAME-1 is about a worker the client starts as a child process");
     }
 
+    /**
+     * The suite has teeth over the network too: a server whose workers let a cancel aimed at an
+     * answered request land in the next one fails CANCEL-3, which only a cancel that went through the
+     * control connection and was acknowledged before the next step can show.
+     */
+    @Test
+    void aRemoteServerWhoseWorkersIgnoreTheCancelWordFailsCancel3(@TempDir Path out) throws Exception {
+        Path brokenDir = Files.createDirectories(dir.resolve("broken"));
+        try (LoopbackTlsServer broken = LoopbackTlsServer.start(brokenDir, "cancel_word_ignored")) {
+            RuleReport report = ConformanceRunner.run(new RemoteTarget(broken.hostAndPort, broken.ca, broken.token), out, Set.of("HS", "CANCEL"));
+            assertThat(report.rules(RuleReport.Status.FAIL)).containsExactly("CANCEL-3");
+            assertThat(report.rules(RuleReport.Status.NOT_APPLICABLE)).containsExactly("CANCEL-2");
+            assertThat(report.conforms()).isFalse();
+        }
+    }
+
     @Test
     void aWrongTokenGetsNoWorkerAndTheRunSaysTheServerRefusedIt(@TempDir Path out) throws Exception {
         Path wrong = Files.writeString(dir.resolve("wrong-token"), "not-the-token-0123456789abcdef\n");
