@@ -129,6 +129,7 @@ public final class ProtocolClient implements AutoCloseable {
         return link.isLocalProcess() ? OptionalLong.of(link.pid()) : OptionalLong.empty();
     }
 
+    /** Whether the worker still runs (for a remote worker: its server has not reported its end, SRV-4). */
     public boolean isAlive() {
         return link.isAlive();
     }
