@@ -411,4 +411,4 @@ if __name__ == "__main__":
         print("\n".join(DEFECTS))
         sys.exit(0)
     DEFECTS[sys.argv[1]]()
-    sys.exit(worker_main.main())
+    sys.exit(worker_main.main(sys.argv[2:]))  # "serve --listen ...": a worker server whose forked workers have the defect

@@ -269,12 +269,30 @@ class RemoteServerTest(RemoteServerCase):
         while not os.path.exists(marker) and time.monotonic() < deadline:
             time.sleep(0.01)
         send(control, {"op": "cancel", "request": 3})
+        self.assertEqual(line(control), {"signalled": 3}, "the server says once the worker has the signal")
         self.assertEqual(read_frame(protocol)["error"]["code"], "cancelled")
         self.assertEqual(request(protocol, "call", 4, session_id="s", function="len", args=[[1, 2]])["result"], 2)
         send(control, {"op": "kill"})
         self.assertEqual(line(control), {"pid": pid, "signal": signal.SIGKILL})
         protocol.close()
         control.close()
+
+    def test_a_client_that_never_reads_its_cancel_acknowledgements_loses_its_worker_and_the_server_serves_on(self):
+        client = self.start_server()
+        protocol, control, pid = client.worker()
+        request(protocol, "handshake", protocol_version=1, min_supported_version=1)
+        flood = (json.dumps({"op": "cancel", "request": 1}) + "\n").encode() * 10_000
+        # REMOTE-4: each cancel is acknowledged; once the unread acknowledgements fill the connection, the
+        # server gives up on this client (closes, kills its worker) rather than wait for it. A timeout here
+        # would mean the server stopped reading without closing: not what is asserted.
+        control.settimeout(60)  # a server a busy machine slows keeps reading, only slower
+        with self.assertRaises((ConnectionError, ssl.SSLError)):
+            for _ in range(100):  # a million cancels at most; about 200,000 fill loopback's buffers
+                control.sendall(flood)
+        self.assertEqual(json.loads(self.server.stdout.readline()), {"pid": pid, "signal": signal.SIGKILL})
+        protocol.close()
+        control.close()
+        self.assert_still_serves(client)
 
     def test_a_cancel_naming_a_request_that_has_answered_is_dropped_and_the_running_call_goes_on(self):
         client = self.start_server()
@@ -301,6 +319,7 @@ class RemoteServerTest(RemoteServerCase):
         while not os.path.exists(marker) and time.monotonic() < deadline:
             time.sleep(0.01)
         send(control, {"op": "cancel", "request": 2})
+        self.assertEqual(line(control), {"signalled": 2})
         answer = read_frame(protocol)
         self.assertNotIn("error", answer, "a cancel for an answered request interrupted the next one")
         send(control, {"op": "kill"})

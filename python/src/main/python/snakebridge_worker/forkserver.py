@@ -664,6 +664,13 @@ class ForkServer:
             if op == "cancel" and type(request.get("request")) is int:
                 state[2].aim(request["request"])  # before the signal: the worker reads its target in its handler
                 _signal(state[0], signal.SIGINT)
+                try:
+                    # The signal is pending in the worker now: it takes it before it reads another frame
+                    # or runs on in user code, which is all a client (or the conformance suite) can wait for.
+                    _send_line(conn, {"signalled": request["request"]})
+                except OSError:  # its buffer is full (a client that never reads them) or it is gone
+                    self._end_control(conn, kill=True)
+                    return
             elif op == "kill":
                 _signal(state[0], signal.SIGKILL)
             else:  # a client that does not speak the control protocol loses its worker

@@ -37,8 +37,10 @@ public final class BenchMain {
         Map<String, RunResult> runs = new LinkedHashMap<>();
         for (RunResult run : results) {
             String name = run.getParams().getBenchmark().replaceAll(".*\\.", "");
-            String workers = run.getParams().getParam("workers");
-            String key = workers == null ? name : name + "[workers=" + workers + "]";
+            // every parameter in the key: mathSqrt[where=REMOTE_TLS] is not RoundTripBench's mathSqrt
+            String params = run.getParams().getParamsKeys().stream().map(k -> k + "=" + run.getParams().getParam(k))
+                    .collect(java.util.stream.Collectors.joining(","));
+            String key = params.isEmpty() ? name : name + "[" + params + "]";
             byName.put(key, run.getPrimaryResult());
             runs.put(key, run);
         }
@@ -101,6 +103,10 @@ public final class BenchMain {
         speedup(runs, "doubleArray8MB", "rawPipe8MB", "8 MB double[] Java -> numpy -> Java: %.2fx the raw pipe's throughput (goal >= 0.5)");
         speedup(runs, "doubleArray8MB", "jsonList8MB", "8 MB double[]: %.0fx faster than a JSON list of floats");
         speedup(runs, "doubleArray8MB", "base64InJson8MB", "8 MB double[]: %.1fx faster than base64 text inside JSON");
+        speedup(runs, "mathSqrt[where=SPAWN]", "mathSqrt[where=REMOTE_TLS]",
+                "math.sqrt on a remote worker over loopback TLS: %.2fx the same call over a local pipe (SPAWN)");
+        speedup(runs, "mathSqrt[where=FORK]", "mathSqrt[where=REMOTE_TLS]",
+                "math.sqrt on a remote worker over loopback TLS: %.2fx the same call on a local FORK worker");
     }
 
     /** Prints a multi-call benchmark's median per call (or row) as a multiple of the floor, against its goal. */

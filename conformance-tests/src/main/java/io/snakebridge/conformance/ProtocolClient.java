@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.snakebridge.shim.CancelWord;
-import io.snakebridge.shim.Signal;
 import io.snakebridge.shim.WorkerProcess;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -18,13 +17,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The suite's reference client: raw frames to and from one worker process, with nothing hidden, so
- * tests can also send what a correct client never would. Frames are read on a thread of their own,
+ * The suite's reference client: raw frames to and from one worker, with nothing hidden, so tests can
+ * also send what a correct client never would. The worker is a process the suite starts, or one a
+ * remote worker server forks for it ({@link RemoteTarget}). Frames are read on a thread of their own,
  * so a worker that goes silent fails a test by timeout instead of hanging the suite.
  */
 public final class ProtocolClient implements AutoCloseable {
@@ -32,33 +34,40 @@ public final class ProtocolClient implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] EOF = new byte[0];
 
-    private final WorkerProcess process;
-    private final Path cancelWordDirectory;
-    private final CancelWord cancelWord;
+    private final WorkerLink link;
     private final OutputStream out;
     private final BlockingQueue<byte[]> frames = new LinkedBlockingQueue<>();
     private volatile long nextId; // written by the test's thread, read by one that interrupts (lastId)
     private JsonNode hello;
 
-    private ProtocolClient(WorkerProcess process, Path cancelWordDirectory, CancelWord cancelWord) {
-        this.process = process;
-        this.cancelWordDirectory = cancelWordDirectory;
-        this.cancelWord = cancelWord;
-        this.out = process.protocolOutput();
-        Thread reader = new Thread(this::readFrames, "conformance-reader-" + process.pid());
+    private ProtocolClient(WorkerLink link) {
+        this.link = link;
+        this.out = link.output();
+        Thread reader = new Thread(this::readFrames, "conformance-reader-" + link.pid());
         reader.setDaemon(true);
         reader.start();
     }
 
-    /** Starts the worker under test without a handshake, giving it a cancel word (CANCEL-2). */
+    /**
+     * Starts the worker under test without a handshake, giving it a cancel word (CANCEL-2); or, when
+     * the run targets a remote server ({@link RemoteTarget}), has the server fork one.
+     */
     public static ProtocolClient start() {
+        Optional<RemoteTarget> remote = RemoteTarget.configured();
+        if (remote.isPresent()) {
+            try {
+                return new ProtocolClient(RemoteWorker.fork(remote.get()));
+            } catch (IOException e) {
+                throw new IllegalStateException("no worker from the remote worker server " + remote.get().hostAndPort() + ": " + e.getMessage(), e);
+            }
+        }
         Path directory = null;
         try {
             directory = Files.createTempDirectory("snakebridge-conformance-"); // mode 0700 on POSIX
             CancelWord cancelWord = CancelWord.create(directory);
             Map<String, String> environment = new LinkedHashMap<>(WorkerUnderTest.environment());
             environment.put(CancelWord.ENVIRONMENT_VARIABLE, cancelWord.file().toString());
-            return new ProtocolClient(WorkerProcess.start(WorkerUnderTest.command(), environment), directory, cancelWord);
+            return new ProtocolClient(new LocalWorker(WorkerProcess.start(WorkerUnderTest.command(), environment), directory, cancelWord));
         } catch (IOException e) {
             removeQuietly(directory);
             throw new IllegalStateException("cannot start the worker under test (" + WorkerUnderTest.command() + "): " + e.getMessage(), e);
@@ -70,7 +79,12 @@ public final class ProtocolClient implements AutoCloseable {
      * stdout the worker inherits; no handshake is sent.
      */
     public static ProtocolClient over(WorkerProcess process) {
-        return new ProtocolClient(process, null, null); // no cancel word: its SIGINTs are untargeted (CANCEL-1)
+        return new ProtocolClient(new LocalWorker(process, null, null)); // no cancel word: its SIGINTs are untargeted (CANCEL-1)
+    }
+
+    /** Whether this run's workers are forked by a remote worker server ({@link RemoteTarget}) rather than started here. */
+    public static boolean remote() {
+        return RemoteTarget.configured().isPresent();
     }
 
     /** Starts the worker and completes a version-1 handshake. */
@@ -105,8 +119,24 @@ public final class ProtocolClient implements AutoCloseable {
         return caps;
     }
 
-    public WorkerProcess process() {
-        return process;
+    /** The worker's process id as its handshake must report it (HS-3): the child's, or the one its remote server announced. */
+    public long pid() {
+        return link.pid();
+    }
+
+    /** The worker's pid if it is a process of this machine the suite started (its {@code /proc} entry is its own); else empty. */
+    public OptionalLong localPid() {
+        return link.isLocalProcess() ? OptionalLong.of(link.pid()) : OptionalLong.empty();
+    }
+
+    /** Whether the worker still runs (for a remote worker: its server has not reported its end, SRV-4). */
+    public boolean isAlive() {
+        return link.isAlive();
+    }
+
+    /** Kills the worker at once (SIGKILL, or the remote server's kill, REMOTE-4). */
+    public void kill() {
+        link.kill();
     }
 
     // -- cancel (CANCEL-*) ----------------------------------------------------------------------------
@@ -116,42 +146,37 @@ public final class ProtocolClient implements AutoCloseable {
         return nextId;
     }
 
-    /** Sends SIGINT naming request {@code requestId} in the cancel word (CANCEL-2), written first. */
+    /**
+     * Sends SIGINT naming request {@code requestId} in the cancel word (CANCEL-2), written first; for
+     * a remote worker, the server's control connection does both (REMOTE-4).
+     */
     public void interrupt(long requestId) {
-        if (cancelWord != null) {
-            cancelWord.target(requestId);
-        }
-        process.signal(Signal.INT);
+        link.interrupt(requestId);
     }
 
     /**
      * Waits until the worker has taken the SIGINT that named {@code requestId}, which a worker
      * declaring {@code cancel_target} writes back into its cancel word (CANCEL-2). A worker without
      * one has nothing to show: once {@code kill} has returned, the signal is pending in it, and it
-     * takes it before it has read and handled another frame.
+     * takes it before it has read and handled another frame. A remote server says it has signalled
+     * with {@code {"signalled": id}} (REMOTE-4), after which the same holds.
      */
     public void awaitInterruptTaken(long requestId) {
-        if (!capabilities().contains("cancel_target")) {
-            return;
-        }
-        long deadline = System.nanoTime() + ANSWER_TIMEOUT.toNanos();
-        while (cancelWord.taken() != requestId) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the worker did not take the SIGINT for request " + requestId + " within "
-                        + ANSWER_TIMEOUT + " (its cancel word shows " + cancelWord.taken() + ")");
-            }
-            try {
-                Thread.sleep(1); // a poll, not a guess: the loop ends on the worker's write
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted", e);
-            }
-        }
+        link.awaitInterruptTaken(requestId, capabilities().contains("cancel_target"));
     }
 
-    /** The cancel word's file, which a worker that maps it removes (CANCEL-2). */
+    /** The cancel word's file, which a worker that maps it removes (CANCEL-2); null for a remote worker, whose server makes its own. */
     public Path cancelWordFile() {
-        return cancelWord.file();
+        return link.cancelWordFile();
+    }
+
+    static void pause() {
+        try {
+            Thread.sleep(1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
     }
 
     // -- raw I/O ------------------------------------------------------------------------------------
@@ -170,11 +195,7 @@ public final class ProtocolClient implements AutoCloseable {
     }
 
     public void closeInput() {
-        try {
-            out.close();
-        } catch (IOException ignored) {
-            // already closed
-        }
+        link.closeInput();
     }
 
     /** The next frame as JSON, or null when the worker closed its output. Fails after {@link #ANSWER_TIMEOUT}. */
@@ -260,20 +281,16 @@ public final class ProtocolClient implements AutoCloseable {
     }
 
     public int exitCode(Duration timeout) {
-        if (!process.awaitExit(timeout)) {
+        if (!link.awaitExit(timeout)) {
             throw new AssertionError("the worker did not exit within " + timeout);
         }
-        String description = process.exitDescription();
+        String description = link.exitDescription();
         return description.startsWith("exit code ") ? Integer.parseInt(description.substring(10)) : -1;
     }
 
     @Override
     public void close() {
-        process.shutdown(Duration.ofSeconds(2));
-        if (cancelWord != null) {
-            cancelWord.close();
-        }
-        removeQuietly(cancelWordDirectory);
+        link.close();
     }
 
     private static void removeQuietly(Path directory) {
@@ -287,7 +304,7 @@ public final class ProtocolClient implements AutoCloseable {
     }
 
     private void readFrames() {
-        DataInputStream in = new DataInputStream(process.protocolInput());
+        DataInputStream in = new DataInputStream(link.input());
         try {
             while (true) {
                 int length = in.readInt();

@@ -30,13 +30,22 @@ import org.junit.platform.launcher.TestPlan;
  */
 public final class RuleReport implements TestExecutionListener {
     /** A rule's outcome in one run. */
-    public enum Status { PASS, FAIL, SKIP, UNTESTED }
+    public enum Status { PASS, FAIL, SKIP, NOT_APPLICABLE, UNTESTED }
+
+    /**
+     * How a test says its rule cannot be checked on this target (the start of its abort message): a
+     * rule about a process of this machine, run against a remote server's worker. Such a rule is
+     * {@link Status#NOT_APPLICABLE}, listed with the reason, and certified by nothing in the run.
+     */
+    public static final String NOT_APPLICABLE = "not applicable to a remote worker: ";
 
     private static final class Tally {
         int passed;
         int failed;
         int skipped;
+        int notApplicable;
         final List<String> failures = new ArrayList<>();
+        final Set<String> whyNotApplicable = new LinkedHashSet<>();
     }
 
     private final Map<String, Tally> tallies = new LinkedHashMap<>();
@@ -90,6 +99,12 @@ public final class RuleReport implements TestExecutionListener {
         reported.add(test.getUniqueId());
         for (String rule : rulesOf(test)) {
             Tally tally = tallies.computeIfAbsent(rule, r -> new Tally());
+            int marker = message == null ? -1 : message.indexOf(NOT_APPLICABLE);
+            if (status == TestExecutionResult.Status.ABORTED && marker >= 0) {
+                tally.notApplicable++;
+                tally.whyNotApplicable.add(message.substring(marker + NOT_APPLICABLE.length()));
+                continue;
+            }
             switch (status) {
                 case SUCCESSFUL: tally.passed++; break;
                 case ABORTED: tally.skipped++; break;
@@ -112,13 +127,22 @@ public final class RuleReport implements TestExecutionListener {
         return rules;
     }
 
-    /** The outcome of {@code rule}: FAIL if any test citing it failed, PASS if one passed and none failed, SKIP if all were skipped. */
+    /**
+     * The outcome of {@code rule}: FAIL if any test citing it failed, PASS if one passed and none
+     * failed, NOT_APPLICABLE if none ran because the target is a remote worker, SKIP if all were skipped.
+     */
     public Status status(String rule) {
         Tally t = tallies.get(rule);
-        if (t == null || t.passed + t.failed + t.skipped == 0) {
+        if (t == null || t.passed + t.failed + t.skipped + t.notApplicable == 0) {
             return Status.UNTESTED;
         }
-        return t.failed > 0 ? Status.FAIL : t.passed > 0 ? Status.PASS : Status.SKIP;
+        return t.failed > 0 ? Status.FAIL : t.passed > 0 ? Status.PASS : t.notApplicable > 0 ? Status.NOT_APPLICABLE : Status.SKIP;
+    }
+
+    /** Why {@code rule}'s tests could not run on this target (empty unless it is {@link Status#NOT_APPLICABLE} in part or whole). */
+    public Set<String> whyNotApplicable(String rule) {
+        Tally t = tallies.get(rule);
+        return t == null ? Set.of() : Set.copyOf(t.whyNotApplicable);
     }
 
     /** Rule IDs with the given status. */
@@ -201,12 +225,17 @@ public final class RuleReport implements TestExecutionListener {
         requiredFailures().forEach(json.putArray("required_and_failing")::add);
         requiredUnchecked().forEach(json.putArray("required_unchecked")::add);
         optionalFailures().forEach(json.putArray("optional_and_failing")::add);
+        rules(Status.NOT_APPLICABLE).forEach(json.putArray("not_applicable")::add);
         ArrayNode rules = json.putArray("rules");
         for (Rules.Rule rule : Rules.all()) {
             Tally t = tallies.get(rule.id());
             ObjectNode r = rules.addObject().put("id", rule.id()).put("tier", rule.tier().name().toLowerCase(Locale.ROOT));
             rule.capability().ifPresent(c -> r.put("capability", c).put("declared", probe.capabilities().contains(c)));
             r.put("status", status(rule.id()).name()).put("passed", t.passed).put("failed", t.failed).put("skipped", t.skipped);
+            if (t.notApplicable > 0) {
+                r.put("not_applicable", t.notApplicable);
+                t.whyNotApplicable.forEach(r.putArray("why_not_applicable")::add);
+            }
             t.failures.forEach(r.putArray("failures")::add);
         }
         return json;
@@ -235,6 +264,17 @@ public final class RuleReport implements TestExecutionListener {
                 + "relies on them.", declaredAndFailing());
         section(md, "Required and failing", "Rules every worker must pass.", requiredFailures());
         section(md, "Optional and failing", "SHOULD/MAY rules: reported, they do not fail the run.", optionalFailures());
+        Set<String> notApplicable = rules(Status.NOT_APPLICABLE);
+        if (!notApplicable.isEmpty()) {
+            md.append("## Not applicable to a remote worker\n\nRules about a process of this machine that the suite starts: no test of "
+                    + "theirs ran against the remote server's worker, so this run certifies nothing about them (run the suite against the "
+                    + "worker command for those).\n\n| rule | tier | why |\n|---|---|---|\n");
+            for (String id : notApplicable) {
+                md.append("| ").append(id).append(" | ").append(tierCell(Rules.byId(id).orElseThrow())).append(" | ")
+                        .append(String.join("; ", tallies.get(id).whyNotApplicable).replace("|", "\\|")).append(" |\n");
+            }
+            md.append('\n');
+        }
         md.append("## Every rule\n\n| rule | tier | status | tests passed / failed / skipped | first failure |\n|---|---|---|---|---|\n");
         for (Rules.Rule rule : Rules.all()) {
             Tally t = tallies.get(rule.id());
@@ -289,10 +329,11 @@ public final class RuleReport implements TestExecutionListener {
     }
 
     String oneLine() {
-        return String.format("%s: %d rules: %d pass, %d fail (%d declared-capability, %d required, %d optional), %d skipped, %d untested",
+        return String.format("%s: %d rules: %d pass, %d fail (%d declared-capability, %d required, %d optional), %d skipped, "
+                + "%d not applicable, %d untested",
                 conforms() ? "Conforms" : "Does not conform", Rules.all().size(), rules(Status.PASS).size(), rules(Status.FAIL).size(),
                 declaredAndFailing().size(), requiredFailures().size(), optionalFailures().size(), rules(Status.SKIP).size(),
-                rules(Status.UNTESTED).size());
+                rules(Status.NOT_APPLICABLE).size(), rules(Status.UNTESTED).size());
     }
 
     private static String firstLine(String message) {

@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * The worker command the suite drives, from system properties the runner sets:
  * {@code snakebridge.conformance.workerCmd} (split on spaces) and {@code snakebridge.conformance.env.NAME}.
- * Without a command, the reference worker of this release is used.
+ * Without a command, the reference worker of this release is used. A run against a remote worker
+ * server ({@link RemoteTarget}) starts no command.
  */
 public final class WorkerUnderTest {
     public static final String COMMAND_PROPERTY = "snakebridge.conformance.workerCmd";
@@ -39,6 +40,9 @@ public final class WorkerUnderTest {
     }
 
     static String describe() {
+        if (RemoteTarget.configured().isPresent()) {
+            return RemoteTarget.configured().get().describe();
+        }
         return String.join(" ", command()) + (environment().isEmpty() ? "" : " with " + environment());
     }
 }

@@ -178,7 +178,11 @@ final class RemoteTransport implements Transport {
         }
     }
 
-    /** The control connection's one event, the worker's end; its close without one means the server or the network is gone. */
+    /**
+     * The control connection's one event, the worker's end (the server's {@code {"signalled": id}} after
+     * each cancel is skipped: the engine does not wait for a cancel to land); its close without one
+     * means the server or the network is gone.
+     */
     private void readControl() {
         String description = null;
         try (InputStream in = new BufferedInputStream(control.getInputStream())) {

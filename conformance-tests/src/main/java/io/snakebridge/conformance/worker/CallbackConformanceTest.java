@@ -189,6 +189,7 @@ class CallbackConformanceTest extends WorkerConformance {
     @Timeout(60)
     void aSigintForAnOuterRequestIsRaisedInItAndNeverInTheRequestNestedInIt(@TempDir Path dir) throws Exception {
         assumeCapability("cancel_target");
+        assumeTheWorkerSeesFilesIn(dir);
         long outer = worker.send("call", fields("session_id", s1, "function", "sorted", "args", List.of(List.of(2, 1)),
                 "kwargs", Map.of("key", callback("slow", 1))));
         JsonNode request = expectCallbackRequest("slow");

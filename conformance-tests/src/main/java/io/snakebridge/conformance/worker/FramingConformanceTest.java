@@ -20,8 +20,18 @@ class FramingConformanceTest extends WorkerConformance {
 
     @Test
     @Tag("required")
-    @Requirement({"FRAME-1", "FRAME-2"})
-    void framesAreALengthPrefixAndUtf8JsonOverStdinAndStdout() {
+    @Requirement("FRAME-1")
+    void aWorkerStartedAsAChildProcessTakesRequestsOnStdinAndAnswersOnStdout() {
+        assumeLocalWorker("FRAME-1 is about a worker the client starts as a child process; a remote server's worker "
+                + "speaks over the TLS connection its server forked it on (SRV-2, REMOTE-4)");
+        assertThat(worker.hello().path("pid").asLong()).as("the worker that answers is the child the suite started").isEqualTo(worker.pid());
+        assertThat(ok(worker.request("ping", Map.of())).asText()).isEqualTo("pong");
+    }
+
+    @Test
+    @Tag("required")
+    @Requirement("FRAME-2")
+    void framesAreALengthPrefixAndUtf8Json() {
         assertThat(ok(worker.request("ping", Map.of())).asText()).isEqualTo("pong");
         assertThat(ok(call(s1, "str.upper", "héllo ✓")).asText()).isEqualTo("HÉLLO ✓");
     }
@@ -81,6 +91,8 @@ class FramingConformanceTest extends WorkerConformance {
     @Tag("optional")
     @Requirement("FRAME-7")
     void aWorkerDiesWithItsParentEvenWhenItsInputStaysOpen() throws Exception {
+        assumeLocalWorker("the suite starts a local shell as the worker's parent and kills it; a remote worker's parent "
+                + "is its server, which dies with its workers by SRV-3, a server rule this run does not check");
         String cmd = WorkerUnderTest.command().stream().map(a -> "'" + a.replace("'", "'\\''") + "'").collect(Collectors.joining(" "));
         // The shell is the worker's parent; the worker's input is our pipe, which stays open after the shell dies.
         WorkerProcess shell = WorkerProcess.start(List.of("sh", "-c",

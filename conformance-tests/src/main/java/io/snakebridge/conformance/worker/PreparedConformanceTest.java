@@ -147,9 +147,10 @@ class PreparedConformanceTest extends WorkerConformance {
     @Tag("optional")
     @Requirement("PREP-5")
     @Timeout(60)
-    void aCancelEndsTheWholeExecutionAndThePreparedCallStays(@TempDir Path dir) {
+    void aCancelEndsTheWholeExecutionAndThePreparedCallStays(@TempDir Path dir) throws Exception {
         assumeCapability("prepared");
         assumeCapability("cancel");
+        assumeTheWorkerSeesFilesIn(dir);
         String exec = prepare(s1, "function", "exec");
         Path mark = dir.resolve("running");
         CompletableFuture<Boolean> interrupted = interruptOnceMarked(mark);

@@ -220,10 +220,14 @@ class RefConformanceTest extends WorkerConformance {
      * registry costs, and unlike the wall clock it does not grow while the worker waits for a core a
      * busy machine's neighbours hold: on a loaded machine, the wall-clock time of a round trip is
      * mostly waiting, and an O(n) worker's scans drown in it. A worker command that is a wrapper (the
-     * worker a child of the process started) shows no CPU time of its own: the wall clock then.
+     * worker a child of the process started) shows no CPU time of its own, and a remote worker none
+     * that can be read here: the wall clock then.
      */
     private LongSupplier workerClock() {
-        Path schedstat = Path.of("/proc", Long.toString(worker.process().pid()), "schedstat");
+        if (worker.localPid().isEmpty()) {
+            return System::nanoTime; // a remote worker's pid is its server machine's: /proc here would show another process
+        }
+        Path schedstat = Path.of("/proc", Long.toString(worker.localPid().getAsLong()), "schedstat");
         LongSupplier cpu = () -> {
             try {
                 return Long.parseLong(Files.readString(schedstat).trim().split("\\s+")[0]);

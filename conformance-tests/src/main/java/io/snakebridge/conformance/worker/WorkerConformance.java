@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.snakebridge.conformance.ProtocolClient;
+import io.snakebridge.conformance.RuleReport;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -43,7 +45,7 @@ abstract class WorkerConformance {
         s1 = "s1-" + n;
         s2 = "s2-" + n;
         if (!healthy()) {
-            worker.process().kill();
+            worker.kill();
             worker.close();
             worker = ProtocolClient.connect();
         }
@@ -56,10 +58,35 @@ abstract class WorkerConformance {
 
     private boolean healthy() {
         try {
-            return worker.process().isAlive() && "pong".equals(worker.request("ping", Map.of()).path("result").asText());
+            return worker.isAlive() && "pong".equals(worker.request("ping", Map.of()).path("result").asText());
         } catch (AssertionError e) {
             return false;
         }
+    }
+
+    /**
+     * Reports the test not applicable when the worker is a remote server's (its rule is about a
+     * process of this machine, a child of the suite): the report lists the rule as such, with
+     * {@code why}, and the run certifies nothing about it.
+     */
+    static void assumeLocalWorker(String why) {
+        Assumptions.assumeFalse(ProtocolClient.remote(), RuleReport.NOT_APPLICABLE + why);
+    }
+
+    /**
+     * Reports the test not applicable when the worker cannot see the files the test makes in
+     * {@code dir}, through which it meets user code (a mark user code makes, a file that releases it):
+     * a remote server on another machine. A server on this machine sees them.
+     */
+    void assumeTheWorkerSeesFilesIn(Path dir) throws IOException {
+        if (!ProtocolClient.remote()) {
+            return;
+        }
+        Path probe = Files.createTempFile(dir, "seen-by-the-worker-", "");
+        boolean seen = ok(call(s1, "os.path.exists", probe.toString())).asBoolean();
+        Files.delete(probe);
+        Assumptions.assumeTrue(seen, RuleReport.NOT_APPLICABLE + "the test meets user code through files in " + dir
+                + ", which the remote worker does not see (its server runs on another machine)");
     }
 
     void assumeCapability(String capability) {
