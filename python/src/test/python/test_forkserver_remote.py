@@ -1,4 +1,4 @@
-"""The worker server over TCP (PROTOCOL.md REMOTE-1..5): TLS, the token's challenge-response, the
+"""The worker server over TCP (PROTOCOL.md REMOTE-1..6): TLS, the token's challenge-response, the
 control connection, --max-workers. Real server processes on 127.0.0.1 only, real forked workers, and
 certificates made for each run with openssl (no private key is committed)."""
 import hashlib
@@ -256,7 +256,7 @@ class RemoteServerTest(unittest.TestCase):
 
     def test_a_flood_from_another_address_closes_its_own_connections_not_a_slower_clients(self):
         # The slow client's connection is the stalest in the authenticating tier; the flood's address holds
-        # more than its share of that tier, so the flood's own stalest go first (REMOTE-3).
+        # more than its share of that tier, so the flood's own stalest go first (REMOTE-6).
         from snakebridge_worker import forkserver
         client = self.start_server()
         sock, challenge = client.challenged()
@@ -495,7 +495,7 @@ class RemoteServerTest(unittest.TestCase):
             sock.close()
 
 class PendingPolicyTest(unittest.TestCase):
-    """The server's choices for pending connections (REMOTE-3), without sockets: any hashable stands for one."""
+    """The server's choices for pending connections (REMOTE-6), without sockets: any hashable stands for one."""
 
     def tier(self, *peers):
         from snakebridge_worker import forkserver
@@ -561,15 +561,31 @@ class PendingPolicyTest(unittest.TestCase):
 
 
 class RemoteSpecTest(unittest.TestCase):
-    def test_protocol_md_states_the_token_minimum_the_deadline_and_the_mac_context_the_server_uses(self):
+    def test_protocol_md_states_the_token_minimum_the_deadlines_the_slots_and_the_mac_context_the_server_uses(self):
         from snakebridge_worker import forkserver
         with open(os.path.join(SOURCE_DIR, "..", "..", "..", "..", "PROTOCOL.md"), encoding="utf-8") as f:
             text = " ".join(f.read().split())
         self.assertIn(f"A token shorter than {forkserver._TOKEN_MIN_CHARS} characters is a start error", text)
-        self.assertIn(f"not sent its preamble within {forkserver._PENDING_SECONDS} s is closed", text)
+        self.assertIn(f"MUST close a connection that has not sent its preamble within {forkserver._PENDING_SECONDS} s", text)
+        self.assertIn(f"keeps four tiers of {forkserver._STAGE_SLOTS} slots each", text)
+        self.assertEqual(forkserver._PEER_SHARE, 4)
+        self.assertIn("the stalest of the address holding more than a quarter of the tier's slots", text)
+        self.assertIn(f"are due within {forkserver._FIRST_BYTES_SECONDS} s of its accept, each later step before"
+                      f" authentication within {forkserver._STAGE_SECONDS} s", text)
+        self.assertIn(f"at most once per kind every {forkserver._NOTICE_SECONDS} s", text)
         context = forkserver._AUTH_CONTEXT
         self.assertTrue(context.endswith(b"\0"))
         self.assertIn(f"the ASCII bytes `{context[:-1].decode()}`, a zero byte, the nonce's bytes and the **channel binding**", text)
+
+    def test_readme_states_the_slots_deadlines_and_log_window_the_server_uses(self):
+        from snakebridge_worker import forkserver
+        with open(os.path.join(SOURCE_DIR, "..", "..", "..", "..", "README.md"), encoding="utf-8") as f:
+            text = " ".join(f.read().split())
+        self.assertIn(f"authenticating, authenticated; {forkserver._STAGE_SLOTS} slots each)", text)
+        self.assertIn(f"first bytes are due within {forkserver._FIRST_BYTES_SECONDS} s and each later step within"
+                      f" {forkserver._STAGE_SECONDS} s", text)
+        self.assertIn(f"logged at most once per kind every {forkserver._NOTICE_SECONDS} s", text)
+        self.assertIn("more than a quarter of the tier", text)
 
 
 if __name__ == "__main__":
