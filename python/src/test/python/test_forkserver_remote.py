@@ -297,6 +297,44 @@ class RemoteServerTest(unittest.TestCase):
             sock.close()
         self.assert_still_serves(client)
 
+    def test_a_client_hello_that_arrives_in_pieces_still_completes_its_handshake(self):
+        # The server waits for the whole first record before TLS starts (REMOTE-6): pieces must add up.
+        client = self.start_server()
+        raw = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = client.context.wrap_bio(incoming, outgoing, server_hostname="127.0.0.1")
+        with self.assertRaises(ssl.SSLWantReadError):
+            tls.do_handshake()
+        hello = outgoing.read()
+        for piece in (hello[:1], hello[1:3], hello[3:5], hello[5:40]):  # the header split, the body split
+            raw.sendall(piece)
+            self.assertEqual(select.select([raw], [], [], 0.05)[0], [], "the server answered before the record was whole")
+        raw.sendall(hello[40:])
+        done = False
+        while not done:  # bounded by the socket's timeout: the server answers or closes
+            data = raw.recv(65536)
+            self.assertNotEqual(data, b"", "the server closed the connection")
+            incoming.write(data)
+            try:
+                tls.do_handshake()
+                done = True
+            except ssl.SSLWantReadError:
+                pass
+            raw.sendall(outgoing.read())
+        raw.sendall(outgoing.read())
+        tls.write(b'{"op": "hello"}\n')
+        raw.sendall(outgoing.read())
+        answer = b""
+        while not answer.endswith(b"\n"):
+            incoming.write(raw.recv(65536))
+            try:
+                answer += tls.read(4096)
+            except ssl.SSLWantReadError:
+                pass
+        self.assertEqual(json.loads(answer)["auth"], "hmac-sha256")
+        raw.close()
+        self.assert_still_serves(client)
+
     def test_garbage_after_authentication_is_refused_or_a_protocol_error_and_the_server_serves_on(self):
         client = self.start_server()
         sock = client.authenticated()

@@ -20,6 +20,7 @@ import ipaddress
 import json
 import mmap
 import os
+import select
 import selectors
 import signal
 import socket
@@ -290,7 +291,7 @@ class _Pending:
     authentication and its preamble (``sniff``, ``handshake``, ``hello``, ``auth``, ``preamble``), its
     tier (the _Tier holding it), its peer (_peer_of) and its deadlines."""
 
-    __slots__ = ("buffer", "deadline", "expires", "stage", "nonce", "peer", "tier")
+    __slots__ = ("buffer", "deadline", "expires", "stage", "nonce", "peer", "tier", "awaited")
 
     def __init__(self, peer, now):
         self.buffer = b""
@@ -300,6 +301,7 @@ class _Pending:
         self.nonce = None
         self.peer = peer
         self.tier = None
+        self.awaited = 0  # bytes of its first TLS record it is waited for (its receive low-water mark)
 
 
 class _Tier:
@@ -544,11 +546,18 @@ class ForkServer:
         if head[0] != _TLS_RECORD_HANDSHAKE:
             self._refuse(conn, "this server requires TLS; the client spoke plain text", "tls_required")
             return None
-        if len(head) < 5:
+        whole = 5 + int.from_bytes(head[3:5], "big") if len(head) == 5 else 5
+        if whole <= _TLS_RECORD_MAX and _unread_bytes(conn) < whole:  # (a longer record is garbage OpenSSL refuses at once)
+            # Bytes only peeked at keep a socket readable: without a low-water mark the loop would spin on
+            # it. Woken with too few, the peer has ended its side (or the kernel is short of memory).
+            if pending.awaited != whole:
+                pending.awaited = whole
+                _set_low_water(conn, whole)
+            elif _peer_done(conn):
+                self._drop(conn)
             return None
-        whole = 5 + int.from_bytes(head[3:5], "big")
-        if whole <= _TLS_RECORD_MAX and _unread_bytes(conn) < whole:
-            return None  # a longer record is garbage OpenSSL refuses at once
+        if pending.awaited:
+            _set_low_water(conn, 1)  # OpenSSL reads what comes
         self._selector.unregister(conn)
         self._pending.pop(conn)
         pending.tier.remove(conn)
@@ -896,6 +905,24 @@ def _unread_bytes(conn):
         return struct.unpack("i", fcntl.ioctl(conn.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
     except OSError:
         return _TLS_RECORD_MAX  # cannot tell: let the handshake start
+
+
+def _set_low_water(conn, size):
+    """Readable only once ``size`` bytes are in, or the peer is done (SO_RCVLOWAT: epoll and kqueue honour it)."""
+    try:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, size)
+    except (OSError, AttributeError):
+        pass  # then a partial record wakes the loop until its deadline
+
+
+def _peer_done(conn):
+    """Whether the peer of a socket woken below its low-water mark has shut its side: Linux says so
+    (POLLRDHUP), and may also wake it early when short of memory; elsewhere only the end wakes it."""
+    if not hasattr(select, "POLLRDHUP"):
+        return True
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLRDHUP)
+    return bool(poller.poll(0))
 
 
 def _parse_line(line):
