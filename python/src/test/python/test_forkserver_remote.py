@@ -165,8 +165,10 @@ class RemoteServerTest(unittest.TestCase):
             except subprocess.TimeoutExpired:
                 self.server.kill()
                 self.server.wait()
-        self.server.stdout.close()
-        self.server.stderr.close()
+        if not self.server.stderr.closed:
+            self.server_log = self.server.stderr.read()
+            self.server.stdout.close()
+            self.server.stderr.close()
 
     def event(self):
         return json.loads(self.server.stdout.readline())
@@ -296,6 +298,19 @@ class RemoteServerTest(unittest.TestCase):
             self.assertLess(sent, len(dribble))
             sock.close()
         self.assert_still_serves(client)
+
+    def test_a_flood_of_failed_tls_handshakes_costs_the_log_a_line_and_a_count_not_a_line_each(self):
+        client = self.start_server()
+        for _ in range(200):
+            with socket.create_connection(("127.0.0.1", self.port), timeout=10) as junk:
+                junk.sendall(b"\x16\x03\x01\x00\x05\x63\x00\x00\x01\x00")  # a whole record holding no ClientHello
+                b"".join(iter(lambda: junk.recv(100), b""))  # its alert, then the end
+        self.assert_still_serves(client)
+        self.stop_server()  # the held-back count is written as the server ends
+        lines = [text for text in self.server_log.decode().splitlines() if "TLS handshake" in text or "more like this" in text]
+        self.assertLess(len(lines), 10, lines)
+        reported = sum(int(text.split(": ", 1)[1].split(" ", 1)[0]) if "more like this" in text else 1 for text in lines)
+        self.assertEqual(reported, 200, lines)
 
     def test_a_client_hello_that_arrives_in_pieces_still_completes_its_handshake(self):
         # The server waits for the whole first record before TLS starts (REMOTE-6): pieces must add up.

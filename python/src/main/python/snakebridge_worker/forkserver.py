@@ -386,10 +386,11 @@ class _Notices:
             state[1] += 1
             state[2] = text
 
-    def flush(self):
+    def flush(self, ending=False):
+        """Writes the count of each kind whose window is over (every kind's, when the server ends)."""
         now = self._clock()
         for kind, (window_end, held_back, last) in list(self._kinds.items()):
-            if now < window_end:
+            if now < window_end and not (ending and held_back):
                 continue
             if held_back:
                 self._write(f"{held_back} more like this in the last {_NOTICE_SECONDS} s; the last: {last}")
@@ -440,6 +441,7 @@ class ForkServer:
             self._expire_pending()
             self._resume_accepting()
             self._notices.flush()
+        self._notices.flush(ending=True)
         unix = self._listener.family == socket.AF_UNIX
         path = self._listener.getsockname() if unix else None
         self._listener.close()
