@@ -258,7 +258,7 @@ class RemoteServerTest(unittest.TestCase):
 
     def test_a_flood_from_another_address_closes_its_own_connections_not_a_slower_clients(self):
         # The slow client's connection is the stalest in the authenticating tier; the flood's address holds
-        # more than its share of that tier, so the flood's own stalest go first (REMOTE-6).
+        # more than its share of that tier, so the flood's own stalest go first (REMOTE-12).
         from snakebridge_worker import forkserver
         client = self.start_server()
         sock, challenge = client.challenged()
@@ -313,7 +313,7 @@ class RemoteServerTest(unittest.TestCase):
         self.assertEqual(reported, 200, lines)
 
     def test_a_client_hello_that_arrives_in_pieces_still_completes_its_handshake(self):
-        # The server waits for the whole first record before TLS starts (REMOTE-6): pieces must add up.
+        # The server waits for the whole first record before TLS starts (REMOTE-12): pieces must add up.
         client = self.start_server()
         raw = socket.create_connection(("127.0.0.1", self.port), timeout=10)
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
@@ -548,7 +548,7 @@ class RemoteServerTest(unittest.TestCase):
             sock.close()
 
 class PendingPolicyTest(unittest.TestCase):
-    """The server's choices for pending connections (REMOTE-6), without sockets: any hashable stands for one."""
+    """The server's choices for pending connections (REMOTE-12), without sockets: any hashable stands for one."""
 
     def tier(self, *peers):
         from snakebridge_worker import forkserver

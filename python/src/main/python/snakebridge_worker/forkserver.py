@@ -38,7 +38,7 @@ _PREAMBLE_MAX = 4096  # bytes of one preamble line
 _PENDING_SECONDS = 10  # a connection's whole time from accept to its preamble, and a fork's wait for its second connection
 _FIRST_BYTES_SECONDS = 2  # from accept to a TCP client's whole first TLS record (or first byte without TLS): it sends them with its connect
 _STAGE_SECONDS = 5  # each later step before authentication (the TLS handshake, hello, the challenge's answer): a round trip or two
-_STAGE_SLOTS = 128  # pending connections per tier (REMOTE-6): connecting, tls, authenticating, authenticated (with the forks waiting)
+_STAGE_SLOTS = 128  # pending connections per tier (REMOTE-12): connecting, tls, authenticating, authenticated (with the forks waiting)
 _PEER_SHARE = 4  # in a full tier, a peer holding more than 1/_PEER_SHARE of its slots loses its own stalest connection first
 _ACCEPT_BATCH = 16  # accepts per wake-up: a flood cannot hold the loop, and a connection whose bytes are in is read before its tier turns over
 _NOTICE_SECONDS = 10  # at most one log line per kind of client failure in this long (a flood must not flood the log, nor block on it)
@@ -305,7 +305,7 @@ class _Pending:
 
 
 class _Tier:
-    """The pending connections at one step of their way in (REMOTE-6), stalest first: a connection joins
+    """The pending connections at one step of their way in (REMOTE-12), stalest first: a connection joins
     the end when it gets here, so the first is the one that has gone longest without progress. Each
     tier has slots of its own, so a connection never loses its place to one that has come less far:
     silent connects churn among themselves and cannot push out a client in its TLS handshake."""

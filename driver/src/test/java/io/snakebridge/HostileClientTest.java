@@ -37,7 +37,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A hostile client never takes a remote worker server down nor starves authenticated clients (issue
- * #16, PROTOCOL.md REMOTE-6): a flood of a thousand connects, mixing silent
+ * #16, PROTOCOL.md REMOTE-12): a flood of a thousand connects, mixing silent
  * connects, plain text to the TLS port, ClientHellos that never finish, and TLS connections that go
  * silent, say hello and go silent, or send garbage, while clients a 200 ms round trip away (through
  * {@link LatencyProxy}) log in and call. Real servers on loopback addresses only; the flood is
