@@ -1,10 +1,11 @@
-"""The worker server over TCP (PROTOCOL.md REMOTE-1..5): TLS, the token's challenge-response, the
+"""The worker server over TCP (PROTOCOL.md REMOTE-1..6): TLS, the token's challenge-response, the
 control connection, --max-workers. Real server processes on 127.0.0.1 only, real forked workers, and
 certificates made for each run with openssl (no private key is committed)."""
 import hashlib
 import hmac
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -62,14 +63,21 @@ class RemoteClient:
         if client_cert:
             self.context.load_cert_chain(os.path.join(certs, "client.pem"), os.path.join(certs, "client.key"))
 
-    def connect(self):
-        raw = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+    def connect(self, source="127.0.0.1"):
+        raw = socket.create_connection(("127.0.0.1", self.port), timeout=10, source_address=(source, 0))
         return self.context.wrap_socket(raw, server_hostname="127.0.0.1")
 
-    def authenticated(self):
+    def challenged(self):
+        """A connection that said hello, and the server's challenge."""
         sock = self.connect()
         send(sock, {"op": "hello"})
-        challenge = line(sock)
+        return sock, line(sock)
+
+    def authenticated(self):
+        sock, challenge = self.challenged()
+        return self.answer(sock, challenge)
+
+    def answer(self, sock, challenge):
         binding = hashlib.sha256(sock.getpeercert(binary_form=True)).digest()  # REMOTE-2: the MAC is for this server
         mac = hmac.new(self.token.encode(), b"snakebridge-auth-v1\0" + bytes.fromhex(challenge["nonce"]) + binding,
                        hashlib.sha256)
@@ -159,8 +167,10 @@ class RemoteServerFixture:
             except subprocess.TimeoutExpired:
                 self.server.kill()
                 self.server.wait()
-        self.server.stdout.close()
-        self.server.stderr.close()
+        if not self.server.stderr.closed:
+            self.server_log = self.server.stderr.read()
+            self.server.stdout.close()
+            self.server.stderr.close()
 
     def event(self):
         return json.loads(self.server.stdout.readline())
@@ -234,12 +244,157 @@ class RemoteServerTest(RemoteServerCase):
     def test_more_silent_connections_than_pending_slots_do_not_starve_a_client_that_completes_its_handshake(self):
         from snakebridge_worker import forkserver
         client = self.start_server()
-        silent = [socket.create_connection(("127.0.0.1", self.port), timeout=10) for _ in range(forkserver._MAX_PENDING + 50)]
+        silent = [socket.create_connection(("127.0.0.1", self.port), timeout=10) for _ in range(forkserver._STAGE_SLOTS + 50)]
         try:
             self.assert_still_serves(client)
         finally:
             for s in silent:
                 s.close()
+
+    def test_a_client_that_has_its_challenge_keeps_its_slot_while_silent_connects_from_its_own_address_overflow(self):
+        # Its connection is the oldest pending one: oldest-first eviction closed it, tiers keep it.
+        from snakebridge_worker import forkserver
+        client = self.start_server()
+        sock, challenge = client.challenged()
+        silent = [socket.create_connection(("127.0.0.1", self.port), timeout=10) for _ in range(2 * forkserver._STAGE_SLOTS)]
+        try:
+            self.assertEqual(silent[0].recv(1), b"", "the stalest silent connect made room for the others")
+            self.assert_worker_after(client, client.answer(sock, challenge))
+        finally:
+            for s in silent:
+                s.close()
+
+    def test_a_flood_from_another_address_closes_its_own_connections_not_a_slower_clients(self):
+        # The slow client's connection is the stalest in the authenticating tier; the flood's address holds
+        # more than its share of that tier, so the flood's own stalest go first (REMOTE-12).
+        from snakebridge_worker import forkserver
+        client = self.start_server()
+        sock, challenge = client.challenged()
+        flood = []
+        try:
+            for _ in range(forkserver._STAGE_SLOTS + 20):  # TLS done, then silent: each waits for a hello that never comes
+                flood.append(client.connect(source="127.0.0.2"))
+            self.assertEqual(flood[0].recv(1), b"", "the flood's stalest connection made room")
+            self.assert_worker_after(client, client.answer(sock, challenge))
+        finally:
+            for s in flood:
+                s.close()
+
+    def test_clients_that_dribble_a_byte_at_a_time_are_closed_at_their_deadline_while_others_are_served(self):
+        client = self.start_server()
+        hello_record = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        hello_record.sendall(b"\x16\x03\x01\x01\x00")  # a record header promising a 256-byte ClientHello
+        hello_line = client.connect()  # TLS done; the hello line comes a byte at a time
+        slow = [(hello_record, b"\x01" * 256), (hello_line, b'{"op": "hello"' + b" " * 300 + b"}\n")]
+        self.assert_still_serves(client)
+        for sock, dribble in slow:
+            sent = 0
+            closed = False
+            while not closed and sent < len(dribble):  # bounded: a closed connection or the whole message
+                try:
+                    sock.send(dribble[sent:sent + 1])
+                    sent += 1
+                    if select.select([sock], [], [], 0.05)[0]:
+                        sock.settimeout(0)  # readable may be a TLS 1.3 session ticket, not the end
+                        closed = sock.recv(1) == b""
+                        sock.settimeout(10)
+                except (ssl.SSLWantReadError, BlockingIOError):
+                    sock.settimeout(10)
+                except (ConnectionError, ssl.SSLError, OSError):
+                    closed = True
+            self.assertTrue(closed, f"a client that dribbled {sent} bytes was never closed")
+            self.assertLess(sent, len(dribble))
+            sock.close()
+        self.assert_still_serves(client)
+
+    def test_a_flood_of_failed_tls_handshakes_costs_the_log_a_line_and_a_count_not_a_line_each(self):
+        client = self.start_server()
+        for _ in range(200):
+            with socket.create_connection(("127.0.0.1", self.port), timeout=10) as junk:
+                junk.sendall(b"\x16\x03\x01\x00\x05\x63\x00\x00\x01\x00")  # a whole record holding no ClientHello
+                b"".join(iter(lambda: junk.recv(100), b""))  # its alert, then the end
+        self.assert_still_serves(client)
+        self.stop_server()  # the held-back count is written as the server ends
+        lines = [text for text in self.server_log.decode().splitlines() if "TLS handshake" in text or "more like this" in text]
+        self.assertLess(len(lines), 10, lines)
+        reported = sum(int(text.split(": ", 1)[1].split(" ", 1)[0]) if "more like this" in text else 1 for text in lines)
+        self.assertEqual(reported, 200, lines)
+
+    def test_a_client_hello_that_arrives_in_pieces_still_completes_its_handshake(self):
+        # The server waits for the whole first record before TLS starts (REMOTE-12): pieces must add up.
+        client = self.start_server()
+        raw = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = client.context.wrap_bio(incoming, outgoing, server_hostname="127.0.0.1")
+        with self.assertRaises(ssl.SSLWantReadError):
+            tls.do_handshake()
+        hello = outgoing.read()
+        for piece in (hello[:1], hello[1:3], hello[3:5], hello[5:40]):  # the header split, the body split
+            raw.sendall(piece)
+            self.assertEqual(select.select([raw], [], [], 0.05)[0], [], "the server answered before the record was whole")
+        raw.sendall(hello[40:])
+        done = False
+        while not done:  # bounded by the socket's timeout: the server answers or closes
+            data = raw.recv(65536)
+            self.assertNotEqual(data, b"", "the server closed the connection")
+            incoming.write(data)
+            try:
+                tls.do_handshake()
+                done = True
+            except ssl.SSLWantReadError:
+                pass
+            raw.sendall(outgoing.read())
+        raw.sendall(outgoing.read())
+        tls.write(b'{"op": "hello"}\n')
+        raw.sendall(outgoing.read())
+        answer = b""
+        while not answer.endswith(b"\n"):
+            incoming.write(raw.recv(65536))
+            try:
+                answer += tls.read(4096)
+            except ssl.SSLWantReadError:
+                pass
+        self.assertEqual(json.loads(answer)["auth"], "hmac-sha256")
+        raw.close()
+        self.assert_still_serves(client)
+
+    def test_garbage_after_authentication_is_refused_or_a_protocol_error_and_the_server_serves_on(self):
+        client = self.start_server()
+        sock = client.authenticated()
+        sock.sendall(b"\xff\xfe not a preamble\n")
+        self.assertEqual(line(sock), {"error": "the preamble is one JSON object on one line"})
+        sock.close()
+        protocol, control, pid = client.worker()
+        protocol.sendall(struct.pack(">I", 0xFFFFFFFF))  # in the worker's frame stream: a length past any maximum
+        error = read_frame(protocol)["error"]
+        self.assertEqual(error["code"], "frame_too_large")
+        self.assertEqual(line(control)["pid"], pid, "the worker ends after a protocol error (FRAME-3)")
+        protocol.close()
+        control.close()
+        self.assert_still_serves(client)
+
+    def test_a_tls_1_2_client_is_refused_and_the_server_serves_on(self):
+        client = self.start_server()
+        old = ssl.create_default_context(cafile=os.path.join(self.certs, "ca.pem"))
+        old.maximum_version = ssl.TLSVersion.TLSv1_2
+        raw = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        with self.assertRaises(ssl.SSLError):
+            old.wrap_socket(raw, server_hostname="127.0.0.1")
+        raw.close()
+        self.assert_still_serves(client)
+
+    def assert_worker_after(self, client, authenticated):
+        """The client gets a worker on an authenticated connection it already has."""
+        send(authenticated, {"op": "fork", "memory_limit_bytes": 0})
+        token = line(authenticated)["token"]
+        control = client.authenticated()
+        send(control, {"op": "control", "token": token})
+        pid = line(authenticated)["pid"]
+        self.assertEqual(line(control)["pid"], pid)
+        self.assertEqual(request(authenticated, "handshake", protocol_version=1, min_supported_version=1)["result"]["pid"], pid)
+        authenticated.close()
+        self.assertEqual(line(control), {"pid": pid, "exit_code": 0})
+        control.close()
 
     def test_mutual_tls_refuses_a_client_without_a_certificate_signed_by_the_client_ca(self):
         self.start_server("--tls-client-ca", os.path.join(self.certs, "ca.pem"))
@@ -420,16 +575,98 @@ class RemoteServerTest(RemoteServerCase):
         for sock in (first, first_control, protocol, control):
             sock.close()
 
+class PendingPolicyTest(unittest.TestCase):
+    """The server's choices for pending connections (REMOTE-12), without sockets: any hashable stands for one."""
+
+    def tier(self, *peers):
+        from snakebridge_worker import forkserver
+        tier = forkserver._Tier("t", slots=len(peers))
+        for i, peer in enumerate(peers):
+            tier.add(f"conn{i}", forkserver._Pending(peer, now=0))
+        return tier
+
+    def test_a_full_tier_gives_up_its_stalest_connection_when_no_peer_holds_more_than_its_share(self):
+        tier = self.tier("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7", "10.0.0.8")
+        self.assertEqual(tier.victim(), "conn0")
+
+    def test_a_peer_holding_more_than_its_share_gives_up_its_own_stalest_connection_first(self):
+        tier = self.tier("10.0.0.1", "10.0.0.2", "10.0.0.2", "10.0.0.2", "10.0.0.3", "10.0.0.2", "10.0.0.2", "10.0.0.2")
+        self.assertEqual(tier.victim(), "conn1", "10.0.0.2 holds 6 of 8 slots; 10.0.0.1's older connection stays")
+        tier.remove("conn1")
+        tier.remove("conn2")
+        tier.remove("conn3")
+        tier.remove("conn5")
+        self.assertEqual(tier.victim(), "conn0", "at 2 of 8 slots (its share) 10.0.0.2 is one peer among others")
+
+    def test_a_connection_that_moves_on_goes_to_the_end_of_its_tier(self):
+        tier = self.tier("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4")
+        tier.add("conn0", tier.remove("conn0"))  # it made progress: no longer the stalest
+        self.assertEqual(tier.victim(), "conn1")
+
+    def test_peers_are_ipv4_addresses_and_ipv6_64_prefixes(self):
+        from snakebridge_worker.forkserver import _peer_of
+        self.assertEqual(_peer_of(("192.0.2.7", 40000)), "192.0.2.7")
+        self.assertEqual(_peer_of(("::ffff:192.0.2.7", 40000, 0, 0)), "192.0.2.7")
+        self.assertEqual(_peer_of(("2001:db8:1:2:aaaa::1", 40000, 0, 0)), "2001:db8:1:2::/64")
+        self.assertEqual(_peer_of(("2001:db8:1:2:bbbb::9", 40001, 0, 0)), "2001:db8:1:2::/64")
+        self.assertEqual(_peer_of(("fe80::1%eth0", 40000, 0, 2)), "fe80::/64")
+        self.assertIsNone(_peer_of(""), "a unix: client has no address")
+
+    def test_client_failures_are_logged_once_then_counted_once_per_window(self):
+        from snakebridge_worker import forkserver
+        lines, now = [], [100.0]
+        notices = forkserver._Notices(write=lines.append, clock=lambda: now[0])
+        for i in range(500):
+            notices.note("tls", f"TLS handshake with 10.0.0.{i % 250} failed")
+            notices.flush()
+        self.assertEqual(lines, ["TLS handshake with 10.0.0.0 failed"])
+        now[0] += forkserver._NOTICE_SECONDS
+        notices.flush()
+        self.assertEqual(lines[1], f"499 more like this in the last {forkserver._NOTICE_SECONDS} s;"
+                                   " the last: TLS handshake with 10.0.0.249 failed")
+        notices.note("tls", "TLS handshake with 10.0.0.1 failed")
+        now[0] += forkserver._NOTICE_SECONDS
+        notices.flush()
+        self.assertEqual(len(lines), 3, "one line for the next window's one failure")
+        now[0] += forkserver._NOTICE_SECONDS
+        notices.flush()
+        self.assertEqual(len(lines), 3, "a quiet window writes nothing")
+        notices.note("tls", "TLS handshake with 10.0.0.2 failed")
+        self.assertEqual(lines[-1], "TLS handshake with 10.0.0.2 failed", "after a quiet window a failure is logged at once")
+
+    def test_the_server_speaks_tls_1_3_only_and_never_renegotiates(self):
+        from snakebridge_worker import forkserver
+        context = forkserver._server_context()
+        self.assertEqual(context.minimum_version, ssl.TLSVersion.TLSv1_3)
+        self.assertTrue(context.options & ssl.OP_NO_RENEGOTIATION)
+
+
 class RemoteSpecTest(unittest.TestCase):
-    def test_protocol_md_states_the_token_minimum_the_deadline_and_the_mac_context_the_server_uses(self):
+    def test_protocol_md_states_the_token_minimum_the_deadlines_the_slots_and_the_mac_context_the_server_uses(self):
         from snakebridge_worker import forkserver
         with open(os.path.join(SOURCE_DIR, "..", "..", "..", "..", "PROTOCOL.md"), encoding="utf-8") as f:
             text = " ".join(f.read().split())
         self.assertIn(f"A token shorter than {forkserver._TOKEN_MIN_CHARS} characters is a start error", text)
-        self.assertIn(f"not sent its preamble within {forkserver._PENDING_SECONDS} s is closed", text)
+        self.assertIn(f"MUST close a connection that has not sent its preamble within {forkserver._PENDING_SECONDS} s", text)
+        self.assertIn(f"keeps four tiers of {forkserver._STAGE_SLOTS} slots each", text)
+        self.assertEqual(forkserver._PEER_SHARE, 4)
+        self.assertIn("the stalest of the address holding more than a quarter of the tier's slots", text)
+        self.assertIn(f"are due within {forkserver._FIRST_BYTES_SECONDS} s of its accept, each later step before"
+                      f" authentication within {forkserver._STAGE_SECONDS} s", text)
+        self.assertIn(f"at most once per kind every {forkserver._NOTICE_SECONDS} s", text)
         context = forkserver._AUTH_CONTEXT
         self.assertTrue(context.endswith(b"\0"))
         self.assertIn(f"the ASCII bytes `{context[:-1].decode()}`, a zero byte, the nonce's bytes and the **channel binding**", text)
+
+    def test_readme_states_the_slots_deadlines_and_log_window_the_server_uses(self):
+        from snakebridge_worker import forkserver
+        with open(os.path.join(SOURCE_DIR, "..", "..", "..", "..", "README.md"), encoding="utf-8") as f:
+            text = " ".join(f.read().split())
+        self.assertIn(f"authenticating, authenticated; {forkserver._STAGE_SLOTS} slots each)", text)
+        self.assertIn(f"first bytes are due within {forkserver._FIRST_BYTES_SECONDS} s and each later step within"
+                      f" {forkserver._STAGE_SECONDS} s", text)
+        self.assertIn(f"logged at most once per kind every {forkserver._NOTICE_SECONDS} s", text)
+        self.assertIn("more than a quarter of the tier", text)
 
 
 if __name__ == "__main__":

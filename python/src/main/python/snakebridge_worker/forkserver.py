@@ -16,6 +16,7 @@ worker is reaped. A worker serves the ordinary protocol (handshake and all) over
 its stderr on a second connection of the client's, and dies with the server (Linux: PR_SET_PDEATHSIG)."""
 import codecs
 import collections
+import fcntl
 import hashlib
 import hmac
 import importlib
@@ -24,12 +25,15 @@ import json
 import mmap
 import os
 import re
+import select
 import selectors
 import signal
 import socket
 import ssl
 import stat
+import struct
 import sys
+import termios
 import time
 import traceback
 
@@ -37,9 +41,15 @@ from . import cancel
 from .server_limits import NO_LIMITS, ServerLimits
 
 _PREAMBLE_MAX = 4096  # bytes of one preamble line
-_PENDING_SECONDS = 10  # how long a fork waits for its stderr connection
+_PENDING_SECONDS = 10  # a connection's whole time from accept to its preamble, and a fork's wait for its second connection
+_FIRST_BYTES_SECONDS = 2  # from accept to a TCP client's whole first TLS record (or first byte without TLS): it sends them with its connect
+_STAGE_SECONDS = 5  # each later step before authentication (the TLS handshake, hello, the challenge's answer): a round trip or two
+_STAGE_SLOTS = 128  # pending connections per tier (REMOTE-12): connecting, tls, authenticating, authenticated (with the forks waiting)
+_PEER_SHARE = 4  # in a full tier, a peer holding more than 1/_PEER_SHARE of its slots loses its own stalest connection first
+_ACCEPT_BATCH = 16  # accepts per wake-up: a flood cannot hold the loop, and a connection whose bytes are in is read before its tier turns over
+_NOTICE_SECONDS = 10  # at most one log line per kind of client failure in this long (a flood must not flood the log, nor block on it)
+_TLS_RECORD_MAX = 5 + 16384  # a plaintext TLS record's header and largest body (RFC 8446 5.1): a longer one is OpenSSL's to refuse
 _LISTEN_BACKLOG = 128
-_MAX_PENDING = 256  # connections still sending a preamble plus forks waiting for their stderr: past it, refused
 _ACCEPT_PAUSE_SECONDS = 0.1  # out of file descriptors: stop accepting this long
 _TOKEN_MIN_CHARS = 16  # a shorter token could be guessed offline from one observed challenge and its answer
 _AUTH_CONTEXT = b"snakebridge-auth-v1\0"  # what the MAC is over, before the nonce: a MAC made for anything else never matches
@@ -198,8 +208,7 @@ def _remote_settings(options):
         raise ServerStartError("--tls-client-ca (mutual TLS) needs --tls-cert and --tls-key")
     tls = None
     if options.tls_cert:
-        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        tls.minimum_version = ssl.TLSVersion.TLSv1_2
+        tls = _server_context()
         try:
             tls.load_cert_chain(options.tls_cert, options.tls_key)
             if options.tls_client_ca:
@@ -209,6 +218,17 @@ def _remote_settings(options):
             raise ServerStartError(f"cannot load the TLS certificate, key or client CA: {exc}") from None
     token = _read_token(options.token_file) if options.token_file else None
     return _Remote(tls, token, _certificate_digest(options.tls_cert) if tls else b"")
+
+
+def _server_context():
+    """TLS 1.3 only (REMOTE-1): every client this server has (Java 11 on, Python on OpenSSL 1.1.1 on) speaks it, and
+    it leaves out what older versions carry: renegotiation, static-RSA and CBC suites, a certificate (a
+    client's too) sent in the clear, and a second round trip that a client spends in a pending slot.
+    Renegotiation is switched off as well, should anyone lower the minimum."""
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.minimum_version = ssl.TLSVersion.TLSv1_3
+    tls.options |= ssl.OP_NO_RENEGOTIATION
+    return tls
 
 
 def _certificate_digest(path):
@@ -318,17 +338,120 @@ def _emit(event):
     _events.flush()
 
 
+_CONNECTING, _TLS, _AUTHENTICATING, _AUTHENTICATED = "connecting", "tls", "authenticating", "authenticated"
+
+
 class _Pending:
     """A connection that is not yet a worker's or a control connection: where it is in TLS,
-    authentication and its preamble (``sniff``, ``handshake``, ``hello``, ``auth``, ``preamble``)."""
+    authentication and its preamble (``sniff``, ``handshake``, ``hello``, ``auth``, ``preamble``), its
+    tier (the _Tier holding it), its peer (_peer_of) and its deadlines."""
 
-    __slots__ = ("buffer", "deadline", "stage", "nonce")
+    __slots__ = ("buffer", "deadline", "expires", "stage", "nonce", "peer", "tier", "awaited")
 
-    def __init__(self, stage):
+    def __init__(self, peer, now):
         self.buffer = b""
-        self.deadline = time.monotonic() + _PENDING_SECONDS
-        self.stage = stage
+        self.expires = now + _PENDING_SECONDS  # the whole way in
+        self.deadline = self.expires  # the current stage's
+        self.stage = None
         self.nonce = None
+        self.peer = peer
+        self.tier = None
+        self.awaited = 0  # bytes of its first TLS record it is waited for (its receive low-water mark)
+
+
+class _Tier:
+    """The pending connections at one step of their way in (REMOTE-12), stalest first: a connection joins
+    the end when it gets here, so the first is the one that has gone longest without progress. Each
+    tier has slots of its own, so a connection never loses its place to one that has come less far:
+    silent connects churn among themselves and cannot push out a client in its TLS handshake."""
+
+    def __init__(self, name, slots=_STAGE_SLOTS):
+        self.name = name
+        self.slots = slots
+        self.members = {}  # connection -> _Pending, in the order they got here
+        self._held = {}  # peer -> how many of the members are its
+
+    def __len__(self):
+        return len(self.members)
+
+    def add(self, conn, pending):
+        pending.tier = self
+        self.members[conn] = pending
+        if pending.peer is not None:
+            self._held[pending.peer] = self._held.get(pending.peer, 0) + 1
+
+    def remove(self, conn):
+        pending = self.members.pop(conn, None)
+        if pending is not None and pending.peer is not None:
+            held = self._held[pending.peer] - 1
+            if held:
+                self._held[pending.peer] = held
+            else:
+                del self._held[pending.peer]
+        return pending
+
+    def victim(self):
+        """The connection to close for a newcomer when the tier is full: the stalest of the peer that
+        holds the most, if that is more than its share (one address, or one IPv6 /64, flooding from
+        many ports pushes out only its own), else the stalest of all (many addresses flooding)."""
+        heavy = None
+        if self._held:
+            peer, held = max(self._held.items(), key=lambda item: item[1])
+            if held * _PEER_SHARE > self.slots:
+                heavy = peer
+        for conn, pending in self.members.items():
+            if heavy is None or pending.peer == heavy:
+                return conn
+        return None
+
+
+def _peer_of(address):
+    """What a client's share is counted by: its IPv4 address, or its IPv6 /64 (one host's usual
+    allocation, whose addresses cost an attacker nothing); None for a unix: client."""
+    if not isinstance(address, tuple):
+        return None
+    try:
+        ip = ipaddress.ip_address(address[0].split("%")[0])
+    except ValueError:
+        return address[0]
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+class _Notices:
+    """Lines for the operator's log about clients that failed (TLS handshakes, pending connections
+    closed): the first of a kind at once, then at most one line per kind every _NOTICE_SECONDS that
+    counts the rest. A flood costs a line every few seconds, not one per connection: it can neither
+    bury the log nor fill a stderr pipe nobody reads and so block the loop."""
+
+    def __init__(self, write=None, clock=time.monotonic):
+        self._write = write or (lambda text: sys.stderr.write(f"snakebridge_worker serve: {text}\n"))
+        self._clock = clock
+        self._kinds = {}  # kind -> [end of its quiet window, lines held back, the last of them]
+
+    def note(self, kind, text):
+        state = self._kinds.get(kind)
+        if state is None:
+            self._kinds[kind] = [self._clock() + _NOTICE_SECONDS, 0, None]
+            self._write(text)
+        else:
+            state[1] += 1
+            state[2] = text
+
+    def flush(self, ending=False):
+        """Writes the count of each kind whose window is over (every kind's, when the server ends)."""
+        now = self._clock()
+        for kind, (window_end, held_back, last) in list(self._kinds.items()):
+            if now < window_end and not (ending and held_back):
+                continue
+            if held_back:
+                self._write(f"{held_back} more like this in the last {_NOTICE_SECONDS} s; the last: {last}")
+                self._kinds[kind] = [now + _NOTICE_SECONDS, 0, None]
+            else:
+                del self._kinds[kind]
 
 
 class ForkServer:
@@ -342,6 +465,7 @@ class ForkServer:
         os.set_blocking(self._wakeup_read, False)
         os.set_blocking(self._wakeup_write, False)
         self._pending = {}  # connection -> _Pending, until its preamble has come
+        self._tiers = {name: _Tier(name) for name in (_CONNECTING, _TLS, _AUTHENTICATING, _AUTHENTICATED)}
         self._forks = {}  # token -> (protocol connection, fork request, deadline) waiting for its second connection
         self._children = set()  # pids of the forked workers not yet reaped
         self._controls = {}  # pid -> its remote client's control connection (REMOTE-4)
@@ -349,6 +473,8 @@ class ForkServer:
         self._outputs = {}  # pid -> its _WorkerStderr, for a remote worker (REMOTE-11)
         self._running = True
         self._accept_paused_until = 0
+        self._notices = _Notices()
+        self._next_expiry = 0
 
     def run(self):
         signal.set_wakeup_fd(self._wakeup_write)
@@ -371,6 +497,8 @@ class ForkServer:
                         self._drop(key.fileobj)
             self._expire_pending()
             self._resume_accepting()
+            self._notices.flush()
+        self._notices.flush(ending=True)
         unix = self._listener.family == socket.AF_UNIX
         path = self._listener.getsockname() if unix else None
         self._listener.close()
@@ -392,65 +520,110 @@ class ForkServer:
             self._running = False
 
     def _accept(self, listener):
-        try:
-            conn, _ = listener.accept()
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:  # out of descriptors (EMFILE, ENFILE) or memory: pause rather than spin or die
-            self._selector.unregister(listener)
-            self._accept_paused_until = time.monotonic() + _ACCEPT_PAUSE_SECONDS
-            return
+        for _ in range(_ACCEPT_BATCH):
+            try:
+                conn, address = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # out of descriptors (EMFILE, ENFILE) or memory: pause rather than spin or die
+                self._selector.unregister(listener)
+                self._accept_paused_until = time.monotonic() + _ACCEPT_PAUSE_SECONDS
+                return
+            self._admit(conn, address)
+
+    def _admit(self, conn, address):
         if self._remote is None and not _same_user(conn):
             conn.close()
             return
-        if len(self._pending) + len(self._forks) >= _MAX_PENDING:
-            if not self._pending:
-                self._refuse(conn, "too many pending connections")
-                return
-            # The oldest connection that has not finished its preamble makes room (dicts keep arrival
-            # order): silent or slow clients cannot hold every slot and starve one that completes its
-            # handshake in milliseconds (REMOTE-3).
-            self._drop(next(iter(self._pending)))
-        if self._remote is None:
-            stage = "preamble"
-        else:
+        pending = _Pending(_peer_of(address), time.monotonic())
+        if self._remote is not None:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a frame is one write: send it now
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)  # a peer that vanished is noticed
-            stage = "sniff" if self._remote.tls else "hello"
         conn.setblocking(False)
-        self._selector.register(conn, selectors.EVENT_READ, self._readable)
-        self._pending[conn] = _Pending(stage)
+        # A unix: client is this user's own: it has nothing left to prove (SRV-1).
+        if self._advance(conn, pending, "preamble" if self._remote is None else "sniff"):
+            self._selector.register(conn, selectors.EVENT_READ, self._readable)
+
+    def _advance(self, conn, pending, stage):
+        """Moves ``conn`` to ``stage``, at the end of its tier with the stage's deadline; false if it
+        was refused. A full tier makes room by closing its victim; an authenticated connection is never
+        a victim: a full authenticated tier refuses the newcomer instead (it is its own clients' load)."""
+        tier = self._tiers[_tier_of(stage, self._remote)]
+        if pending.tier is not None:
+            pending.tier.remove(conn)
+        if tier.name == _AUTHENTICATED:
+            if len(tier) + len(self._forks) >= tier.slots:
+                self._refuse(conn, "too many pending connections")
+                return False
+        elif len(tier) >= tier.slots:
+            victim = tier.victim()
+            if victim is not None:
+                self._evict(victim, tier)
+        now = time.monotonic()
+        pending.stage = stage
+        seconds = _FIRST_BYTES_SECONDS if stage == "sniff" else _STAGE_SECONDS
+        pending.deadline = pending.expires if tier.name == _AUTHENTICATED else min(pending.expires, now + seconds)
+        self._pending[conn] = pending
+        tier.add(conn, pending)
+        return True
+
+    def _evict(self, conn, tier):
+        pending = self._pending[conn]
+        self._notices.note("evicted", f"closed a pending connection from {_describe(pending.peer)} (at {pending.stage})"
+                                      f" to make room in the full {tier.name} tier ({tier.slots} slots)")
+        self._drop(conn)
 
     def _readable(self, conn):
-        pending = self._pending[conn]
+        pending = self._pending.get(conn)
+        if pending is None:
+            return  # closed to make room earlier in this same wake-up
         if pending.stage == "sniff":
-            conn = self._start_tls(conn, pending)
+            conn = self._sniff(conn, pending)
             if conn is None:
                 return
         if pending.stage == "handshake" and not self._tls_handshake(conn, pending):
             return
         self._read_lines(conn, pending)
 
-    def _start_tls(self, conn, pending):
-        """Looks at the first byte without taking it: a TLS client starts with a handshake record;
-        anything else is a plain-text client (or garbage), told in plain text that TLS is required."""
+    def _sniff(self, conn, pending):
+        """A TCP connection's first bytes. Without TLS, any byte moves it on. With TLS, it looks at the
+        first record without taking it: a TLS client starts with a handshake record (anything else is a
+        plain-text client or garbage, told in plain text that TLS is required), and the connection stays
+        in the connecting tier until the whole record (its ClientHello) is in, so one that dribbles a
+        byte at a time never reaches the TLS tier nor costs the server any cryptography."""
         try:
-            first = conn.recv(1, socket.MSG_PEEK)
+            head = conn.recv(5, socket.MSG_PEEK)
         except (BlockingIOError, InterruptedError):
             return None
         except OSError:
-            first = b""
-        if not first:
+            head = b""
+        if not head:
             self._drop(conn)
             return None
-        if first[0] != _TLS_RECORD_HANDSHAKE:
+        if self._remote.tls is None:
+            return conn if self._advance(conn, pending, "hello") else None
+        if head[0] != _TLS_RECORD_HANDSHAKE:
             self._refuse(conn, "this server requires TLS; the client spoke plain text", "tls_required")
             return None
+        whole = 5 + int.from_bytes(head[3:5], "big") if len(head) == 5 else 5
+        if whole <= _TLS_RECORD_MAX and _unread_bytes(conn) < whole:  # (a longer record is garbage OpenSSL refuses at once)
+            # Bytes only peeked at keep a socket readable: without a low-water mark the loop would spin on
+            # it. Woken with too few, the peer has ended its side (or the kernel is short of memory).
+            if pending.awaited != whole:
+                pending.awaited = whole
+                _set_low_water(conn, whole)
+            elif _peer_done(conn):
+                self._drop(conn)
+            return None
+        if pending.awaited:
+            _set_low_water(conn, 1)  # OpenSSL reads what comes
         self._selector.unregister(conn)
-        del self._pending[conn]
+        self._pending.pop(conn)
+        pending.tier.remove(conn)
+        pending.tier = None
         tls = self._remote.tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
-        pending.stage = "handshake"
-        self._pending[tls] = pending
+        if not self._advance(tls, pending, "handshake"):
+            return None
         self._selector.register(tls, selectors.EVENT_READ, self._readable)
         return tls
 
@@ -466,10 +639,12 @@ class ForkServer:
             self._selector.modify(conn, selectors.EVENT_WRITE, self._readable)
             return False
         except (ssl.SSLError, OSError) as exc:  # an untrusted client certificate, a TLS version we refuse, garbage
-            sys.stderr.write(f"snakebridge_worker serve: TLS handshake failed: {getattr(exc, 'reason', None) or exc}\n")
+            self._notices.note("tls", f"TLS handshake with {_describe(pending.peer)} failed:"
+                                      f" {getattr(exc, 'reason', None) or exc}")
             self._drop(conn)
             return False
-        pending.stage = "hello"
+        if not self._advance(conn, pending, "hello"):
+            return False
         self._selector.modify(conn, selectors.EVENT_READ, self._readable)
         return True
 
@@ -498,11 +673,11 @@ class ForkServer:
             if op != "auth" or type(mac) is not str or not _mac_matches(self._remote, pending.nonce, mac):
                 self._refuse(conn, "authentication failed", "auth_failed")
                 return
-            pending.stage = "preamble"
-            self._reply(conn, {"authenticated": True})
+            if self._advance(conn, pending, "preamble"):
+                self._reply(conn, {"authenticated": True})
         else:
             self._selector.unregister(conn)
-            del self._pending[conn]
+            self._forget(conn)
             if op == "fork":
                 conn.setblocking(True)
                 self._fork_requested(conn, request)
@@ -519,12 +694,12 @@ class ForkServer:
         if op != "hello":
             self._refuse(conn, f"expected hello, got {op!r}")
         elif self._remote.token is None:
-            pending.stage = "preamble"
-            self._reply(conn, {"auth": "none"})
+            if self._advance(conn, pending, "preamble"):
+                self._reply(conn, {"auth": "none"})
         else:
             pending.nonce = os.urandom(32)
-            pending.stage = "auth"
-            self._reply(conn, {"auth": "hmac-sha256", "nonce": pending.nonce.hex()})
+            if self._advance(conn, pending, "auth"):
+                self._reply(conn, {"auth": "hmac-sha256", "nonce": pending.nonce.hex()})
 
     def _reply(self, conn, message):
         try:
@@ -545,6 +720,10 @@ class ForkServer:
         if self._max_workers and len(self._children) + len(self._forks) >= self._max_workers:
             self._refuse(conn, f"the server already runs its most workers (--max-workers {self._max_workers})",
                          "too_many_workers")
+            return
+        authenticated = self._tiers[_AUTHENTICATED]
+        if len(authenticated) + len(self._forks) >= authenticated.slots:
+            self._refuse(conn, "too many pending connections")
             return
         token = os.urandom(16).hex()
         try:
@@ -622,6 +801,7 @@ class ForkServer:
             for output in self._outputs.values():
                 os.close(output.fd)  # other workers' stderr: not this one's to read
             self._pending.clear()
+            self._tiers.clear()
             self._forks.clear()
             self._controls.clear()
             self._control_of.clear()
@@ -767,12 +947,17 @@ class ForkServer:
 
     def _expire_pending(self):
         now = time.monotonic()
+        if now < self._next_expiry:
+            return  # a busy loop looks at the deadlines ten times a second, not at every wake-up
+        self._next_expiry = now + 0.1
         for token, (conn, _, deadline) in list(self._forks.items()):
             if now > deadline:
                 del self._forks[token]
                 self._refuse(conn, "the second connection did not come in time")
         for conn, pending in list(self._pending.items()):
             if now > pending.deadline:
+                self._notices.note("expired", f"closed a connection from {_describe(pending.peer)} that was still"
+                                              f" at {pending.stage} at its deadline")
                 self._drop(conn)
 
     def _drop(self, conn):
@@ -783,8 +968,14 @@ class ForkServer:
             self._selector.unregister(conn)
         except (KeyError, ValueError):
             pass  # not registered any more (its preamble was read)
-        self._pending.pop(conn, None)
+        self._forget(conn)
         conn.close()
+
+    def _forget(self, conn):
+        """``conn`` is no longer pending: out of the index and its tier."""
+        pending = self._pending.pop(conn, None)
+        if pending is not None and pending.tier is not None:
+            pending.tier.remove(conn)
 
     def _refuse(self, conn, reason, code=None):
         """Answers ``{"error": reason}`` (with a ``code`` a client acts on, REMOTE-3) and closes."""
@@ -792,7 +983,7 @@ class ForkServer:
             self._selector.unregister(conn)
         except (KeyError, ValueError):
             pass
-        self._pending.pop(conn, None)
+        self._forget(conn)
         try:
             conn.settimeout(1.0)
             _send_line(conn, {"error": reason, "code": code} if code else {"error": reason})
@@ -961,6 +1152,49 @@ def _receive(conn, buffer):
             return buffer
 
 
+def _tier_of(stage, remote):
+    """The tier of a connection at ``stage``: a connection is authenticated once it proved the token (or
+    is a unix: client); without a token (--insecure) nothing is proved and it stays authenticating."""
+    if stage == "sniff":
+        return _CONNECTING
+    if stage == "handshake":
+        return _TLS
+    if stage == "preamble" and (remote is None or remote.token is not None):
+        return _AUTHENTICATED
+    return _AUTHENTICATING
+
+
+def _describe(peer):
+    return peer if peer is not None else "a local client"
+
+
+def _unread_bytes(conn):
+    """How many bytes the kernel holds for ``conn`` (FIONREAD): the first record's length is checked
+    without copying it at every dribbled byte."""
+    try:
+        return struct.unpack("i", fcntl.ioctl(conn.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+    except OSError:
+        return _TLS_RECORD_MAX  # cannot tell: let the handshake start
+
+
+def _set_low_water(conn, size):
+    """Readable only once ``size`` bytes are in, or the peer is done (SO_RCVLOWAT: epoll and kqueue honour it)."""
+    try:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, size)
+    except (OSError, AttributeError):
+        pass  # then a partial record wakes the loop until its deadline
+
+
+def _peer_done(conn):
+    """Whether the peer of a socket woken below its low-water mark has shut its side: Linux says so
+    (POLLRDHUP), and may also wake it early when short of memory; elsewhere only the end wakes it."""
+    if not hasattr(select, "POLLRDHUP"):
+        return True
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLRDHUP)
+    return bool(poller.poll(0))
+
+
 def _parse_line(line):
     """One preamble or control line as a JSON object, or None for anything else."""
     try:
@@ -993,7 +1227,6 @@ def _same_user(conn):
     """Linux: only this user's processes may ask for a worker (the socket's mode says so too)."""
     if not hasattr(socket, "SO_PEERCRED"):
         return True
-    import struct
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _, uid, _ = struct.unpack("3i", creds)
     return uid == os.getuid()

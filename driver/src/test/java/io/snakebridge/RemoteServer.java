@@ -127,6 +127,10 @@ final class RemoteServer implements AutoCloseable {
         return event;
     }
 
+    boolean alive() {
+        return process.isAlive();
+    }
+
     void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(10, TimeUnit.SECONDS);

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Remote workers (PROTOCOL.md REMOTE-1..5, 10, 11, README "Remote workers"): real worker servers on 127.0.0.1
+ * Remote workers (PROTOCOL.md REMOTE-1..5, 10..12, README "Remote workers"): real worker servers on 127.0.0.1
  * over TLS with a token, real forked workers, the driver connecting by host.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -87,6 +87,34 @@ class RemoteWorkerTest {
             assertThatThrownBy(() -> Workers.connect(remote(elsewhere.host())))
                     .isInstanceOfSatisfying(WorkerStartException.class, e -> assertThat(e.sqlState()).isEqualTo("08001"))
                     .hasMessageContaining("does the certificate name 127.0.0.1");
+        }
+    }
+
+    @Test
+    void aServerThatSpeaksNoTlsNewerThan12IsRefusedAs08001BeforeAnyLineIsSent() throws Exception {
+        // REMOTE-1: TLS 1.3 only, so a server (or something in between) offering 1.2 gets no hello.
+        String script = "import ssl, socket, sys\n"
+                + "context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+                + "context.maximum_version = ssl.TLSVersion.TLSv1_2\n"
+                + "context.load_cert_chain(sys.argv[1], sys.argv[2])\n"
+                + "listener = socket.create_server(('127.0.0.1', 0))\n"
+                + "print(listener.getsockname()[1], flush=True)\n"
+                + "listener.settimeout(30)\n"
+                + "for _ in range(2):\n" // the driver opens its protocol and control connections together
+                + "    conn, _ = listener.accept()\n"
+                + "    try:\n        context.wrap_socket(conn, server_side=True).recv(1)\n"
+                + "        print('handshake done', flush=True)\n"
+                + "    except (ssl.SSLError, OSError):\n        print('refused', flush=True)\n";
+        Process old = new ProcessBuilder(System.getProperty("snakebridge.python", "python3"), "-c", script,
+                dir.resolve("server.pem").toString(), dir.resolve("server.key").toString()).redirectErrorStream(true).start();
+        try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(old.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+            String port = lines.readLine();
+            assertThatThrownBy(() -> Workers.connect(remote("127.0.0.1:" + port)))
+                    .isInstanceOfSatisfying(WorkerStartException.class, e -> assertThat(e.sqlState()).isEqualTo("08001"))
+                    .hasMessageContaining("TLS with remote worker server 127.0.0.1:" + port + " failed");
+            assertThat(lines.readLine()).as("the TLS 1.2 server saw no handshake complete").isEqualTo("refused");
+        } finally {
+            old.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
     }
 

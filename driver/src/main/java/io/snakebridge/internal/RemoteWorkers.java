@@ -61,6 +61,8 @@ final class RemoteWorkers {
     private static final byte[] AUTH_CONTEXT = "snakebridge-auth-v1\0".getBytes(StandardCharsets.US_ASCII);
     /** One context per set of files (and their modification times): it holds the TLS sessions a reconnect resumes. */
     private static final Map<List<Object>, SSLContext> CONTEXTS = new ConcurrentHashMap<>();
+    /** The one TLS version a client and a server speak (REMOTE-1). */
+    static final String TLS_VERSION = "TLSv1.3";
     static final String AUTH_REFUSED = "28000";
     static final String TOO_MANY = "53300";
 
@@ -260,9 +262,7 @@ final class RemoteWorkers {
                 Socket socket = raw;
                 if (tls != null) {
                     SSLSocket secure = (SSLSocket) tls.getSocketFactory().createSocket(raw, host.host(), host.port(), true);
-                    SSLParameters parameters = secure.getSSLParameters();
-                    parameters.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the host we asked for
-                    secure.setSSLParameters(parameters);
+                    secure.setSSLParameters(tlsParameters(secure.getSSLParameters()));
                     secure.setSoTimeout(remainingMillis(deadline));
                     secure.startHandshake();
                     socket = secure;
@@ -375,6 +375,16 @@ final class RemoteWorkers {
             throw new Refusal("auth_failed", "cannot read tokenFile " + config.tokenFile() + " (" + e.getClass().getSimpleName() + ")");
         }
         return token.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * REMOTE-1 and REMOTE-5: TLS 1.3 only (what the server speaks: no downgrade to a server, or
+     * something in between, offering less), and a certificate that names the host we dialled.
+     */
+    static SSLParameters tlsParameters(SSLParameters parameters) {
+        parameters.setProtocols(new String[] {TLS_VERSION});
+        parameters.setEndpointIdentificationAlgorithm("HTTPS");
+        return parameters;
     }
 
     /** REMOTE-2: HMAC-SHA256 under the token of the context, the nonce and the channel binding. */
