@@ -6,6 +6,7 @@ import hmac
 import json
 import os
 import select
+import selectors
 import shutil
 import signal
 import socket
@@ -639,6 +640,35 @@ class PendingPolicyTest(unittest.TestCase):
         context = forkserver._server_context()
         self.assertEqual(context.minimum_version, ssl.TLSVersion.TLSv1_3)
         self.assertTrue(context.options & ssl.OP_NO_RENEGOTIATION)
+
+
+class DispatchTest(unittest.TestCase):
+    """The server loop's handling of one select's batch, without a running server."""
+
+    def test_a_key_an_earlier_handler_of_the_same_batch_unregistered_is_not_run(self):
+        # Found by HostileClientTest: reaping a worker (the wake-up fd's handler) closes its stderr
+        # pipe, whose EOF was in the same batch; reading it then ended the server (its fd could even
+        # belong to a newer connection by then).
+        from snakebridge_worker import forkserver
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        server = forkserver.ForkServer(listener)
+        first, second = os.pipe(), os.pipe()
+        calls = []
+        try:
+            for pipe in (first, second):
+                os.write(pipe[1], b"x")
+            server._selector.register(first[0], selectors.EVENT_READ,
+                                      lambda fd: (calls.append("first"), server._selector.unregister(second[0])))
+            server._selector.register(second[0], selectors.EVENT_READ, lambda fd: calls.append("second"))
+            ready = sorted(server._selector.select(timeout=1.0), key=lambda event: event[0].fileobj != first[0])
+            self.assertEqual(len(ready), 2, "both pipes are ready in one batch")
+            server._dispatch(ready)
+            self.assertEqual(calls, ["first"])
+        finally:
+            for fd in (*first, *second):
+                os.close(fd)
+            server._selector.close()
+            listener.close()
 
 
 class RemoteSpecTest(unittest.TestCase):

@@ -488,13 +488,7 @@ class ForkServer:
         except (OSError, ValueError):  # /dev/null or a file (a service manager's stdin): no owner to watch
             pass
         while self._running:
-            for key, _ in self._selector.select(timeout=1.0):
-                try:
-                    key.data(key.fileobj)
-                except Exception:  # noqa: BLE001 - one client's trouble must never end the server
-                    traceback.print_exc()
-                    if key.fileobj not in (self._listener, self._wakeup_read, sys.stdin):
-                        self._drop(key.fileobj)
+            self._dispatch(self._selector.select(timeout=1.0))
             self._expire_pending()
             self._resume_accepting()
             self._notices.flush()
@@ -505,6 +499,20 @@ class ForkServer:
         if path:
             os.unlink(path)  # a clean end leaves no socket file behind
         return 0
+
+    def _dispatch(self, ready):
+        """Runs the handler of each ready key of one ``select``, but not of a key an earlier handler of
+        the same batch unregistered: the reaping of a worker closes its stderr pipe, a dropped
+        connection is closed, and the fd number may already belong to a newer connection."""
+        for key, _ in ready:
+            if self._selector.get_map().get(key.fileobj) is not key:
+                continue
+            try:
+                key.data(key.fileobj)
+            except Exception:  # noqa: BLE001 - one client's trouble must never end the server
+                traceback.print_exc()
+                if isinstance(key.fileobj, socket.socket) and key.fileobj is not self._listener:
+                    self._drop(key.fileobj)
 
     def _resume_accepting(self):
         if self._accept_paused_until and time.monotonic() >= self._accept_paused_until:

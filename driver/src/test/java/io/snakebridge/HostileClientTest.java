@@ -76,7 +76,7 @@ class HostileClientTest {
             assertThat(flood.thousand.await(60, TimeUnit.SECONDS)).as("a thousand connects").isTrue();
             flood.stop();
             assertThat(failures).as("logins that failed under the flood").isEmpty();
-            assertThat(server.alive()).isTrue();
+            assertThat(server.alive()).as("the server is alive; its log ends:\n%s", server.logTail()).isTrue();
             assertStillServes(server);
         }
     }

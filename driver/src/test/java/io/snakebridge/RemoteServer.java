@@ -68,12 +68,14 @@ final class RemoteServer implements AutoCloseable {
 
     private final Process process;
     private final BufferedReader events;
+    private final Path log;
     final int port;
     final long pid;
 
-    private RemoteServer(Process process, BufferedReader events, JsonNode ready) {
+    private RemoteServer(Process process, BufferedReader events, Path log, JsonNode ready) {
         this.process = process;
         this.events = events;
+        this.log = log;
         this.port = Integer.parseInt(ready.get("listen").asText().replaceAll(".*:", ""));
         this.pid = ready.get("pid").asLong();
     }
@@ -91,16 +93,19 @@ final class RemoteServer implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(System.getProperty("snakebridge.python", "python3"), "-m", "snakebridge_worker",
                 "serve", "--listen", listen));
         command.addAll(args);
-        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
-        builder.environment().put("PYTHONPATH", WORKER_SOURCE + java.io.File.pathSeparator + Workers.FIXTURES);
         try {
+            // The server's log is kept for an assertion's message: a server that died says why.
+            Path log = Files.createTempFile("snakebridge-server-", ".log");
+            log.toFile().deleteOnExit();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectError(log.toFile());
+            builder.environment().put("PYTHONPATH", WORKER_SOURCE + java.io.File.pathSeparator + Workers.FIXTURES);
             Process process = builder.start();
             BufferedReader events = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             String ready = events.readLine();
             if (ready == null) {
                 throw new IOException("the server did not start: exit " + process.waitFor());
             }
-            return new RemoteServer(process, events, JSON.readTree(ready));
+            return new RemoteServer(process, events, log, JSON.readTree(ready));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -127,6 +132,16 @@ final class RemoteServer implements AutoCloseable {
         return event;
     }
 
+    /** The last lines of the server's log (its stderr), for an assertion's message. */
+    String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (IOException e) {
+            return "(the server's log cannot be read: " + e.getMessage() + ")";
+        }
+    }
+
     boolean alive() {
         return process.isAlive();
     }
@@ -141,6 +156,11 @@ final class RemoteServer implements AutoCloseable {
         process.destroy(); // SIGTERM: it ends, and its workers die with it
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             kill();
+        }
+        try {
+            Files.deleteIfExists(log);
+        } catch (IOException ignored) {
+            // a temp file: deleteOnExit has it too
         }
     }
 }
