@@ -12,6 +12,7 @@ import time
 import unittest
 
 from worker_client import SOURCE_DIR, ClientCancelWord
+from snakebridge_worker import admission
 
 
 def _line(sock):
@@ -294,11 +295,10 @@ class ForkServerTest(unittest.TestCase):
 
 class ForkServerSpecTest(unittest.TestCase):
     def test_protocol_md_states_the_token_lifetime_the_server_uses(self):
-        from snakebridge_worker import forkserver
         spec = os.path.join(SOURCE_DIR, "..", "..", "..", "..", "PROTOCOL.md")
         with open(spec, encoding="utf-8") as f:
             text = " ".join(f.read().split())
-        self.assertIn(f"a token expires after {forkserver._PENDING_SECONDS} s", text)
+        self.assertIn(f"a token expires after {admission.PENDING_SECONDS} s", text)
 
 
 def _alive(pid):

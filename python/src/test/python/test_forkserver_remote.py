@@ -19,6 +19,7 @@ import time
 import unittest
 
 from worker_client import SOURCE_DIR
+from snakebridge_worker import admission
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 ENV = dict(os.environ, PYTHONPATH=SOURCE_DIR)
@@ -243,9 +244,8 @@ class RemoteServerTest(RemoteServerCase):
             s.close()
 
     def test_more_silent_connections_than_pending_slots_do_not_starve_a_client_that_completes_its_handshake(self):
-        from snakebridge_worker import forkserver
         client = self.start_server()
-        silent = [socket.create_connection(("127.0.0.1", self.port), timeout=10) for _ in range(forkserver._STAGE_SLOTS + 50)]
+        silent = [socket.create_connection(("127.0.0.1", self.port), timeout=10) for _ in range(admission.STAGE_SLOTS + 50)]
         try:
             self.assert_still_serves(client)
         finally:
@@ -254,10 +254,9 @@ class RemoteServerTest(RemoteServerCase):
 
     def test_a_client_that_has_its_challenge_keeps_its_slot_while_silent_connects_from_its_own_address_overflow(self):
         # Its connection is the oldest pending one: oldest-first eviction closed it, tiers keep it.
-        from snakebridge_worker import forkserver
         client = self.start_server()
         sock, challenge = client.challenged()
-        silent = [socket.create_connection(("127.0.0.1", self.port), timeout=10) for _ in range(2 * forkserver._STAGE_SLOTS)]
+        silent = [socket.create_connection(("127.0.0.1", self.port), timeout=10) for _ in range(2 * admission.STAGE_SLOTS)]
         try:
             self.assertEqual(silent[0].recv(1), b"", "the stalest silent connect made room for the others")
             self.assert_worker_after(client, client.answer(sock, challenge))
@@ -268,12 +267,11 @@ class RemoteServerTest(RemoteServerCase):
     def test_a_flood_from_another_address_closes_its_own_connections_not_a_slower_clients(self):
         # The slow client's connection is the stalest in the authenticating tier; the flood's address holds
         # more than its share of that tier, so the flood's own stalest go first (REMOTE-12).
-        from snakebridge_worker import forkserver
         client = self.start_server()
         sock, challenge = client.challenged()
         flood = []
         try:
-            for _ in range(forkserver._STAGE_SLOTS + 20):  # TLS done, then silent: each waits for a hello that never comes
+            for _ in range(admission.STAGE_SLOTS + 20):  # TLS done, then silent: each waits for a hello that never comes
                 flood.append(client.connect(source="127.0.0.2"))
             self.assertEqual(flood[0].recv(1), b"", "the flood's stalest connection made room")
             self.assert_worker_after(client, client.answer(sock, challenge))
@@ -580,10 +578,9 @@ class PendingPolicyTest(unittest.TestCase):
     """The server's choices for pending connections (REMOTE-12), without sockets: any hashable stands for one."""
 
     def tier(self, *peers):
-        from snakebridge_worker import forkserver
-        tier = forkserver._Tier("t", slots=len(peers))
+        tier = admission.Tier("t", slots=len(peers))
         for i, peer in enumerate(peers):
-            tier.add(f"conn{i}", forkserver._Pending(peer, now=0))
+            tier.add(f"conn{i}", admission.Pending(peer, now=0))
         return tier
 
     def test_a_full_tier_gives_up_its_stalest_connection_when_no_peer_holds_more_than_its_share(self):
@@ -605,31 +602,30 @@ class PendingPolicyTest(unittest.TestCase):
         self.assertEqual(tier.victim(), "conn1")
 
     def test_peers_are_ipv4_addresses_and_ipv6_64_prefixes(self):
-        from snakebridge_worker.forkserver import _peer_of
-        self.assertEqual(_peer_of(("192.0.2.7", 40000)), "192.0.2.7")
-        self.assertEqual(_peer_of(("::ffff:192.0.2.7", 40000, 0, 0)), "192.0.2.7")
-        self.assertEqual(_peer_of(("2001:db8:1:2:aaaa::1", 40000, 0, 0)), "2001:db8:1:2::/64")
-        self.assertEqual(_peer_of(("2001:db8:1:2:bbbb::9", 40001, 0, 0)), "2001:db8:1:2::/64")
-        self.assertEqual(_peer_of(("fe80::1%eth0", 40000, 0, 2)), "fe80::/64")
-        self.assertIsNone(_peer_of(""), "a unix: client has no address")
+        from snakebridge_worker.admission import peer_of
+        self.assertEqual(peer_of(("192.0.2.7", 40000)), "192.0.2.7")
+        self.assertEqual(peer_of(("::ffff:192.0.2.7", 40000, 0, 0)), "192.0.2.7")
+        self.assertEqual(peer_of(("2001:db8:1:2:aaaa::1", 40000, 0, 0)), "2001:db8:1:2::/64")
+        self.assertEqual(peer_of(("2001:db8:1:2:bbbb::9", 40001, 0, 0)), "2001:db8:1:2::/64")
+        self.assertEqual(peer_of(("fe80::1%eth0", 40000, 0, 2)), "fe80::/64")
+        self.assertIsNone(peer_of(""), "a unix: client has no address")
 
     def test_client_failures_are_logged_once_then_counted_once_per_window(self):
-        from snakebridge_worker import forkserver
         lines, now = [], [100.0]
-        notices = forkserver._Notices(write=lines.append, clock=lambda: now[0])
+        notices = admission.Notices(write=lines.append, clock=lambda: now[0])
         for i in range(500):
             notices.note("tls", f"TLS handshake with 10.0.0.{i % 250} failed")
             notices.flush()
         self.assertEqual(lines, ["TLS handshake with 10.0.0.0 failed"])
-        now[0] += forkserver._NOTICE_SECONDS
+        now[0] += admission.NOTICE_SECONDS
         notices.flush()
-        self.assertEqual(lines[1], f"499 more like this in the last {forkserver._NOTICE_SECONDS} s;"
+        self.assertEqual(lines[1], f"499 more like this in the last {admission.NOTICE_SECONDS} s;"
                                    " the last: TLS handshake with 10.0.0.249 failed")
         notices.note("tls", "TLS handshake with 10.0.0.1 failed")
-        now[0] += forkserver._NOTICE_SECONDS
+        now[0] += admission.NOTICE_SECONDS
         notices.flush()
         self.assertEqual(len(lines), 3, "one line for the next window's one failure")
-        now[0] += forkserver._NOTICE_SECONDS
+        now[0] += admission.NOTICE_SECONDS
         notices.flush()
         self.assertEqual(len(lines), 3, "a quiet window writes nothing")
         notices.note("tls", "TLS handshake with 10.0.0.2 failed")
@@ -677,25 +673,24 @@ class RemoteSpecTest(unittest.TestCase):
         with open(os.path.join(SOURCE_DIR, "..", "..", "..", "..", "PROTOCOL.md"), encoding="utf-8") as f:
             text = " ".join(f.read().split())
         self.assertIn(f"A token shorter than {forkserver._TOKEN_MIN_CHARS} characters is a start error", text)
-        self.assertIn(f"MUST close a connection that has not sent its preamble within {forkserver._PENDING_SECONDS} s", text)
-        self.assertIn(f"keeps four tiers of {forkserver._STAGE_SLOTS} slots each", text)
-        self.assertEqual(forkserver._PEER_SHARE, 4)
+        self.assertIn(f"MUST close a connection that has not sent its preamble within {admission.PENDING_SECONDS} s", text)
+        self.assertIn(f"keeps four tiers of {admission.STAGE_SLOTS} slots each", text)
+        self.assertEqual(admission.PEER_SHARE, 4)
         self.assertIn("the stalest of the address holding more than a quarter of the tier's slots", text)
-        self.assertIn(f"are due within {forkserver._FIRST_BYTES_SECONDS} s of its accept, each later step before"
-                      f" authentication within {forkserver._STAGE_SECONDS} s", text)
-        self.assertIn(f"at most once per kind every {forkserver._NOTICE_SECONDS} s", text)
+        self.assertIn(f"are due within {admission.FIRST_BYTES_SECONDS} s of its accept, each later step before"
+                      f" authentication within {admission.STAGE_SECONDS} s", text)
+        self.assertIn(f"at most once per kind every {admission.NOTICE_SECONDS} s", text)
         context = forkserver._AUTH_CONTEXT
         self.assertTrue(context.endswith(b"\0"))
         self.assertIn(f"the ASCII bytes `{context[:-1].decode()}`, a zero byte, the nonce's bytes and the **channel binding**", text)
 
     def test_readme_states_the_slots_deadlines_and_log_window_the_server_uses(self):
-        from snakebridge_worker import forkserver
         with open(os.path.join(SOURCE_DIR, "..", "..", "..", "..", "README.md"), encoding="utf-8") as f:
             text = " ".join(f.read().split())
-        self.assertIn(f"authenticating, authenticated; {forkserver._STAGE_SLOTS} slots each)", text)
-        self.assertIn(f"first bytes are due within {forkserver._FIRST_BYTES_SECONDS} s and each later step within"
-                      f" {forkserver._STAGE_SECONDS} s", text)
-        self.assertIn(f"logged at most once per kind every {forkserver._NOTICE_SECONDS} s", text)
+        self.assertIn(f"authenticating, authenticated; {admission.STAGE_SLOTS} slots each)", text)
+        self.assertIn(f"first bytes are due within {admission.FIRST_BYTES_SECONDS} s and each later step within"
+                      f" {admission.STAGE_SECONDS} s", text)
+        self.assertIn(f"logged at most once per kind every {admission.NOTICE_SECONDS} s", text)
         self.assertIn("more than a quarter of the tier", text)
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import unittest
 
+from snakebridge_worker import worker_stderr
 from test_forkserver_remote import ENV, RemoteServerFixture, line, request
 
 
@@ -173,11 +174,11 @@ class CrashReportTest(RemoteServerFixture, unittest.TestCase):
         raw = b""
         while not raw.endswith(b"\n"):
             raw += control.recv(65536)
-        self.assertLessEqual(len(raw), forkserver._END_EVENT_MAX_BYTES)
+        self.assertLessEqual(len(raw), worker_stderr.END_EVENT_MAX_BYTES)
         end = json.loads(raw)
         self.assertEqual(end["exit_code"], 3)
         lines = end["stderr"]
-        self.assertEqual(len(lines), forkserver._STDERR_TAIL_LINES)
+        self.assertEqual(len(lines), worker_stderr.STDERR_TAIL_LINES)
         self.assertEqual(lines[-1], "no newline at the end")
         self.assertEqual(lines[-2], "bell\\x07 and \\x1b[2J clear")
         self.assertEqual(lines[-3], "x" * 2048 + " ... [95904 chars cut] ... " + "x" * 2048)
@@ -208,12 +209,12 @@ class CrashReportSpecTest(unittest.TestCase):
         with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "PROTOCOL.md"),
                   encoding="utf-8") as f:
             text = " ".join(f.read().split())
-        cap = forkserver._STDERR_LINE_CHARS
+        cap = worker_stderr.STDERR_LINE_CHARS
         self.assertIn(f"a line longer than {cap} characters after escaping keeps its first {cap - cap // 2} and last"
                       f" {cap // 2} around ` ... [N chars cut] ... `", text)
-        self.assertIn(f"at most {forkserver._STDERR_LOG_LINES_PER_SECOND} lines a second per worker", text)
-        self.assertIn(f"keeps the worker's last {forkserver._STDERR_TAIL_LINES} lines", text)
-        self.assertIn(f"That line is at most {forkserver._END_EVENT_MAX_BYTES} bytes", text)
+        self.assertIn(f"at most {worker_stderr.STDERR_LOG_LINES_PER_SECOND} lines a second per worker", text)
+        self.assertIn(f"keeps the worker's last {worker_stderr.STDERR_TAIL_LINES} lines", text)
+        self.assertIn(f"That line is at most {worker_stderr.END_EVENT_MAX_BYTES} bytes", text)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,6 @@ server reads and logs). Its stdout is a line per event for its owner: one
 ``{"ready": ...}`` line, then ``{"pid": n, "exit_code": c}`` or ``{"pid": n, "signal": s}`` as each
 worker is reaped. A worker serves the ordinary protocol (handshake and all) over its connection, with
 its stderr on a second connection of the client's, and dies with the server (Linux: PR_SET_PDEATHSIG)."""
-import codecs
-import collections
 import fcntl
 import hashlib
 import hmac
@@ -24,7 +22,6 @@ import ipaddress
 import json
 import mmap
 import os
-import re
 import select
 import selectors
 import signal
@@ -38,29 +35,20 @@ import time
 import traceback
 
 from . import cancel
+from .admission import (AUTHENTICATED, AUTHENTICATING, CONNECTING, FIRST_BYTES_SECONDS, PENDING_SECONDS, STAGE_SECONDS,
+                        TLS, Notices, Pending, Tier, describe, peer_of, tier_of)
 from .server_limits import NO_LIMITS, ServerLimits
+from .worker_stderr import WorkerStderr, end_event
 
 _PREAMBLE_MAX = 4096  # bytes of one preamble line
-_PENDING_SECONDS = 10  # a connection's whole time from accept to its preamble, and a fork's wait for its second connection
-_FIRST_BYTES_SECONDS = 2  # from accept to a TCP client's whole first TLS record (or first byte without TLS): it sends them with its connect
-_STAGE_SECONDS = 5  # each later step before authentication (the TLS handshake, hello, the challenge's answer): a round trip or two
-_STAGE_SLOTS = 128  # pending connections per tier (REMOTE-12): connecting, tls, authenticating, authenticated (with the forks waiting)
-_PEER_SHARE = 4  # in a full tier, a peer holding more than 1/_PEER_SHARE of its slots loses its own stalest connection first
 _ACCEPT_BATCH = 16  # accepts per wake-up: a flood cannot hold the loop, and a connection whose bytes are in is read before its tier turns over
-_NOTICE_SECONDS = 10  # at most one log line per kind of client failure in this long (a flood must not flood the log, nor block on it)
 _TLS_RECORD_MAX = 5 + 16384  # a plaintext TLS record's header and largest body (RFC 8446 5.1): a longer one is OpenSSL's to refuse
 _LISTEN_BACKLOG = 128
 _ACCEPT_PAUSE_SECONDS = 0.1  # out of file descriptors: stop accepting this long
 _TOKEN_MIN_CHARS = 16  # a shorter token could be guessed offline from one observed challenge and its answer
 _AUTH_CONTEXT = b"snakebridge-auth-v1\0"  # what the MAC is over, before the nonce: a MAC made for anything else never matches
 _TLS_RECORD_HANDSHAKE = 0x16  # the first byte of every TLS ClientHello
-# A remote worker's stderr (REMOTE-11), kept and logged as the driver keeps and logs a local worker's
-# (native-shim StderrPump, CappedLineReader): lines escaped and capped, the last ones kept for its client.
-_STDERR_TAIL_LINES = 40
-_STDERR_LINE_CHARS = 4096  # after escaping; a longer line keeps its start and its end around a note of the cut
-_STDERR_LOG_LINES_PER_SECOND = 500  # of one worker, to the server's log; the rest are counted and summarized
 _STDERR_DRAIN_BYTES = 1 << 20  # read at a worker's end at most: a grandchild holding its pipe may write forever
-_END_EVENT_MAX_BYTES = 65536  # a remote worker's end event with its stderr lines; its oldest lines make room
 
 
 class ServerStartError(Exception):
@@ -338,122 +326,6 @@ def _emit(event):
     _events.flush()
 
 
-_CONNECTING, _TLS, _AUTHENTICATING, _AUTHENTICATED = "connecting", "tls", "authenticating", "authenticated"
-
-
-class _Pending:
-    """A connection that is not yet a worker's or a control connection: where it is in TLS,
-    authentication and its preamble (``sniff``, ``handshake``, ``hello``, ``auth``, ``preamble``), its
-    tier (the _Tier holding it), its peer (_peer_of) and its deadlines."""
-
-    __slots__ = ("buffer", "deadline", "expires", "stage", "nonce", "peer", "tier", "awaited")
-
-    def __init__(self, peer, now):
-        self.buffer = b""
-        self.expires = now + _PENDING_SECONDS  # the whole way in
-        self.deadline = self.expires  # the current stage's
-        self.stage = None
-        self.nonce = None
-        self.peer = peer
-        self.tier = None
-        self.awaited = 0  # bytes of its first TLS record it is waited for (its receive low-water mark)
-
-
-class _Tier:
-    """The pending connections at one step of their way in (REMOTE-12), stalest first: a connection joins
-    the end when it gets here, so the first is the one that has gone longest without progress. Each
-    tier has slots of its own, so a connection never loses its place to one that has come less far:
-    silent connects churn among themselves and cannot push out a client in its TLS handshake."""
-
-    def __init__(self, name, slots=_STAGE_SLOTS):
-        self.name = name
-        self.slots = slots
-        self.members = {}  # connection -> _Pending, in the order they got here
-        self._held = {}  # peer -> how many of the members are its
-
-    def __len__(self):
-        return len(self.members)
-
-    def add(self, conn, pending):
-        pending.tier = self
-        self.members[conn] = pending
-        if pending.peer is not None:
-            self._held[pending.peer] = self._held.get(pending.peer, 0) + 1
-
-    def remove(self, conn):
-        pending = self.members.pop(conn, None)
-        if pending is not None and pending.peer is not None:
-            held = self._held[pending.peer] - 1
-            if held:
-                self._held[pending.peer] = held
-            else:
-                del self._held[pending.peer]
-        return pending
-
-    def victim(self):
-        """The connection to close for a newcomer when the tier is full: the stalest of the peer that
-        holds the most, if that is more than its share (one address, or one IPv6 /64, flooding from
-        many ports pushes out only its own), else the stalest of all (many addresses flooding)."""
-        heavy = None
-        if self._held:
-            peer, held = max(self._held.items(), key=lambda item: item[1])
-            if held * _PEER_SHARE > self.slots:
-                heavy = peer
-        for conn, pending in self.members.items():
-            if heavy is None or pending.peer == heavy:
-                return conn
-        return None
-
-
-def _peer_of(address):
-    """What a client's share is counted by: its IPv4 address, or its IPv6 /64 (one host's usual
-    allocation, whose addresses cost an attacker nothing); None for a unix: client."""
-    if not isinstance(address, tuple):
-        return None
-    try:
-        ip = ipaddress.ip_address(address[0].split("%")[0])
-    except ValueError:
-        return address[0]
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
-    if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
-
-
-class _Notices:
-    """Lines for the operator's log about clients that failed (TLS handshakes, pending connections
-    closed): the first of a kind at once, then at most one line per kind every _NOTICE_SECONDS that
-    counts the rest. A flood costs a line every few seconds, not one per connection: it can neither
-    bury the log nor fill a stderr pipe nobody reads and so block the loop."""
-
-    def __init__(self, write=None, clock=time.monotonic):
-        self._write = write or (lambda text: sys.stderr.write(f"snakebridge_worker serve: {text}\n"))
-        self._clock = clock
-        self._kinds = {}  # kind -> [end of its quiet window, lines held back, the last of them]
-
-    def note(self, kind, text):
-        state = self._kinds.get(kind)
-        if state is None:
-            self._kinds[kind] = [self._clock() + _NOTICE_SECONDS, 0, None]
-            self._write(text)
-        else:
-            state[1] += 1
-            state[2] = text
-
-    def flush(self, ending=False):
-        """Writes the count of each kind whose window is over (every kind's, when the server ends)."""
-        now = self._clock()
-        for kind, (window_end, held_back, last) in list(self._kinds.items()):
-            if now < window_end and not (ending and held_back):
-                continue
-            if held_back:
-                self._write(f"{held_back} more like this in the last {_NOTICE_SECONDS} s; the last: {last}")
-                self._kinds[kind] = [now + _NOTICE_SECONDS, 0, None]
-            else:
-                del self._kinds[kind]
-
-
 class ForkServer:
     def __init__(self, listener, remote=None, max_workers=0, limits=NO_LIMITS):
         self._listener = listener
@@ -464,16 +336,16 @@ class ForkServer:
         self._wakeup_read, self._wakeup_write = os.pipe()
         os.set_blocking(self._wakeup_read, False)
         os.set_blocking(self._wakeup_write, False)
-        self._pending = {}  # connection -> _Pending, until its preamble has come
-        self._tiers = {name: _Tier(name) for name in (_CONNECTING, _TLS, _AUTHENTICATING, _AUTHENTICATED)}
+        self._pending = {}  # connection -> Pending, until its preamble has come
+        self._tiers = {name: Tier(name) for name in (CONNECTING, TLS, AUTHENTICATING, AUTHENTICATED)}
         self._forks = {}  # token -> (protocol connection, fork request, deadline) waiting for its second connection
         self._children = set()  # pids of the forked workers not yet reaped
         self._controls = {}  # pid -> its remote client's control connection (REMOTE-4)
         self._control_of = {}  # control connection -> [pid, unread bytes]
-        self._outputs = {}  # pid -> its _WorkerStderr, for a remote worker (REMOTE-11)
+        self._outputs = {}  # pid -> its WorkerStderr, for a remote worker (REMOTE-11)
         self._running = True
         self._accept_paused_until = 0
-        self._notices = _Notices()
+        self._notices = Notices()
         self._next_expiry = 0
 
     def run(self):
@@ -543,7 +415,7 @@ class ForkServer:
         if self._remote is None and not _same_user(conn):
             conn.close()
             return
-        pending = _Pending(_peer_of(address), time.monotonic())
+        pending = Pending(peer_of(address), time.monotonic())
         if self._remote is not None:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a frame is one write: send it now
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)  # a peer that vanished is noticed
@@ -556,10 +428,10 @@ class ForkServer:
         """Moves ``conn`` to ``stage``, at the end of its tier with the stage's deadline; false if it
         was refused. A full tier makes room by closing its victim; an authenticated connection is never
         a victim: a full authenticated tier refuses the newcomer instead (it is its own clients' load)."""
-        tier = self._tiers[_tier_of(stage, self._remote)]
+        tier = self._tiers[tier_of(stage, self._remote)]
         if pending.tier is not None:
             pending.tier.remove(conn)
-        if tier.name == _AUTHENTICATED:
+        if tier.name == AUTHENTICATED:
             if len(tier) + len(self._forks) >= tier.slots:
                 self._refuse(conn, "too many pending connections")
                 return False
@@ -569,15 +441,15 @@ class ForkServer:
                 self._evict(victim, tier)
         now = time.monotonic()
         pending.stage = stage
-        seconds = _FIRST_BYTES_SECONDS if stage == "sniff" else _STAGE_SECONDS
-        pending.deadline = pending.expires if tier.name == _AUTHENTICATED else min(pending.expires, now + seconds)
+        seconds = FIRST_BYTES_SECONDS if stage == "sniff" else STAGE_SECONDS
+        pending.deadline = pending.expires if tier.name == AUTHENTICATED else min(pending.expires, now + seconds)
         self._pending[conn] = pending
         tier.add(conn, pending)
         return True
 
     def _evict(self, conn, tier):
         pending = self._pending[conn]
-        self._notices.note("evicted", f"closed a pending connection from {_describe(pending.peer)} (at {pending.stage})"
+        self._notices.note("evicted", f"closed a pending connection from {describe(pending.peer)} (at {pending.stage})"
                                       f" to make room in the full {tier.name} tier ({tier.slots} slots)")
         self._drop(conn)
 
@@ -647,7 +519,7 @@ class ForkServer:
             self._selector.modify(conn, selectors.EVENT_WRITE, self._readable)
             return False
         except (ssl.SSLError, OSError) as exc:  # an untrusted client certificate, a TLS version we refuse, garbage
-            self._notices.note("tls", f"TLS handshake with {_describe(pending.peer)} failed:"
+            self._notices.note("tls", f"TLS handshake with {describe(pending.peer)} failed:"
                                       f" {getattr(exc, 'reason', None) or exc}")
             self._drop(conn)
             return False
@@ -729,7 +601,7 @@ class ForkServer:
             self._refuse(conn, f"the server already runs its most workers (--max-workers {self._max_workers})",
                          "too_many_workers")
             return
-        authenticated = self._tiers[_AUTHENTICATED]
+        authenticated = self._tiers[AUTHENTICATED]
         if len(authenticated) + len(self._forks) >= authenticated.slots:
             self._refuse(conn, "too many pending connections")
             return
@@ -739,7 +611,7 @@ class ForkServer:
         except OSError:  # the client left already
             conn.close()
             return
-        self._forks[token] = (conn, request, time.monotonic() + _PENDING_SECONDS)
+        self._forks[token] = (conn, request, time.monotonic() + PENDING_SECONDS)
 
     def _second_arrived(self, second, request):
         """The fork's second connection: its stderr (unix:), or its control connection (TCP)."""
@@ -900,7 +772,7 @@ class ForkServer:
             if control is not None:
                 try:
                     control.settimeout(1.0)  # a small line into a socket buffer: a client that reads nothing costs a second at most
-                    _send_line(control, _end_event(event, stderr_tail))
+                    _send_line(control, end_event(event, stderr_tail))
                 except OSError:
                     pass
                 self._end_control(control, kill=False)
@@ -910,7 +782,7 @@ class ForkServer:
         read_end, write_end = stderr_pipe
         os.close(write_end)  # the worker holds the only writer: its end (or its children's) is EOF here
         os.set_blocking(read_end, False)
-        output = _WorkerStderr(pid, read_end)
+        output = WorkerStderr(pid, read_end)
         self._outputs[pid] = output
         self._selector.register(read_end, selectors.EVENT_READ, lambda _, output=output: self._read_output(output))
 
@@ -928,8 +800,11 @@ class ForkServer:
         except Exception:  # noqa: BLE001 - a worker's output must never end the server: stop reading it instead
             traceback.print_exc()
         # the worker closed its stderr (or ended): what it wrote is all here; its lines wait for its reaping
-        self._selector.unregister(output.fd)
-        output.ended()
+        self._selector.unregister(output.fd)  # first: an end at EOF must not stay readable forever
+        try:
+            output.ended()
+        except Exception:  # noqa: BLE001
+            traceback.print_exc()
 
     def _end_output(self, pid):
         """The last stderr lines of a reaped worker (empty if it was not remote), after reading what
@@ -964,7 +839,7 @@ class ForkServer:
                 self._refuse(conn, "the second connection did not come in time")
         for conn, pending in list(self._pending.items()):
             if now > pending.deadline:
-                self._notices.note("expired", f"closed a connection from {_describe(pending.peer)} that was still"
+                self._notices.note("expired", f"closed a connection from {describe(pending.peer)} that was still"
                                               f" at {pending.stage} at its deadline")
                 self._drop(conn)
 
@@ -1000,140 +875,6 @@ class ForkServer:
         conn.close()
 
 
-class _WorkerStderr:
-    """A remote worker's stderr as the server reads it from the worker's pipe (REMOTE-11): each line is
-    escaped and capped, written to the server's stderr (the operator's log) as ``[worker PID] line``,
-    at most _STDERR_LOG_LINES_PER_SECOND a second (the rest counted, then summarized), and the last
-    _STDERR_TAIL_LINES are kept for the worker's end event. A line is never held whole: past twice
-    the cap, only its start and its end are."""
-
-    __slots__ = ("pid", "fd", "at_end", "tail", "_decoder", "_partial", "_cut", "_window_start", "_logged", "_suppressed")
-
-    def __init__(self, pid, fd):
-        self.pid = pid
-        self.fd = fd
-        self.at_end = False
-        self.tail = collections.deque(maxlen=_STDERR_TAIL_LINES)
-        self._decoder = codecs.getincrementaldecoder("utf-8")("backslashreplace")
-        self._partial = ""
-        self._cut = 0
-        self._window_start = time.monotonic()
-        self._logged = 0
-        self._suppressed = 0
-
-    def take(self, data):
-        text = self._decoder.decode(data)
-        start = 0
-        while True:
-            newline = text.find("\n", start)
-            if newline < 0:
-                self._extend(text[start:])
-                return
-            self._extend(text[start:newline])
-            self._line_done()
-            start = newline + 1
-
-    def ended(self):
-        """End of the stream: a last line without its newline still counts; the summary is written."""
-        self.at_end = True
-        self._extend(self._decoder.decode(b"", final=True))
-        if self._partial or self._cut:
-            self._line_done()
-        self._report_suppressed()
-
-    def _extend(self, text):
-        self._partial += text
-        if len(self._partial) > 2 * _STDERR_LINE_CHARS:  # keep the start and the latest end, count the middle
-            self._cut += len(self._partial) - 2 * _STDERR_LINE_CHARS
-            self._partial = self._partial[:_STDERR_LINE_CHARS] + self._partial[-_STDERR_LINE_CHARS:]
-
-    def _line_done(self):
-        raw = self._partial[:-1] if self._partial.endswith("\r") else self._partial  # "\r\n" ends a line like "\n"
-        line = _capped_line(raw, self._cut)
-        self._partial, self._cut = "", 0
-        self.tail.append(line)
-        now = time.monotonic()
-        if now - self._window_start >= 1.0:
-            self._report_suppressed()
-            self._window_start, self._logged = now, 0
-        if self._logged < _STDERR_LOG_LINES_PER_SECOND:
-            self._logged += 1
-            _log(f"[worker {self.pid}] {line}")
-        else:
-            self._suppressed += 1
-
-    def _report_suppressed(self):
-        if self._suppressed:
-            _log(f"[worker {self.pid}] suppressed {self._suppressed} lines of output"
-                 f" (more than {_STDERR_LOG_LINES_PER_SECOND} lines a second)")
-            self._suppressed = 0
-
-
-# What a log viewer or terminal could act on, as the driver's CappedLineReader.needsEscape: C0 controls
-# but tab, DEL, C1 controls, the line and paragraph separators, the bidirectional overrides and isolates.
-_NEEDS_ESCAPE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def _escape_char(match):
-    c = ord(match.group())
-    return "\\r" if c == 0x0D else f"\\x{c:02x}" if c <= 0xFF else f"\\u{c:04x}"
-
-
-def _escaped(text):
-    return _NEEDS_ESCAPE.sub(_escape_char, text)
-
-
-def _capped_line(text, cut=0):
-    """``text`` escaped, and if that is longer than _STDERR_LINE_CHARS (or ``cut`` characters were
-    dropped from its middle already), its start and end around `` ... [N chars cut] ... ``."""
-    escaped = _escaped(text)
-    if not cut and len(escaped) <= _STDERR_LINE_CHARS:
-        return escaped
-    head_budget = _STDERR_LINE_CHARS - _STDERR_LINE_CHARS // 2
-    end_budget = _STDERR_LINE_CHARS // 2
-    head, used, i = [], 0, 0
-    while i < len(text):
-        piece = _escaped(text[i])
-        if used + len(piece) > head_budget:
-            break
-        head.append(piece)
-        used += len(piece)
-        i += 1
-    end, used, j = [], 0, len(text)
-    while j > i:
-        piece = _escaped(text[j - 1])
-        if used + len(piece) > end_budget:
-            break
-        end.append(piece)
-        used += len(piece)
-        j -= 1
-    cut += j - i
-    note = f" ... [{cut} {'char' if cut == 1 else 'chars'} cut] ... " if cut else ""
-    return "".join(head) + note + "".join(reversed(end))
-
-
-def _end_event(event, stderr_tail):
-    """SRV-4's event, with the worker's last stderr lines for its client when it wrote any (REMOTE-11),
-    oldest dropped first until the line fits _END_EVENT_MAX_BYTES."""
-    if not stderr_tail:
-        return event
-    lines = list(stderr_tail)
-    while lines:
-        full = dict(event, stderr=lines)
-        if len(json.dumps(full)) + 1 <= _END_EVENT_MAX_BYTES:
-            return full
-        lines = lines[1:]
-    return event
-
-
-def _log(line):
-    try:
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass  # the server's own log is gone: the lines stay kept for the clients all the same
-
-
 def _close_pipe(pipe):
     if pipe is not None:
         for fd in pipe:
@@ -1158,22 +899,6 @@ def _receive(conn, buffer):
         buffer += chunk
         if len(buffer) > _PREAMBLE_MAX or not (isinstance(conn, ssl.SSLSocket) and conn.pending()):
             return buffer
-
-
-def _tier_of(stage, remote):
-    """The tier of a connection at ``stage``: a connection is authenticated once it proved the token (or
-    is a unix: client); without a token (--insecure) nothing is proved and it stays authenticating."""
-    if stage == "sniff":
-        return _CONNECTING
-    if stage == "handshake":
-        return _TLS
-    if stage == "preamble" and (remote is None or remote.token is not None):
-        return _AUTHENTICATED
-    return _AUTHENTICATING
-
-
-def _describe(peer):
-    return peer if peer is not None else "a local client"
 
 
 def _unread_bytes(conn):
