@@ -119,6 +119,34 @@ class RemoteWorkerTest {
     }
 
     @Test
+    @Timeout(60)
+    void aServerThatAnswersAByteAtATimeCannotHoldAConnectPastConnectTimeout() throws Exception {
+        // Each byte restarts a read's timeout: without the connect's own deadline this server would
+        // hold the connect for its answer's 4,096 bytes at 10 a second, seven minutes.
+        try (ServerSocket dribbler = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread answering = new Thread(() -> {
+                while (!dribbler.isClosed()) {
+                    try (java.net.Socket client = dribbler.accept()) {
+                        for (int i = 0; i < 600; i++) {
+                            client.getOutputStream().write(' ');
+                            client.getOutputStream().flush();
+                            Thread.sleep(100);
+                        }
+                    } catch (java.io.IOException | InterruptedException e) {
+                        // the client gave up, or the test is over
+                    }
+                }
+            }, "dribbling-server");
+            answering.setDaemon(true);
+            answering.start();
+            assertThatThrownBy(() -> Workers.connect(BridgeConfig.builder().hosts("127.0.0.1:" + dribbler.getLocalPort()).ssl(false)
+                    .connectTimeout(Duration.ofSeconds(1))))
+                    .isInstanceOfSatisfying(WorkerStartException.class, e -> assertThat(e.sqlState()).isEqualTo("08001"))
+                    .hasMessageContaining("connectTimeout=PT1S");
+        }
+    }
+
+    @Test
     void aPlainTcpClientOfATlsServerIsToldTheServerRequiresTls() {
         assertThatThrownBy(() -> Workers.connect(remote(server.host()).ssl(false)))
                 .isInstanceOfSatisfying(WorkerStartException.class, e -> assertThat(e.sqlState()).isEqualTo("08001"))

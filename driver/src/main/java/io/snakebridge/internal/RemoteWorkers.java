@@ -115,11 +115,12 @@ final class RemoteWorkers {
         } catch (UnknownHostException e) {
             throw failure(host, config, e);
         }
+        ConnectDeadline watchdog = new ConnectDeadline(deadline);
         // The control connection's TLS and authentication overlap the protocol connection's: a connect
         // costs one handshake's latency, not two. It learns the fork's token only after both.
         CompletableFuture<Link> pendingControl = CompletableFuture.supplyAsync(() -> {
             try {
-                return Link.open(address, host, config, tls, deadline);
+                return Link.open(address, host, config, tls, deadline, watchdog);
             } catch (IOException e) {
                 throw new CompletionException(e);
             }
@@ -127,7 +128,7 @@ final class RemoteWorkers {
         Link protocol = null;
         Link control = null;
         try {
-            protocol = Link.open(address, host, config, tls, deadline);
+            protocol = Link.open(address, host, config, tls, deadline, watchdog);
             Map<String, Object> fork = new LinkedHashMap<>();
             fork.put("op", "fork");
             fork.put("memory_limit_bytes", config.memoryLimitBytes());
@@ -139,14 +140,72 @@ final class RemoteWorkers {
             if (!pid.canConvertToLong() || pid.asLong() <= 1 || pid.asLong() != announced.asLong()) {
                 throw new IOException("the server forked pid " + pid + " but its worker says " + announced);
             }
+            if (!watchdog.finish()) {
+                throw watchdog.passed(config);
+            }
             protocol.socket.setSoTimeout(0);
             control.socket.setSoTimeout(0);
             return new RemoteTransport(host, pid.asLong(), protocol.socket, protocol.raw, control.socket, control.raw);
         } catch (IOException e) {
+            watchdog.finish();
             closeQuietly(protocol);
             closeQuietly(control);
             pendingControl.thenAccept(RemoteWorkers::closeQuietly); // one that is still opening is closed once it is open
-            throw failure(host, config, e);
+            throw failure(host, config, watchdog.expired() ? watchdog.passed(config) : e);
+        }
+    }
+
+    /**
+     * Closes a connect's sockets when its connectTimeout passes. A read's timeout starts again with
+     * every byte, so a server (or anything on the way) that answers a byte at a time would otherwise
+     * hold a connect for up to a line's length of timeouts, and the next host's turn with it.
+     */
+    private static final class ConnectDeadline {
+        private final List<Socket> sockets = new ArrayList<>(); // guarded by this
+        private final java.util.concurrent.ScheduledFuture<?> alarm;
+        private boolean expired; // guarded by this
+        private boolean finished; // guarded by this
+
+        ConnectDeadline(long deadline) {
+            alarm = Interrupter.WATCHDOG.schedule(this::expire, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
+
+        /** Closes {@code socket} at the deadline; at once if it has passed. */
+        synchronized void watch(Socket socket) throws IOException {
+            if (expired) {
+                socket.close();
+                throw new SocketTimeoutException("connectTimeout passed");
+            }
+            sockets.add(socket);
+        }
+
+        private synchronized void expire() {
+            if (finished) {
+                return;
+            }
+            expired = true;
+            for (Socket socket : sockets) {
+                try {
+                    socket.close();
+                } catch (IOException ignored) {
+                    // closing is all that is wanted
+                }
+            }
+        }
+
+        /** The connect is over: whether it ended before the deadline (then its sockets are left open). */
+        synchronized boolean finish() {
+            finished = true;
+            alarm.cancel(false);
+            return !expired;
+        }
+
+        synchronized boolean expired() {
+            return expired;
+        }
+
+        SocketTimeoutException passed(BridgeConfig config) {
+            return new SocketTimeoutException("connectTimeout=" + config.connectTimeout() + " passed (the server answered too slowly)");
         }
     }
 
@@ -252,9 +311,10 @@ final class RemoteWorkers {
             this.socket = socket;
         }
 
-        static Link open(InetSocketAddress address, HostAndPort host, BridgeConfig config, SSLContext tls, long deadline)
-                throws IOException {
+        static Link open(InetSocketAddress address, HostAndPort host, BridgeConfig config, SSLContext tls, long deadline,
+                ConnectDeadline watchdog) throws IOException {
             Socket raw = new Socket();
+            watchdog.watch(raw);
             try {
                 raw.connect(address, remainingMillis(deadline));
                 raw.setTcpNoDelay(true); // a frame is one write: send it now
