@@ -21,6 +21,11 @@ def dotted_name(request, field):
     return name
 
 
+def is_known_name(name):
+    """Whether ``name`` is a dotted name that dotted_name() has already accepted."""
+    return type(name) is str and name in _VALID_NAMES
+
+
 def want(request):
     """How the result is to travel: by value, as a ref, as array data, or not at all."""
     wanted = request.get("want", "value")

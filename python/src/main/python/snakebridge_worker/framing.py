@@ -13,16 +13,23 @@ class FrameError(Exception):
 
 
 def read_frame(stream, max_bytes):
-    """Returns the next payload, or None on a clean EOF between frames."""
-    header = _read_exact(stream, _HEADER.size)
-    if header is None:
-        return None
+    """Returns the next payload, or None on a clean EOF between frames. Every request's first step:
+    a buffered stream returns all the bytes asked for unless it ends, so the common case is two reads."""
+    header = stream.read(_HEADER.size)
+    if len(header) != _HEADER.size:
+        header = _read_rest(stream, header, _HEADER.size)
+        if header is None:
+            return None
     (length,) = _HEADER.unpack(header)
     if length > max_bytes:
         raise FrameError("frame_too_large", f"frame of {length} bytes exceeds max_frame_bytes={max_bytes}")
-    payload = _read_exact(stream, length) if length else b""
-    if payload is None:
-        raise FrameError("protocol", f"stream ended inside a frame of {length} bytes")
+    if not length:
+        return b""
+    payload = stream.read(length)
+    if len(payload) != length:
+        payload = _read_rest(stream, payload, length)
+        if payload is None:
+            raise FrameError("protocol", f"stream ended inside a frame of {length} bytes")
     return payload
 
 
@@ -61,7 +68,11 @@ def write_frame(stream, payload, attachments=()):
 
 
 def _read_exact(stream, n):
-    chunk = stream.read(n)  # a buffered stream returns all n bytes unless the stream ends
+    return _read_rest(stream, stream.read(n), n)
+
+
+def _read_rest(stream, chunk, n):
+    """``chunk``, the first read of ``n`` bytes, completed; None if the stream ended before any byte."""
     if len(chunk) == n:
         return chunk
     if not chunk:

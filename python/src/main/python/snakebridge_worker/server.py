@@ -8,7 +8,12 @@ from .callbacks import CallbackError
 from .errors import BridgeError, to_wire
 from . import lean
 from .framing import FrameError, read_attachment, read_frame, write_frame
+from .fields import is_known_name
 from .lean import LEAN
+from .names import resolve
+from .policy import OPEN
+from .prepared import PreparedCall
+from .worker import RequestState
 from .values import count_values, longest_string, over_cap, too_long, too_many_values
 
 
@@ -34,12 +39,20 @@ class Server:
 
     def serve(self):
         """Answers requests until EOF. Returns the process exit status."""
+        worker = self.worker
         try:
             while True:
-                message = self._next_message()
-                if message is None:
+                try:
+                    payload = read_frame(self._in, worker.limits["max_frame_bytes"])
+                except FrameError as exc:
+                    self._fail_stream(exc.code, str(exc))
+                if payload is None:
                     return 0
-                request = message[0]
+                if payload[:1] == _LEAN_MAGIC and worker.lean and self._lean_call_now(payload):
+                    continue
+                request, attachments = message = self._message(payload)
+                if type(request) is dict and request.get("op") == "call" and not attachments and self._call_now(request):
+                    continue
                 response, attachments = self.answer(*message)
                 if type(request) is dict and LEAN in request and response["ok"] and self._send_lean(response, attachments):
                     continue
@@ -47,13 +60,98 @@ class Server:
         except StreamBroken as broken:
             return broken.status
 
+    # -- the short path (README, Performance) ------------------------------------------------------
+    # The commonest requests, a call_prepared (PREP-2) or a call by name (OP-CALL-1) with scalar
+    # arguments, lean (LEAN-1) or JSON, in the commonest case: not nested in a callback (only serve() takes it),
+    # in a session with no module policy. The short path takes the general path's steps (answer,
+    # Worker.handle and _dispatch, the op, Worker.run_user_code and encode_result, send) written out
+    # in a few functions, since a Python call costs more than most of the steps it would wrap; it
+    # first checks, changing nothing that matters, that the request is of that case, and leaves any
+    # other to the general path, which then also reports its errors.
+
+    def _lean_call_now(self, payload):
+        """Answers a lean call_prepared or call by the short path: False (nothing done) where it cannot."""
+        worker = self.worker
+        call = lean.parse_call(payload, worker.limits["max_string_length"])
+        if call is None:
+            return False  # not a call, or not well-formed: the general path says why (LEAN-3)
+        op, request_id, session_id, target, args = call
+        if op == lean.CALL:
+            return self._call_by_name_now(request_id, session_id, target, args, True)
+        prepared = worker.registry.use(session_id, target) if session_id else None
+        if type(prepared) is not PreparedCall or prepared.recheck:
+            return False  # an error to report, a policy to apply, or not a prepared call
+        self._run_now(request_id, session_id, prepared.fn, args, True)
+        return True
+
+    def _call_now(self, request):
+        """Answers a JSON call (OP-CALL-1) by the short path: False (nothing done) where it cannot.
+        Its checks are those of answer(), _dispatch and ops.call, for the case that passes them."""
+        request_id, session_id = request.get("id"), request.get("session_id")
+        if (type(request_id) is not int or type(session_id) is not str or request.get("release")
+                or request.get("object") is not None or request.get("want", "value") != "value"):
+            return False
+        args, kwargs = request.get("args", []), request.get("kwargs", {})
+        if type(args) is not list or type(kwargs) is not dict or kwargs or not _SCALARS.issuperset(map(type, args)):
+            return False
+        return self._call_by_name_now(request_id, session_id, request.get("function"), args, False)
+
+    def _call_by_name_now(self, request_id, session_id, name, args, lean_answer):
+        worker = self.worker
+        if not (worker.handshaken and session_id and is_known_name(name)):
+            return False
+        registry = worker.registry
+        if registry.policy(session_id).active:
+            return False
+        registry.expire_all()  # every session-scoped request's first step (_dispatch): a no-op without a ref TTL
+        self._run_now(request_id, session_id, _call_by_name, (name, args), lean_answer)
+        return True
+
+    def _run_now(self, request_id, session_id, fn, args, lean_answer):
+        """Runs ``fn(*args)`` as the user code of request ``request_id`` and writes its answer: lean
+        where ``lean_answer`` and the result has a lean form, else as send() writes any."""
+        worker = self.worker
+        state = RequestState(request_id, ())  # the SIGINT gate's view of the request in flight (Worker.handle)
+        worker._requests.append(state)
+        worker._latest_id = request_id
+        worker.last_result_refs = None
+        data = None
+        try:
+            try:
+                worker.interruptible = True  # as Worker.run_user_code, at the top level
+                if worker._pending_cancel is not None:
+                    worker._raise_pending_cancel()
+                result = fn(*args)
+            finally:
+                worker.interruptible = False
+            if lean_answer:
+                data = lean.scalar_response(request_id, result, worker.limits)
+            if data is None:
+                response = {"id": request_id, "ok": True, "result": worker.encode_result(session_id, result, "value")}
+        except KeyboardInterrupt:
+            response = _failure(request_id, BridgeError("cancelled", _INTERRUPTED))
+        except Exception as exc:  # a user's exception is an answer (Server.answer)
+            response = _failure(request_id, exc)
+        finally:
+            worker._requests.pop()
+            if worker._pending_cancel == request_id:
+                worker._pending_cancel = None  # it answered: a cancel it never reached is dropped (CANCEL-3)
+            for callback in state.callbacks:  # callbacks of a callback's reply die with the request (CB-4)
+                callback.live = False
+        if data is not None:
+            write_frame(self._out, data)
+        elif not (response["ok"] and lean_answer and self._send_lean(response, state.attachments_out)):
+            self.send(response, state.attachments_out if response["ok"] else ())
+
     def _next_message(self):
-        """(request, attachments) of the next message, None at EOF. ``request`` is the decoded JSON,
-        or a BridgeError for a frame that is not JSON (MSG-3: answered, and the loop goes on)."""
+        """(request, attachments) of the next message, None at EOF."""
+        payload = self._read_or_fail_stream(read_frame, self._in, self.worker.limits["max_frame_bytes"])
+        return None if payload is None else self._message(payload)
+
+    def _message(self, payload):
+        """(request, attachments) of the message whose first frame is ``payload``. ``request`` is the
+        decoded JSON, or a BridgeError for a frame that is not JSON (MSG-3: answered, and the loop goes on)."""
         limits = self.worker.limits
-        payload = self._read_or_fail_stream(read_frame, self._in, limits["max_frame_bytes"])
-        if payload is None:
-            return None
         if payload[:1] == _LEAN_MAGIC:
             return self._lean_request(payload), ()
         try:
@@ -116,17 +214,16 @@ class Server:
         if isinstance(request, BridgeError):
             request_id = getattr(request, "request_id", None)
             return _failure(request_id if type(request_id) is int else None, request), ()
-        request_id = request.get("id") if type(request) is dict else None
+        if type(request) is not dict:
+            return _failure(None, BridgeError("protocol", f"a request must be a JSON object, got {type(request).__name__}")), ()
+        request_id = request.get("id")
+        if type(request_id) is not int:
+            return _failure(None, BridgeError("protocol", "a request needs an integer id")), ()
         try:
-            if type(request) is not dict:
-                raise BridgeError("protocol", f"a request must be a JSON object, got {type(request).__name__}")
-            if type(request_id) is not int:
-                request_id = None
-                raise BridgeError("protocol", "a request needs an integer id")
             result, attachments_out = self.worker.handle(request, attachments)
             return {"id": request_id, "ok": True, "result": result}, attachments_out
         except KeyboardInterrupt:
-            failure = _failure(request_id, BridgeError("cancelled", "the call was interrupted (KeyboardInterrupt)"))
+            failure = _failure(request_id, BridgeError("cancelled", _INTERRUPTED))
         except Exception as exc:  # a user's exception (a RecursionError too) is an answer, never the end of the worker
             failure = _failure(request_id, exc)
         return failure, ()
@@ -188,6 +285,15 @@ class Server:
         raise CallbackError(error.get("type", "java.lang.Throwable"), error.get("message", ""), error.get("java_error_id"))
 
 
+_SCALARS = frozenset((str, int, float, bool, type(None)))  # arguments that decode to themselves (fields.arguments)
+
+
+def _call_by_name(name, args):
+    """ops.call's user code (_invoke) under no module policy: resolve, then call."""
+    return resolve(None, name, OPEN)(*args)
+
+
+_INTERRUPTED = "the call was interrupted (KeyboardInterrupt)"
 _VALUE_FIELDS = ("args", "kwargs", "value", "result", "rows", "columns")
 
 
