@@ -7,7 +7,7 @@ import threading
 from .callbacks import CallbackError
 from .errors import BridgeError, to_wire
 from . import lean
-from .framing import FrameError, read_attachment, read_frame, write_frame
+from .framing import HEADER as _HEADER, FrameError, read_attachment, read_frame, write_frame
 from .fields import is_known_name
 from .lean import LEAN
 from .names import resolve
@@ -36,6 +36,7 @@ class Server:
         self._cids = itertools.count(1)
         self.worker = worker
         worker.server = self
+        self._state = RequestState(None, ())  # the short path's request in flight
 
     def serve(self):
         """Answers requests until EOF. Returns the process exit status."""
@@ -111,7 +112,8 @@ class Server:
         """Runs ``fn(*args)`` as the user code of request ``request_id`` and writes its answer: lean
         where ``lean_answer`` and the result has a lean form, else as send() writes any."""
         worker = self.worker
-        state = RequestState(request_id, ())  # the SIGINT gate's view of the request in flight (Worker.handle)
+        state = self._state  # the SIGINT gate's view of the request in flight (Worker.handle): one, reused
+        state.id = request_id
         worker._requests.append(state)
         worker._latest_id = request_id
         worker.last_result_refs = None
@@ -127,7 +129,10 @@ class Server:
             if lean_answer:
                 data = lean.scalar_response(request_id, result, worker.limits)
             if data is None:
-                response = {"id": request_id, "ok": True, "result": worker.encode_result(session_id, result, "value")}
+                result = worker.encode_result(session_id, result, "value")
+                data = _ok_number(request_id, result)
+                if data is None:
+                    response = {"id": request_id, "ok": True, "result": result}
         except KeyboardInterrupt:
             response = _failure(request_id, BridgeError("cancelled", _INTERRUPTED))
         except Exception as exc:  # a user's exception is an answer (Server.answer)
@@ -136,12 +141,20 @@ class Server:
             worker._requests.pop()
             if worker._pending_cancel == request_id:
                 worker._pending_cancel = None  # it answered: a cancel it never reached is dropped (CANCEL-3)
-            for callback in state.callbacks:  # callbacks of a callback's reply die with the request (CB-4)
-                callback.live = False
+            if state.callbacks:
+                for callback in state.callbacks:  # callbacks of a callback's reply die with the request (CB-4)
+                    callback.live = False
+                state.callbacks = []
+            state.value = None
         if data is not None:
-            write_frame(self._out, data)
-        elif not (response["ok"] and lean_answer and self._send_lean(response, state.attachments_out)):
-            self.send(response, state.attachments_out if response["ok"] else ())
+            self._out.write(_HEADER.pack(len(data)) + data)  # write_frame, inline: one frame
+            self._out.flush()
+            return
+        attachments = state.attachments_out
+        if attachments:
+            state.attachments_out = []
+        if not (response["ok"] and lean_answer and self._send_lean(response, attachments)):
+            self.send(response, attachments if response["ok"] else ())
 
     def _next_message(self):
         """(request, attachments) of the next message, None at EOF."""
@@ -286,6 +299,21 @@ class Server:
 
 
 _SCALARS = frozenset((str, int, float, bool, type(None)))  # arguments that decode to themselves (fields.arguments)
+
+
+def _ok_number(request_id, result):
+    """The JSON frame of an ok response whose (encoded) result is a number, bool or None, byte for byte
+    what send() writes for it (json writes numbers by their repr); None for any other result."""
+    cls = type(result)
+    if cls is float:
+        text = float.__repr__(result)  # encode_result let only finite floats through
+    elif cls is int and -(1 << 63) <= result < (1 << 63):
+        text = int.__repr__(result)
+    elif cls is bool or result is None:
+        text = "true" if result is True else "false" if result is False else "null"
+    else:
+        return None
+    return b'{"id":%d,"ok":true,"result":%s}' % (request_id, text.encode("ascii"))
 
 
 def _call_by_name(name, args):
