@@ -8,7 +8,7 @@ from .callbacks import CallbackError
 from .errors import BridgeError, to_wire
 from . import lean
 from .framing import HEADER as _HEADER, FrameError, read_attachment, read_frame, write_frame
-from .fields import is_known_name
+from .fields import SCALARS, is_known_name
 from .lean import LEAN
 from .names import resolve
 from .policy import OPEN
@@ -63,8 +63,8 @@ class Server:
 
     # -- the short path (README, Performance) ------------------------------------------------------
     # The commonest requests, a call_prepared (PREP-2) or a call by name (OP-CALL-1) with scalar
-    # arguments, lean (LEAN-1) or JSON, in the commonest case: not nested in a callback (only serve() takes it),
-    # in a session with no module policy. The short path takes the general path's steps (answer,
+    # arguments, lean (LEAN-1) or JSON, in the commonest case: not nested in a callback (only serve()
+    # takes it), in a session with no module policy. The short path takes the general path's steps (answer,
     # Worker.handle and _dispatch, the op, Worker.run_user_code and encode_result, send) written out
     # in a few functions, since a Python call costs more than most of the steps it would wrap; it
     # first checks, changing nothing that matters, that the request is of that case, and leaves any
@@ -93,7 +93,7 @@ class Server:
                 or request.get("object") is not None or request.get("want", "value") != "value"):
             return False
         args, kwargs = request.get("args", []), request.get("kwargs", {})
-        if type(args) is not list or type(kwargs) is not dict or kwargs or not _SCALARS.issuperset(map(type, args)):
+        if type(args) is not list or type(kwargs) is not dict or kwargs or not SCALARS.issuperset(map(type, args)):
             return False
         return self._call_by_name_now(request_id, session_id, request.get("function"), args, False)
 
@@ -296,9 +296,6 @@ class Server:
             return worker.decoder(callback.session_id, attachments).decode(reply.get("result"))
         error = reply.get("error") if type(reply.get("error")) is dict else {}
         raise CallbackError(error.get("type", "java.lang.Throwable"), error.get("message", ""), error.get("java_error_id"))
-
-
-_SCALARS = frozenset((str, int, float, bool, type(None)))  # arguments that decode to themselves (fields.arguments)
 
 
 def _ok_number(request_id, result):
