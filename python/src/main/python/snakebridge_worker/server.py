@@ -52,7 +52,7 @@ class Server:
                 if payload[:1] == _LEAN_MAGIC and worker.lean and self._lean_call_now(payload):
                     continue
                 request, attachments = message = self._message(payload)
-                if type(request) is dict and request.get("op") == "call" and not attachments and self._call_now(request):
+                if type(request) is dict and request.get("op") in _SHORT_OPS and not attachments and self._json_call_now(request):
                     continue
                 response, attachments = self.answer(*message)
                 if type(request) is dict and LEAN in request and response["ok"] and self._send_lean(response, attachments):
@@ -72,22 +72,18 @@ class Server:
 
     def _lean_call_now(self, payload):
         """Answers a lean call_prepared or call by the short path: False (nothing done) where it cannot."""
-        worker = self.worker
-        call = lean.parse_call(payload, worker.limits["max_string_length"])
+        call = lean.parse_call(payload, self.worker.limits["max_string_length"])
         if call is None:
             return False  # not a call, or not well-formed: the general path says why (LEAN-3)
         op, request_id, session_id, target, args = call
         if op == lean.CALL:
             return self._call_by_name_now(request_id, session_id, target, args, True)
-        prepared = worker.registry.use(session_id, target) if session_id else None
-        if type(prepared) is not PreparedCall or prepared.recheck:
-            return False  # an error to report, a policy to apply, or not a prepared call
-        self._run_now(request_id, session_id, prepared.fn, args, True)
-        return True
+        return self._call_prepared_now(request_id, session_id, target, args, True)
 
-    def _call_now(self, request):
-        """Answers a JSON call (OP-CALL-1) by the short path: False (nothing done) where it cannot.
-        Its checks are those of answer(), _dispatch and ops.call, for the case that passes them."""
+    def _json_call_now(self, request):
+        """Answers a JSON call (OP-CALL-1) or call_prepared (PREP-2) by the short path: False (nothing
+        done) where it cannot. Its checks are those of answer(), _dispatch and the op, for the case
+        that passes them: no release, object, keyword arguments or want other than a value."""
         request_id, session_id = request.get("id"), request.get("session_id")
         if (type(request_id) is not int or type(session_id) is not str or request.get("release")
                 or request.get("object") is not None or request.get("want", "value") != "value"):
@@ -95,7 +91,18 @@ class Server:
         args, kwargs = request.get("args", []), request.get("kwargs", {})
         if type(args) is not list or type(kwargs) is not dict or kwargs or not SCALARS.issuperset(map(type, args)):
             return False
-        return self._call_by_name_now(request_id, session_id, request.get("function"), args, False)
+        if request["op"] == "call":
+            return self._call_by_name_now(request_id, session_id, request.get("function"), args, False)
+        prepared_id = request.get("prepared")
+        return type(prepared_id) is str and self._call_prepared_now(request_id, session_id, prepared_id, args, False)
+
+    def _call_prepared_now(self, request_id, session_id, prepared_id, args, lean_answer):
+        worker = self.worker
+        prepared = worker.registry.use(session_id, prepared_id) if worker.handshaken and session_id else None
+        if type(prepared) is not PreparedCall or prepared.recheck:
+            return False  # an error to report, a policy to apply, or not a prepared call
+        self._run_now(request_id, session_id, prepared.fn, args, lean_answer)
+        return True
 
     def _call_by_name_now(self, request_id, session_id, name, args, lean_answer):
         worker = self.worker
@@ -296,6 +303,9 @@ class Server:
             return worker.decoder(callback.session_id, attachments).decode(reply.get("result"))
         error = reply.get("error") if type(reply.get("error")) is dict else {}
         raise CallbackError(error.get("type", "java.lang.Throwable"), error.get("message", ""), error.get("java_error_id"))
+
+
+_SHORT_OPS = ("call", "call_prepared")  # the JSON ops the short path may take (a tuple: "in" must not hash the op)
 
 
 def _ok_number(request_id, result):
