@@ -3,6 +3,8 @@ package io.snakebridge.internal;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.snakebridge.ProtocolException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
@@ -231,6 +233,18 @@ final class Lean {
         } catch (CharacterCodingException e) {
             throw new ProtocolException("worker sent a lean string that is not valid UTF-8", e);
         }
+    }
+
+    /**
+     * The routing of a lean answer being dropped (past maxResponseBytes, CLIENT-5): its request id,
+     * read from {@code in}, the frame after its magic byte.
+     */
+    static ObjectNode routing(InputStream in, JsonNodeFactory nodes) throws IOException {
+        byte[] id = in.readNBytes(8);
+        if (id.length < 8) {
+            throw new ProtocolException("worker sent a lean response that ends inside its request id");
+        }
+        return nodes.objectNode().put("id", ByteBuffer.wrap(id).order(ByteOrder.LITTLE_ENDIAN).getLong());
     }
 
     /** Whether a frame is lean: no UTF-8 text, so no JSON, starts with its first byte. */

@@ -13,6 +13,7 @@ import io.snakebridge.ProtocolException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PushbackInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -138,8 +139,17 @@ final class MessageChannel {
         int length = frames.readLength();
         if (length > maxResponseBytes) {
             JsonNode routing;
-            try (InputStream json = frames.payloadStream(length)) { // closing it drops the rest of the frame
-                routing = routingOf(json);
+            try (InputStream payload = frames.payloadStream(length)) { // closing it drops the rest of the frame
+                PushbackInputStream in = new PushbackInputStream(payload, 1);
+                int first = in.read();
+                if (lean && first == (Lean.MAGIC & 0xFF)) {
+                    routing = Lean.routing(in, mapper.getNodeFactory()); // a lean answer (LEAN-2): its id follows the magic
+                } else {
+                    if (first >= 0) {
+                        in.unread(first);
+                    }
+                    routing = routingOf(in);
+                }
             }
             return refused(routing, 0, tooManyBytes());
         }
