@@ -62,9 +62,7 @@ class InProcessWorker:
             self.short_answers += 1
             return run_now(*args)
         server._run_now = counted
-        if not self.short_path:
-            server._lean_call_now = lambda payload: False
-            server._json_call_now = lambda request: False
+        server.short_path = self.short_path
         with mock.patch.object(registry_module, "uuid", self._ids):
             server.serve()
         return out.getvalue()

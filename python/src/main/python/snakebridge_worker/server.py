@@ -30,6 +30,7 @@ class StreamBroken(BaseException):
 
 
 class Server:
+    short_path = True  # answer the commonest calls by the short path (below); False: every request takes the general path
     def __init__(self, proto_in, proto_out, worker):
         self._in = proto_in
         self._out = proto_out
@@ -40,7 +41,7 @@ class Server:
 
     def serve(self):
         """Answers requests until EOF. Returns the process exit status."""
-        worker = self.worker
+        worker, short = self.worker, self.short_path
         try:
             while True:
                 try:
@@ -49,10 +50,11 @@ class Server:
                     self._fail_stream(exc.code, str(exc))
                 if payload is None:
                     return 0
-                if payload[:1] == _LEAN_MAGIC and worker.lean and self._lean_call_now(payload):
+                if short and payload[:1] == _LEAN_MAGIC and worker.lean and self._lean_call_now(payload):
                     continue
                 request, attachments = message = self._message(payload)
-                if type(request) is dict and request.get("op") in _SHORT_OPS and not attachments and self._json_call_now(request):
+                if (short and type(request) is dict and request.get("op") in _SHORT_OPS and not attachments
+                        and self._json_call_now(request)):
                     continue
                 response, attachments = self.answer(*message)
                 if type(request) is dict and LEAN in request and response["ok"] and self._send_lean(response, attachments):
