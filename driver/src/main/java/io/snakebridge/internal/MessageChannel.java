@@ -129,6 +129,15 @@ final class MessageChannel {
         frames.write(message.json, message.attachments);
     }
 
+    /** Writes {@code message} without flushing: {@link #flush()} sends it, with any others appended meanwhile. */
+    void append(Outgoing message) throws IOException {
+        frames.append(message.json, message.attachments);
+    }
+
+    void flush() throws IOException {
+        frames.flush();
+    }
+
     /**
      * Reads the next message and its attachments. One past the response caps is read to its end
      * without being kept, so the stream stays in step, and comes back {@linkplain Message#refused
