@@ -22,8 +22,8 @@ _F64, _I64 = struct.Struct("<d"), struct.Struct("<q")
 _EXECUTE = struct.Struct("<BIB")  # want code, rows, columns
 _CONSTANTS = {0x54: True, 0x46: False, 0x4E: None}  # T, F, N
 CALL_PREPARED, EXECUTE_PREPARED, CALL = 1, 2, 3  # op codes
-_OPS = {1: "call_prepared", 2: "execute_prepared", 3: "call"}
-_TARGET = {1: "prepared", 2: "prepared", 3: "function"}  # the field the text after the session id fills
+_OPS = {CALL_PREPARED: "call_prepared", EXECUTE_PREPARED: "execute_prepared", CALL: "call"}
+_TARGET = {CALL_PREPARED: "prepared", EXECUTE_PREPARED: "prepared", CALL: "function"}  # the text after the session id
 # want codes of execute_prepared: code -> (want, dtype)
 _WANTS = {0: ("value", None), 1: ("none", None), 2: ("array", "float64"), 3: ("array", "int64"), 4: ("array", "int32"),
           5: ("array", "float32"), 6: ("array", "bool")}
@@ -52,7 +52,7 @@ def parse_request(payload, max_string_length):
     try:
         session_id, target, pos = _ids(payload, session_length)
         request = {"id": request_id, "op": name, "session_id": session_id, _TARGET[op]: target, LEAN: True}
-        if op == 2:
+        if op == EXECUTE_PREPARED:
             pos = _columns(request, payload, pos)
         else:
             request["args"], pos = _arguments(payload, pos, request_id, max_string_length)
@@ -70,7 +70,7 @@ def parse_call(payload, max_string_length):
     fields parse_request reads, without the dict."""
     try:
         magic, op, request_id, session_length = _HEAD.unpack_from(payload)
-        if op != 1 and op != 3:
+        if op != CALL_PREPARED and op != CALL:
             return None
         session_id, target, pos = _ids(payload, session_length)
         args, pos = _arguments(payload, pos, request_id, max_string_length)
