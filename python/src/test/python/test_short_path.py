@@ -71,12 +71,12 @@ class InProcessWorker:
 def requests():
     """Requests of every kind the short path takes or must leave to the general path: results with and
     without a lean form, errors of user code and of the request, other sessions, a policy, refs."""
-    h = [json_frame(1, "handshake", protocol_version=1, min_supported_version=1, client_capabilities=["lean"],
+    sent = [json_frame(1, "handshake", protocol_version=1, min_supported_version=1, client_capabilities=["lean"],
                     limits={"max_string_length": 50})]
     sqrt, nan, power, text, get, obj, tuple_of = (ref_id(n) for n in range(1, 8))
     for n, function in enumerate(("math.sqrt", "float", "pow", "str.__mul__", "os.environ.get", "object", "divmod"), 2):
-        h.append(json_frame(n, "prepare", session_id="s", function=function))
-    h += [
+        sent.append(json_frame(n, "prepare", session_id="s", function=function))
+    sent += [
         json_frame(20, "call", session_id="s", function="math.sqrt", args=[2.0]),  # the general path learns the name
         call_frame(21, "s", sqrt, 2.0), call_frame(22, "s", sqrt, -1.0), call_frame(23, "s", sqrt, 9),
         call_frame(24, "s", nan, "nan"), call_frame(25, "s", nan, "-inf"), call_frame(26, "s", nan, "x"),
@@ -119,7 +119,7 @@ def requests():
         json_frame(75, "call", session_id="p", function="math.sqrt", args=[4.0]),
         json_frame(76, "session_info", session_id="s"),
     ]
-    return h
+    return sent
 
 
 class ShortPathTest(unittest.TestCase):
