@@ -2,6 +2,7 @@
 import faulthandler
 import os
 import signal
+import socket
 import sys
 import uuid
 
@@ -111,7 +112,17 @@ def serve_forked(conn, stderr_conn, memory_limit_bytes, server_pid, cancel_word=
         import resource
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
     _reseed_forked_state()
-    return _serve(conn.makefile("rb", buffering=_BUFFER_BYTES), conn.makefile("wb", buffering=_BUFFER_BYTES), cancel_word)
+    return _serve(*_socket_streams(conn), cancel_word)
+
+
+def _socket_streams(conn):
+    """The protocol's streams over ``conn``. A plain blocking socket is read and written through its
+    file descriptor, as a pipe is (C all the way down): socket.makefile's SocketIO runs Python code
+    for every read and write, about 1 µs of a core per request. A TLS socket keeps makefile."""
+    if type(conn) is socket.socket and conn.gettimeout() is None:
+        fd = conn.detach()
+        return os.fdopen(fd, "rb", buffering=_BUFFER_BYTES), os.fdopen(os.dup(fd), "wb", buffering=_BUFFER_BYTES)
+    return conn.makefile("rb", buffering=_BUFFER_BYTES), conn.makefile("wb", buffering=_BUFFER_BYTES)
 
 
 def _reseed_forked_state():
