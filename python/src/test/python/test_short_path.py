@@ -5,12 +5,15 @@ import io
 import json
 import os
 import shutil
+import socket
 import struct
 import tempfile
 import unittest
 from unittest import mock
 
 from snakebridge_worker import DEFAULTS, registry as registry_module
+from snakebridge_worker.__main__ import _socket_streams
+from snakebridge_worker.framing import read_frame, write_frame
 from snakebridge_worker.registry import Registry
 from snakebridge_worker.server import Server
 from snakebridge_worker.worker import Worker
@@ -246,3 +249,29 @@ class ShortPathCancelTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ForkedWorkerStreamsTest(unittest.TestCase):
+    """A forked worker's protocol streams (__main__._socket_streams): a plain blocking socket's are
+    read and written through its file descriptor, and carry frames as makefile's would."""
+
+    def test_a_plain_socket_is_read_and_written_through_its_file_descriptor(self):
+        worker_end, client_end = socket.socketpair()
+        with client_end:
+            proto_in, proto_out = _socket_streams(worker_end)
+            with proto_in, proto_out:
+                self.assertEqual((type(proto_in.raw), type(proto_out.raw)), (io.FileIO, io.FileIO))
+                client_end.sendall(framed(b"ping"))
+                self.assertEqual(read_frame(proto_in, 1024), b"ping")
+                write_frame(proto_out, b"pong")
+                self.assertEqual(client_end.recv(8), framed(b"pong"))
+                client_end.shutdown(socket.SHUT_WR)
+                self.assertIsNone(read_frame(proto_in, 1024))  # the client's end of the stream is a clean EOF
+
+    def test_a_socket_with_a_timeout_keeps_makefile(self):
+        worker_end, client_end = socket.socketpair()
+        with worker_end, client_end:
+            worker_end.settimeout(5)
+            proto_in, proto_out = _socket_streams(worker_end)
+            with proto_in, proto_out:
+                self.assertNotEqual(type(proto_in.raw), io.FileIO)
