@@ -32,6 +32,13 @@ def call_frame(request_id, session, prepared, *args):
     return bytes(body)
 
 
+def by_name_frame(request_id, session, function, *args):
+    """A lean call by name (LEAN-1, op 3): call_prepared's frame with the function in place of the prepared id."""
+    frame = bytearray(call_frame(request_id, session, function, *args))
+    frame[1] = 3
+    return bytes(frame)
+
+
 def execute_frame(request_id, session, prepared, want, columns):
     rows = len(columns[0]) if columns else 0
     body = bytearray(struct.pack("<BBqH", 0xB1, 2, request_id, len(session)) + lean_text(session))
@@ -110,7 +117,8 @@ class LeanWorkerTest(unittest.TestCase):
     def test_seeded_hostile_lean_frames_never_end_the_worker(self):
         rng = random.Random(18)
         seeds = [call_frame(1, "s", self.sqrt, 2.0), call_frame(2, "s", self.sqrt, "x", None, 7),
-                 execute_frame(3, "s", self.sqrt, 2, [[1.0, 2.0]]), execute_frame(4, "s", self.sqrt, 0, [[1, 2], [3, 4]])]
+                 execute_frame(3, "s", self.sqrt, 2, [[1.0, 2.0]]), execute_frame(4, "s", self.sqrt, 0, [[1, 2], [3, 4]]),
+                 by_name_frame(5, "s", "math.sqrt", 2.0), by_name_frame(6, "s", "max", "x", None, 7)]
         for _ in range(300):
             frame = bytearray(rng.choice(seeds))
             for _ in range(rng.randint(1, 4)):

@@ -5,6 +5,8 @@ idle timeout and the options."""
 import json
 import os
 import resource
+import select
+import struct
 import subprocess
 import sys
 import time
@@ -288,6 +290,23 @@ class RemoteServerLimitsTest(RemoteServerCase):
         self.handshake(protocol)
         protocol.sendall(b"\x00\x00")  # half a frame header, then nothing
         self.assertEqual(line(control)["exit_code"], IDLE_EXIT_STATUS)
+
+    def test_a_request_sent_a_byte_at_a_time_counts_as_idle_when_it_takes_longer_than_the_timeout(self):
+        # Each byte came well within the timeout; the request as a whole did not (found by review: a
+        # per-read timeout let a client hold its worker forever this way).
+        client = self.start_server("--idle-timeout", "1")
+        protocol, control, pid = self.worker(client)
+        self.handshake(protocol)
+        protocol.sendall(struct.pack(">I", 1000))  # a frame of 1,000 bytes announced
+        for _ in range(40):  # 40 bytes at 0.25 s: 10 s, far past the 1 s timeout
+            try:
+                protocol.sendall(b" ")
+            except OSError:
+                break  # the worker is gone
+            if select.select([control], [], [], 0.25)[0]:
+                break  # its end event is there
+        ended = line(control)
+        self.assertEqual(ended["exit_code"], IDLE_EXIT_STATUS)
 
     def test_a_bad_limit_value_is_a_start_error_naming_the_option(self):
         for option, value in (("--memory-limit", "-1"), ("--max-refs", "0"), ("--idle-timeout", "soon"),

@@ -1,13 +1,15 @@
 """Entry point: ``python3 -m snakebridge_worker``. Serves one client on the process's stdin/stdout."""
 import faulthandler
+import io
 import os
 import signal
+import socket
 import sys
 import uuid
 
 from . import DEFAULTS, MIN_PYTHON, cancel, errors, logs
 from .registry import Registry
-from .server import Server
+from .server import IdleReader, Server
 from .server_limits import NO_LIMITS
 from .worker import Worker
 
@@ -123,9 +125,24 @@ def serve_forked(conn, stderr_conn, memory_limit_bytes, server_pid, cancel_word=
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))  # the hard limit too: user code cannot raise it again
         errors.memory_limit_in_force(limit, by_server=limit == server_limits.memory_limit_bytes)
     _reseed_forked_state()
-    idle = (conn, server_limits.idle_timeout_seconds) if server_limits.idle_timeout_seconds else None
-    return _serve(conn.makefile("rb", buffering=_BUFFER_BYTES), conn.makefile("wb", buffering=_BUFFER_BYTES), cancel_word,
-                  server_limits, idle)
+    proto_in, proto_out, idle = _socket_streams(conn, server_limits.idle_timeout_seconds)
+    return _serve(proto_in, proto_out, cancel_word, server_limits, idle)
+
+
+def _socket_streams(conn, idle_seconds=0):
+    """The protocol's streams over ``conn``, and the idle bound of the request loop (Server) or None.
+    A plain blocking socket is read and written through its file descriptor, as a pipe is (C all the
+    way down): socket.makefile's SocketIO runs Python code for every read and write, about 1 µs of a
+    core per request. A TLS socket keeps makefile; with the server's idle timeout, reads go through
+    an IdleReader, which gives each wait for a request one deadline (REMOTE-9)."""
+    if idle_seconds:
+        reader = IdleReader(conn)
+        return (io.BufferedReader(reader, _BUFFER_BYTES), conn.makefile("wb", buffering=_BUFFER_BYTES),
+                (reader, idle_seconds))
+    if type(conn) is socket.socket and conn.gettimeout() is None:
+        fd = conn.detach()
+        return os.fdopen(fd, "rb", buffering=_BUFFER_BYTES), os.fdopen(os.dup(fd), "wb", buffering=_BUFFER_BYTES), None
+    return conn.makefile("rb", buffering=_BUFFER_BYTES), conn.makefile("wb", buffering=_BUFFER_BYTES), None
 
 
 def _reseed_forked_state():

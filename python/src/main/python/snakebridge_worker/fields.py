@@ -5,7 +5,7 @@ from .errors import BridgeError
 _WANTS = ("value", "ref", "array", "none")
 _VALID_NAMES = set()  # dotted names already checked: programs call the same few names over and over
 _VALID_NAMES_MAX = 4096
-_SCALARS = frozenset((str, int, float, bool, type(None)))
+SCALARS = frozenset((str, int, float, bool, type(None)))  # the types of JSON scalars, which decode to themselves
 
 
 def dotted_name(request, field):
@@ -21,6 +21,11 @@ def dotted_name(request, field):
     return name
 
 
+def is_known_name(name):
+    """Whether ``name`` is a dotted name that dotted_name() has already accepted."""
+    return type(name) is str and name in _VALID_NAMES
+
+
 def want(request):
     """How the result is to travel: by value, as a ref, as array data, or not at all."""
     wanted = request.get("want", "value")
@@ -34,7 +39,7 @@ def arguments(worker, request, session_id):
     args, kwargs = request.get("args", []), request.get("kwargs", {})
     if type(args) is not list or type(kwargs) is not dict:
         raise BridgeError("protocol", "args must be a list and kwargs an object")
-    if not kwargs and _SCALARS.issuperset(map(type, args)):
+    if not kwargs and SCALARS.issuperset(map(type, args)):
         return args, kwargs  # the common call: JSON scalars decode to themselves
     decoder = worker.decoder(session_id)
     return decoder.decode(args), decoder.decode(kwargs)

@@ -1,4 +1,4 @@
-"""The lean encoding (PROTOCOL.md LEAN-*): prepared calls without JSON on either side.
+"""The lean encoding (PROTOCOL.md LEAN-*): prepared calls, and calls by name, without JSON on either side.
 
 A lean frame starts with the byte 0xB1, which no UTF-8 text (and so no JSON frame) can start
 with; its fields are little-endian and length-prefixed, read with ``struct`` in one pass. A lean
@@ -21,7 +21,9 @@ _U8, _U16, _U32 = struct.Struct("<B"), struct.Struct("<H"), struct.Struct("<I")
 _F64, _I64 = struct.Struct("<d"), struct.Struct("<q")
 _EXECUTE = struct.Struct("<BIB")  # want code, rows, columns
 _CONSTANTS = {0x54: True, 0x46: False, 0x4E: None}  # T, F, N
-_OPS = {1: "call_prepared", 2: "execute_prepared"}
+CALL_PREPARED, EXECUTE_PREPARED, CALL = 1, 2, 3  # op codes
+_OPS = {CALL_PREPARED: "call_prepared", EXECUTE_PREPARED: "execute_prepared", CALL: "call"}
+_TARGET = {CALL_PREPARED: "prepared", EXECUTE_PREPARED: "prepared", CALL: "function"}  # the text after the session id
 # want codes of execute_prepared: code -> (want, dtype)
 _WANTS = {0: ("value", None), 1: ("none", None), 2: ("array", "float64"), 3: ("array", "int64"), 4: ("array", "int32"),
           5: ("array", "float32"), 6: ("array", "bool")}
@@ -48,23 +50,44 @@ def parse_request(payload, max_string_length):
     if name is None:
         raise _malformed(request_id, f"lean frame has unknown op code {op}; known: {_OPS}")
     try:
-        pos = _HEAD.size + session_length
-        session_id = payload[_HEAD.size:pos].decode("utf-8")
-        (prepared_length,) = _U16.unpack_from(payload, pos)
-        pos += 2 + prepared_length
-        if pos > len(payload):
-            raise ValueError("the frame ends inside its ids")
-        request = {"id": request_id, "op": name, "session_id": session_id,
-                   "prepared": payload[pos - prepared_length:pos].decode("utf-8"), LEAN: True}
-        if op == 1:
-            request["args"], pos = _arguments(payload, pos, request_id, max_string_length)
-        else:
+        session_id, target, pos = _ids(payload, session_length)
+        request = {"id": request_id, "op": name, "session_id": session_id, _TARGET[op]: target, LEAN: True}
+        if op == EXECUTE_PREPARED:
             pos = _columns(request, payload, pos)
+        else:
+            request["args"], pos = _arguments(payload, pos, request_id, max_string_length)
     except (IndexError, ValueError, struct.error) as exc:  # UnicodeDecodeError is a ValueError
         raise _malformed(request_id, f"malformed lean {name} frame: {exc}") from None
     if pos != len(payload):
         raise _malformed(request_id, f"lean frame has {len(payload) - pos} bytes after its last field")
     return request
+
+
+def parse_call(payload, max_string_length):
+    """(op code, request id, session id, prepared id or function, args) of a lean call_prepared or
+    call frame that is exactly well-formed and within max_string_length; None for any other frame,
+    which parse_request then reads (and reports, LEAN-3). The short path's parser (server.py): the
+    fields parse_request reads, without the dict."""
+    try:
+        magic, op, request_id, session_length = _HEAD.unpack_from(payload)
+        if op != CALL_PREPARED and op != CALL:
+            return None
+        session_id, target, pos = _ids(payload, session_length)
+        args, pos = _arguments(payload, pos, request_id, max_string_length)
+    except (IndexError, ValueError, struct.error, BridgeError):
+        return None
+    return (op, request_id, session_id, target, args) if pos == len(payload) else None
+
+
+def _ids(payload, session_length):
+    """The session id and the prepared id (or function) after the header, and the offset after them."""
+    pos = _HEAD.size + session_length
+    session_id = payload[_HEAD.size:pos].decode("utf-8")
+    (prepared_length,) = _U16.unpack_from(payload, pos)
+    pos += 2 + prepared_length
+    if pos > len(payload):
+        raise ValueError("the frame ends inside its ids")
+    return session_id, payload[pos - prepared_length:pos].decode("utf-8"), pos
 
 
 def _arguments(payload, pos, request_id, max_string_length):
@@ -122,6 +145,24 @@ def _columns(request, payload, pos):
         columns.append(column.tolist())
     request["columns"] = columns
     return pos
+
+
+_FLOAT_ANSWER = struct.Struct("<BqBd")  # magic, request id, "d", value: the commonest answer in one pack
+_INT_ANSWER = struct.Struct("<BqBq")
+
+
+def scalar_response(request_id, result, limits):
+    """The lean frame of a call's result where the general path would send the result as itself
+    (Worker.encode_result: a finite float, an int, a bool, None, a str within max_string_length)
+    and it has a lean form (LEAN-2, within the response caps); None otherwise."""
+    cls = type(result)
+    if cls is float:
+        return _FLOAT_ANSWER.pack(MAGIC, request_id, 0x64, result) if result - result == 0 else None
+    if cls is int:
+        return _INT_ANSWER.pack(MAGIC, request_id, 0x71, result) if -(1 << 63) <= result < (1 << 63) else None
+    if result is None or cls is bool or (cls is str and len(result) <= limits["max_string_length"]):
+        return response(request_id, result, (), min(limits["max_frame_bytes"], limits["max_response_bytes"]))
+    return None
 
 
 def response(request_id, result, attachments_out, max_bytes):

@@ -4,6 +4,7 @@ import array
 import itertools
 
 from .errors import BridgeError, to_wire
+from .fields import SCALARS
 
 # dtypes a prepared batch can return its results as (PREP-4): wire dtype -> array.array type code
 RESULT_DTYPES = {"float64": "d", "float32": "f", "int64": "q", "int32": "i", "bool": "B"}
@@ -81,11 +82,8 @@ def rows_of(request, decode):
     return zip(*decoded), length
 
 
-_SCALARS = frozenset((str, int, float, bool, type(None)))
-
-
 def _plain(values, decode):
-    return values if _SCALARS.issuperset(map(type, values)) else decode(values)
+    return values if SCALARS.issuperset(map(type, values)) else decode(values)
 
 
 def pack(results, failures, dtype):

@@ -81,6 +81,8 @@ class Registry:
         self._sessions = {}
         self._owner = {}  # ref id -> session id, across sessions, so a foreign id is a mismatch, not "unknown"
         self._tombstones = _Tombstones(defaults["tombstone_capacity"])
+        self.ttl_in_use = False  # whether any session's refs can expire: else expire_all has nothing to do
+        self._note_ttl()
 
     # -- sessions ---------------------------------------------------------------------------
     def open_session(self, session_id, limit_fields, policy_fields=None):
@@ -96,6 +98,7 @@ class Registry:
         session.limits = limits
         if policy is not None and not session.policy.has_own:
             session.policy = session.policy.narrowed(policy.allow, policy.deny)  # the server's part stays (REMOTE-7)
+        self._note_ttl()
         return session.limits.to_wire()
 
     def policy(self, session_id):
@@ -121,12 +124,14 @@ class Registry:
         policy = session.policy if session is not None else self._base_policy
         released = self.release_session(session_id)
         self._sessions[new_session_id] = _Session(new_session_id, limits, policy)
+        self._note_ttl()
         return released
 
     def release_session(self, session_id):
         session = self._sessions.pop(session_id, None)  # exact match only, never a prefix
         if session is None:
             return 0
+        self._note_ttl()
         for ref_id in session.refs:
             self._bury(ref_id, session_id, SESSION_RELEASED)
         return len(session.refs)
@@ -168,6 +173,24 @@ class Registry:
         session.refs.move_to_end(ref_id)
         return entry.obj
 
+    def use(self, session_id, ref_id):
+        """The short path's lookup (server.py): what ``resolve`` returns for a live ref of a session
+        with no module policy, after the expiry every session-scoped request does first (Worker
+        ._dispatch), and renewed as resolve renews it. None where resolve would raise, or the
+        session's policy has a say; the general path then does it all again and reports."""
+        session = self._sessions.get(session_id)
+        if session is None or session.policy.active:
+            return None
+        now = self._clock()
+        if self.ttl_in_use:
+            self.expire_all()
+        entry = session.refs.get(ref_id)
+        if entry is None:
+            return None
+        entry.last_used = now
+        session.refs.move_to_end(ref_id)
+        return entry.obj
+
     def release(self, session_id, ref_ids, strict=True):
         """Releases each id of this session; an unknown or already released id reports False.
         An id of another session is a session_mismatch (strict) or skipped; nothing is released
@@ -196,6 +219,8 @@ class Registry:
             self._owner.pop(ref_id, None)
 
     def expire_all(self):
+        if not self.ttl_in_use:
+            return
         now = self._clock()
         for session in list(self._sessions.values()):
             self._expire(session, now)
@@ -207,6 +232,11 @@ class Registry:
                     f"(serve --max-refs {limit}), which no client can raise; release refs (the new object was dropped)")
         return (f"session {session_id} already holds {held} refs, its max_refs limit; "
                 f"release refs or raise max_refs (the new object was dropped)")
+
+    def _note_ttl(self):
+        """Keeps ttl_in_use exact: called wherever a session's limits come or go."""
+        self.ttl_in_use = bool(self.default_limits.ref_ttl_seconds) or any(
+            session.limits.ref_ttl_seconds for session in self._sessions.values())
 
     def _expire(self, session, now):
         ttl = session.limits.ref_ttl_seconds

@@ -1,18 +1,25 @@
 """The request loop. It is re-entrant: while a Java callback runs (PROTOCOL.md CB-*), the worker
 keeps answering the requests the client sends it, until the callback's reply arrives."""
+import io
 import itertools
 import json
 import os
 import socket
 import sys
 import threading
+import time
 
 from .callbacks import CallbackError
 from .errors import BridgeError, to_wire
 from . import lean
-from .framing import FrameError, read_attachment, read_frame, write_frame
+from .framing import HEADER as _HEADER, FrameError, read_attachment, read_frame, write_frame
+from .fields import SCALARS, is_known_name
 from .lean import LEAN
 from .server_limits import IDLE_EXIT_STATUS
+from .names import resolve
+from .policy import OPEN
+from .prepared import PreparedCall
+from .worker import RequestState
 from .values import count_values, longest_string, over_cap, too_long, too_many_values
 
 
@@ -28,9 +35,47 @@ class StreamBroken(BaseException):
         self.status = status
 
 
+class IdleReader(io.RawIOBase):
+    """A socket's bytes for the request loop, each read bounded by what is left of the deadline the
+    loop sets while it waits for a request (REMOTE-9): a request sent a byte at a time, or half sent,
+    is idleness too. Without a deadline, reads wait as long as they must."""
+
+    def __init__(self, conn):
+        self._conn = conn
+        self._timeout = None  # the socket's, as last set
+        self.deadline = None  # time.monotonic() seconds, or None
+
+    def readable(self):
+        return True
+
+    def fileno(self):
+        return self._conn.fileno()
+
+    def end_deadline(self):
+        """No deadline from now on; the socket's timeout is lifted at once, since the response's writes
+        share the socket."""
+        self.deadline = None
+        if self._timeout is not None:
+            self._conn.settimeout(None)
+            self._timeout = None
+
+    def readinto(self, buffer):
+        timeout = None
+        if self.deadline is not None:
+            timeout = self.deadline - time.monotonic()
+            if timeout <= 0:
+                raise socket.timeout("the idle deadline passed")
+        if timeout != self._timeout:
+            self._conn.settimeout(timeout)
+            self._timeout = timeout
+        return self._conn.recv_into(buffer)
+
+
 class Server:
+    short_path = True  # answer the commonest calls by the short path (below); False: every request takes the general path
+
     def __init__(self, proto_in, proto_out, worker, idle=None):
-        """``idle``: None, or (the socket under the streams, seconds): the worker server's idle
+        """``idle``: None, or (the IdleReader under ``proto_in``, seconds): the worker server's idle
         timeout (REMOTE-9)."""
         self._in = proto_in
         self._out = proto_out
@@ -38,15 +83,23 @@ class Server:
         self._idle = idle
         self.worker = worker
         worker.server = self
+        self._state = RequestState(None, ())  # the short path's request in flight
 
     def serve(self):
         """Answers requests until EOF. Returns the process exit status."""
+        worker, short = self.worker, self.short_path
         try:
             while True:
-                message = self._next_message() if self._idle is None else self._next_request_unless_idle()
-                if message is None:
+                payload = self._next_payload()
+                if payload is None:
                     return 0
-                request = message[0]
+                if short and payload[:1] == _LEAN_MAGIC and worker.lean and self._lean_call_now(payload):
+                    continue
+                request, attachments = message = (self._message(payload) if self._idle is None
+                                                   else self._within_idle_deadline(self._message, payload))
+                if (short and type(request) is dict and request.get("op") in _SHORT_OPS and not attachments
+                        and self._json_call_now(request)):
+                    continue
                 response, attachments = self.answer(*message)
                 if type(request) is dict and LEAN in request and response["ok"] and self._send_lean(response, attachments):
                     continue
@@ -54,28 +107,143 @@ class Server:
         except StreamBroken as broken:
             return broken.status
 
-    def _next_request_unless_idle(self):
-        """The next request, read with the idle timeout on the socket: a client that sends nothing
-        for that long loses its worker (REMOTE-9). Only this read has it: a long call, a slow
-        response and a callback's reply (the client is busy, not idle) are never cut short."""
-        conn, seconds = self._idle
-        conn.settimeout(seconds)
+    def _next_payload(self):
+        """The next frame's payload, None at EOF. With the worker server's idle timeout (REMOTE-9), the
+        wait for it has one deadline, which the rest of the request's reading shares (_message): a
+        client that sends nothing, or part of a request, for that long loses its worker. Only the
+        wait for a request has it: a long call, a slow response and a callback's reply (the client is
+        busy, not idle) are never cut short."""
+        if self._idle is None:
+            try:
+                return read_frame(self._in, self.worker.limits["max_frame_bytes"])
+            except FrameError as exc:
+                self._fail_stream(exc.code, str(exc))
+        self._idle_deadline = time.monotonic() + self._idle[1]
+        return self._within_idle_deadline(self._read_or_fail_stream, read_frame, self._in, self.worker.limits["max_frame_bytes"])
+
+    def _within_idle_deadline(self, read, *args):
+        reader, seconds = self._idle
+        reader.deadline = self._idle_deadline
         try:
-            return self._next_message()
+            return read(*args)
         except socket.timeout:
             sys.stderr.write(f"snakebridge_worker: worker {os.getpid()} closed: no request for {seconds:g} s "
                              "(the server's --idle-timeout)\n")
             raise StreamBroken(IDLE_EXIT_STATUS) from None
         finally:
-            conn.settimeout(None)
+            reader.end_deadline()
+
+    # -- the short path (README, Performance) ------------------------------------------------------
+    # The commonest requests, a call_prepared (PREP-2) or a call by name (OP-CALL-1) with scalar
+    # arguments, lean (LEAN-1) or JSON, in the commonest case: not nested in a callback (only serve()
+    # takes it), in a session with no module policy. The short path takes the general path's steps (answer,
+    # Worker.handle and _dispatch, the op, Worker.run_user_code and encode_result, send) written out
+    # in a few functions, since a Python call costs more than most of the steps it would wrap; it
+    # first checks, changing nothing that matters, that the request is of that case, and leaves any
+    # other to the general path, which then also reports its errors.
+
+    def _lean_call_now(self, payload):
+        """Answers a lean call_prepared or call by the short path: False (nothing done) where it cannot."""
+        call = lean.parse_call(payload, self.worker.limits["max_string_length"])
+        if call is None:
+            return False  # not a call, or not well-formed: the general path says why (LEAN-3)
+        op, request_id, session_id, target, args = call
+        if op == lean.CALL:
+            return self._call_by_name_now(request_id, session_id, target, args, True)
+        return self._call_prepared_now(request_id, session_id, target, args, True)
+
+    def _json_call_now(self, request):
+        """Answers a JSON call (OP-CALL-1) or call_prepared (PREP-2) by the short path: False (nothing
+        done) where it cannot. Its checks are those of answer(), _dispatch and the op, for the case
+        that passes them: no release, object, keyword arguments or want other than a value."""
+        request_id, session_id = request.get("id"), request.get("session_id")
+        if (type(request_id) is not int or type(session_id) is not str or request.get("release")
+                or request.get("object") is not None or request.get("want", "value") != "value"):
+            return False
+        args, kwargs = request.get("args", []), request.get("kwargs", {})
+        if type(args) is not list or type(kwargs) is not dict or kwargs or not SCALARS.issuperset(map(type, args)):
+            return False
+        if request["op"] == "call":
+            return self._call_by_name_now(request_id, session_id, request.get("function"), args, False)
+        prepared_id = request.get("prepared")
+        return type(prepared_id) is str and self._call_prepared_now(request_id, session_id, prepared_id, args, False)
+
+    def _call_prepared_now(self, request_id, session_id, prepared_id, args, lean_answer):
+        worker = self.worker
+        prepared = worker.registry.use(session_id, prepared_id) if worker.handshaken and session_id else None
+        if type(prepared) is not PreparedCall or prepared.recheck:
+            return False  # an error to report, a policy to apply, or not a prepared call
+        self._run_now(request_id, session_id, prepared.fn, args, lean_answer)
+        return True
+
+    def _call_by_name_now(self, request_id, session_id, name, args, lean_answer):
+        worker = self.worker
+        if not (worker.handshaken and session_id and is_known_name(name)):
+            return False
+        registry = worker.registry
+        if registry.policy(session_id).active:
+            return False
+        registry.expire_all()  # every session-scoped request's first step (_dispatch): a no-op without a ref TTL
+        self._run_now(request_id, session_id, _call_by_name, (name, args), lean_answer)
+        return True
+
+    def _run_now(self, request_id, session_id, fn, args, lean_answer):
+        """Runs ``fn(*args)`` as the user code of request ``request_id`` and writes its answer: lean
+        where ``lean_answer`` and the result has a lean form, else as send() writes any."""
+        worker = self.worker
+        state = self._state  # the SIGINT gate's view of the request in flight (Worker.handle): one, reused
+        state.id = request_id
+        worker._requests.append(state)
+        worker._latest_id = request_id
+        worker.last_result_refs = None
+        data = None
+        try:
+            try:
+                worker.interruptible = True  # as Worker.run_user_code, at the top level
+                if worker._pending_cancel is not None:
+                    worker._raise_pending_cancel()
+                result = fn(*args)
+            finally:
+                worker.interruptible = False
+            if lean_answer:
+                data = lean.scalar_response(request_id, result, worker.limits)
+            if data is None:
+                result = worker.encode_result(session_id, result, "value")
+                data = _ok_number(request_id, result)
+                if data is None:
+                    response = {"id": request_id, "ok": True, "result": result}
+        except KeyboardInterrupt:
+            response = _failure(request_id, BridgeError("cancelled", _INTERRUPTED))
+        except Exception as exc:  # a user's exception is an answer (Server.answer)
+            response = _failure(request_id, exc)
+        finally:
+            worker._requests.pop()
+            if worker._pending_cancel == request_id:
+                worker._pending_cancel = None  # it answered: a cancel it never reached is dropped (CANCEL-3)
+            if state.callbacks:
+                for callback in state.callbacks:  # callbacks of a callback's reply die with the request (CB-4)
+                    callback.live = False
+                state.callbacks = []
+            state.value = None
+        if data is not None:
+            self._out.write(_HEADER.pack(len(data)) + data)  # write_frame, inline: one frame
+            self._out.flush()
+            return
+        attachments = state.attachments_out
+        if attachments:
+            state.attachments_out = []
+        if not (response["ok"] and lean_answer and self._send_lean(response, attachments)):
+            self.send(response, attachments if response["ok"] else ())
 
     def _next_message(self):
-        """(request, attachments) of the next message, None at EOF. ``request`` is the decoded JSON,
-        or a BridgeError for a frame that is not JSON (MSG-3: answered, and the loop goes on)."""
+        """(request, attachments) of the next message, None at EOF."""
+        payload = self._read_or_fail_stream(read_frame, self._in, self.worker.limits["max_frame_bytes"])
+        return None if payload is None else self._message(payload)
+
+    def _message(self, payload):
+        """(request, attachments) of the message whose first frame is ``payload``. ``request`` is the
+        decoded JSON, or a BridgeError for a frame that is not JSON (MSG-3: answered, and the loop goes on)."""
         limits = self.worker.limits
-        payload = self._read_or_fail_stream(read_frame, self._in, limits["max_frame_bytes"])
-        if payload is None:
-            return None
         if payload[:1] == _LEAN_MAGIC:
             return self._lean_request(payload), ()
         try:
@@ -138,17 +306,16 @@ class Server:
         if isinstance(request, BridgeError):
             request_id = getattr(request, "request_id", None)
             return _failure(request_id if type(request_id) is int else None, request), ()
-        request_id = request.get("id") if type(request) is dict else None
+        if type(request) is not dict:
+            return _failure(None, BridgeError("protocol", f"a request must be a JSON object, got {type(request).__name__}")), ()
+        request_id = request.get("id")
+        if type(request_id) is not int:
+            return _failure(None, BridgeError("protocol", "a request needs an integer id")), ()
         try:
-            if type(request) is not dict:
-                raise BridgeError("protocol", f"a request must be a JSON object, got {type(request).__name__}")
-            if type(request_id) is not int:
-                request_id = None
-                raise BridgeError("protocol", "a request needs an integer id")
             result, attachments_out = self.worker.handle(request, attachments)
             return {"id": request_id, "ok": True, "result": result}, attachments_out
         except KeyboardInterrupt:
-            failure = _failure(request_id, BridgeError("cancelled", "the call was interrupted (KeyboardInterrupt)"))
+            failure = _failure(request_id, BridgeError("cancelled", _INTERRUPTED))
         except Exception as exc:  # a user's exception (a RecursionError too) is an answer, never the end of the worker
             failure = _failure(request_id, exc)
         return failure, ()
@@ -210,6 +377,30 @@ class Server:
         raise CallbackError(error.get("type", "java.lang.Throwable"), error.get("message", ""), error.get("java_error_id"))
 
 
+_SHORT_OPS = ("call", "call_prepared")  # the JSON ops the short path may take (a tuple: "in" must not hash the op)
+
+
+def _ok_number(request_id, result):
+    """The JSON frame of an ok response whose (encoded) result is a number, bool or None, byte for byte
+    what send() writes for it (json writes numbers by their repr); None for any other result."""
+    cls = type(result)
+    if cls is float:
+        text = float.__repr__(result)  # encode_result let only finite floats through
+    elif cls is int and -(1 << 63) <= result < (1 << 63):
+        text = int.__repr__(result)
+    elif cls is bool or result is None:
+        text = "true" if result is True else "false" if result is False else "null"
+    else:
+        return None
+    return b'{"id":%d,"ok":true,"result":%s}' % (request_id, text.encode("ascii"))
+
+
+def _call_by_name(name, args):
+    """ops.call's user code (_invoke) under no module policy: resolve, then call."""
+    return resolve(None, name, OPEN)(*args)
+
+
+_INTERRUPTED = "the call was interrupted (KeyboardInterrupt)"
 _VALUE_FIELDS = ("args", "kwargs", "value", "result", "rows", "columns")
 
 

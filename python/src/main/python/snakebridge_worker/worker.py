@@ -44,7 +44,7 @@ class Worker:
         """Returns (result, attachments of the response) of one request, or raises; ``request``
         is a decoded JSON object and ``attachments`` the frames that followed it. Callbacks that
         arrived with the request die when it ends (CB-4)."""
-        state = _Request(request["id"], attachments)
+        state = RequestState(request["id"], attachments)
         self._requests.append(state)
         self._latest_id = state.id
         try:
@@ -162,7 +162,7 @@ class Worker:
     def decoder(self, session_id, attachments=None):
         """Decodes values of the request being handled (its attachments and, in a batch, its
         promises), or of a callback reply's ``attachments``."""
-        request = self._requests[-1] if self._requests else _Request(None, ())
+        request = self._requests[-1] if self._requests else RequestState(None, ())
         return Decoder(self.registry, session_id, self.worker_id, self.limits["max_nesting_depth"],
                        lambda callback_id, arity, exported: self.new_callback(session_id, callback_id, arity, exported),
                        request.attachments_in if attachments is None else attachments,
@@ -212,7 +212,7 @@ class Worker:
             self.last_result_refs = None
 
 
-class _Request:
+class RequestState:
     """What the worker tracks for one request while it is handled."""
 
     __slots__ = ("id", "attachments_in", "attachments_out", "callbacks", "promises", "value")

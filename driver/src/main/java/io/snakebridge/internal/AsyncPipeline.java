@@ -86,11 +86,19 @@ final class AsyncPipeline {
                         carried = call; // the next round: read what is in flight first
                         break;
                     }
-                    executor.write(call.payload);
+                    executor.append(call.payload);
                     written.add(call);
                     bytes += call.payload.bytes();
                 } catch (BridgeException e) {
                     fail(call, e);
+                }
+            }
+            if (!written.isEmpty()) {
+                try {
+                    executor.flush(); // the window's requests reach the worker in one write: one wake-up, not one each
+                } catch (BridgeException e) {
+                    written.forEach(call -> fail(call, e));
+                    continue;
                 }
             }
             maxInFlight = Math.max(maxInFlight, written.size());

@@ -35,6 +35,15 @@ public final class FrameChannel {
      * one flush. Sizes are checked first, so a refused message writes nothing.
      */
     public void write(byte[] payload, List<byte[]> attachments) throws IOException {
+        append(payload, attachments);
+        out.flush();
+    }
+
+    /**
+     * Writes one message as {@link #write(byte[], List)} does, but leaves it in the buffer until
+     * {@link #flush()}: pipelined requests then reach the worker in one write, not one each.
+     */
+    void append(byte[] payload, List<byte[]> attachments) throws IOException {
         checkSize(payload.length, "message");
         for (byte[] attachment : attachments) {
             checkSize(attachment.length, "attachment");
@@ -43,6 +52,10 @@ public final class FrameChannel {
         for (byte[] attachment : attachments) {
             writeFrame(attachment);
         }
+    }
+
+    /** Sends what {@link #append} left in the buffer. */
+    void flush() throws IOException {
         out.flush();
     }
 

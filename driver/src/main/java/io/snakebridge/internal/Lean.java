@@ -3,6 +3,8 @@ package io.snakebridge.internal;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.snakebridge.ProtocolException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
@@ -11,7 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * The lean encoding of prepared calls (PROTOCOL.md LEAN-*): a request written straight into bytes
+ * The lean encoding of prepared calls and calls by name (PROTOCOL.md LEAN-*): a request written straight into bytes
  * and an answer read straight from them, with no JSON on either side. Only what has a lean form
  * travels so: {@link #request} returns null for anything else, and the worker answers in JSON where
  * its answer has no lean form. The hot path: no maps, no JSON tree but the small one a response
@@ -21,6 +23,7 @@ final class Lean {
     static final byte MAGIC = (byte) 0xB1;
     private static final byte CALL_PREPARED = 1;
     private static final byte EXECUTE_PREPARED = 2;
+    private static final byte CALL = 3;
     /** The dtypes of an executeBatch array, by their want code (0: values). */
     private static final List<String> DTYPES = List.of("", "", "float64", "int64", "int32", "float32", "bool");
     private static final int MAX_U16 = 0xFFFF;
@@ -30,31 +33,36 @@ final class Lean {
 
     /** The lean frame of {@code request}, or null where it has no lean form. */
     static byte[] request(long id, String sessionId, Request request) {
-        Object prepared = request.field("prepared");
-        if (!(prepared instanceof String)) {
+        boolean byName = request.op == Request.Op.CALL;
+        if (byName && (request.field("kwargs") != null || request.field("want") != null)) {
+            return null; // keyword arguments, or a result wanted other than as a value: JSON carries them
+        }
+        Object target = request.field(byName ? "function" : "prepared");
+        if (!(target instanceof String)) {
             return null;
         }
         byte[] session = sessionId.getBytes(StandardCharsets.UTF_8);
-        byte[] preparedId = ((String) prepared).getBytes(StandardCharsets.UTF_8);
-        if (session.length > MAX_U16 || preparedId.length > MAX_U16) {
+        byte[] targetId = ((String) target).getBytes(StandardCharsets.UTF_8);
+        if (session.length > MAX_U16 || targetId.length > MAX_U16) {
             return null;
         }
-        if (request.op == Request.Op.CALL_PREPARED) {
-            return call(id, session, preparedId, request.field("args"));
+        if (byName || request.op == Request.Op.CALL_PREPARED) {
+            return call(byName ? CALL : CALL_PREPARED, id, session, targetId, request.field("args"));
         }
         if (request.op == Request.Op.EXECUTE_PREPARED && request.leanColumns() != null) {
-            return execute(id, session, preparedId, request.field("dtype"), request.leanColumns());
+            return execute(id, session, targetId, request.field("dtype"), request.leanColumns());
         }
         return null;
     }
 
-    private static ByteBuffer head(int size, byte op, long id, byte[] session, byte[] preparedId) {
-        ByteBuffer out = ByteBuffer.allocate(size + 14 + session.length + preparedId.length).order(ByteOrder.LITTLE_ENDIAN);
+    /** The header of a lean request: magic, op, id, session id, and the prepared id or function name. */
+    private static ByteBuffer head(int size, byte op, long id, byte[] session, byte[] target) {
+        ByteBuffer out = ByteBuffer.allocate(size + 14 + session.length + target.length).order(ByteOrder.LITTLE_ENDIAN);
         out.put(MAGIC).put(op).putLong(id).putShort((short) session.length).put(session);
-        return out.putShort((short) preparedId.length).put(preparedId);
+        return out.putShort((short) target.length).put(target);
     }
 
-    private static byte[] call(long id, byte[] session, byte[] preparedId, Object args) {
+    private static byte[] call(byte op, long id, byte[] session, byte[] target, Object args) {
         if (!(args instanceof List) || ((List<?>) args).size() > 255) {
             return null;
         }
@@ -77,7 +85,7 @@ final class Lean {
                 return null; // a container, a tag (a ref, a special float...): JSON carries it
             }
         }
-        ByteBuffer out = head(size, CALL_PREPARED, id, session, preparedId).put((byte) list.size());
+        ByteBuffer out = head(size, op, id, session, target).put((byte) list.size());
         for (int i = 0; i < list.size(); i++) {
             Object arg = list.get(i);
             if (arg instanceof Double) {
@@ -225,6 +233,18 @@ final class Lean {
         } catch (CharacterCodingException e) {
             throw new ProtocolException("worker sent a lean string that is not valid UTF-8", e);
         }
+    }
+
+    /**
+     * The routing of a lean answer being dropped (past maxResponseBytes, CLIENT-5): its request id,
+     * read from {@code in}, the frame after its magic byte.
+     */
+    static ObjectNode routing(InputStream in, JsonNodeFactory nodes) throws IOException {
+        byte[] id = in.readNBytes(8);
+        if (id.length < 8) {
+            throw new ProtocolException("worker sent a lean response that ends inside its request id");
+        }
+        return nodes.objectNode().put("id", ByteBuffer.wrap(id).order(ByteOrder.LITTLE_ENDIAN).getLong());
     }
 
     /** Whether a frame is lean: no UTF-8 text, so no JSON, starts with its first byte. */

@@ -13,6 +13,7 @@ import io.snakebridge.ProtocolException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PushbackInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -128,6 +129,15 @@ final class MessageChannel {
         frames.write(message.json, message.attachments);
     }
 
+    /** Writes {@code message} without flushing: {@link #flush()} sends it, with any others appended meanwhile. */
+    void append(Outgoing message) throws IOException {
+        frames.append(message.json, message.attachments);
+    }
+
+    void flush() throws IOException {
+        frames.flush();
+    }
+
     /**
      * Reads the next message and its attachments. One past the response caps is read to its end
      * without being kept, so the stream stays in step, and comes back {@linkplain Message#refused
@@ -138,8 +148,17 @@ final class MessageChannel {
         int length = frames.readLength();
         if (length > maxResponseBytes) {
             JsonNode routing;
-            try (InputStream json = frames.payloadStream(length)) { // closing it drops the rest of the frame
-                routing = routingOf(json);
+            try (InputStream payload = frames.payloadStream(length)) { // closing it drops the rest of the frame
+                PushbackInputStream in = new PushbackInputStream(payload, 1);
+                int first = in.read();
+                if (lean && first == (Lean.MAGIC & 0xFF)) {
+                    routing = Lean.routing(in, mapper.getNodeFactory()); // a lean answer (LEAN-2): its id follows the magic
+                } else {
+                    if (first >= 0) {
+                        in.unread(first);
+                    }
+                    routing = routingOf(in);
+                }
             }
             return refused(routing, 0, tooManyBytes());
         }

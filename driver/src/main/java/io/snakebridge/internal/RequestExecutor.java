@@ -157,9 +157,18 @@ public final class RequestExecutor {
         return channel.serialize(request.envelope(id, session.id(), release));
     }
 
-    void write(MessageChannel.Outgoing payload) {
+    /** Writes a pipelined request without flushing it; {@link #flush()} sends the requests appended so far. */
+    void append(MessageChannel.Outgoing payload) {
         try {
-            channel.write(payload);
+            channel.append(payload);
+        } catch (IOException e) {
+            throw breakWith(WorkerOutput.crash(transport, e));
+        }
+    }
+
+    void flush() {
+        try {
+            channel.flush();
         } catch (IOException e) {
             throw breakWith(WorkerOutput.crash(transport, e));
         }

@@ -101,6 +101,27 @@ class LeanConformanceTest extends WorkerConformance {
 
     @Test
     @Tag("optional")
+    @Requirement("LEAN-1")
+    void aLeanCallByNameIsAnsweredAsItsJsonTwin() {
+        assumeCapability("lean");
+        try (ProtocolClient lean = ProtocolClient.connect(List.of("lean"))) {
+            lean.sendFrame(head(3, 51, s1, "math.sqrt", 10).put((byte) 1).put((byte) 'd').putDouble(2.0).array());
+            JsonNode answer = answer(lean.readRawFrame());
+            assertThat(answer.path("id").asLong()).isEqualTo(51);
+            assertThat(ok(answer).asDouble()).isEqualTo(Math.sqrt(2.0));
+            lean.sendFrame(head(3, 52, s1, "abs", 10).put((byte) 1).put((byte) 'q').putLong(-7).array());
+            assertThat(ok(answer(lean.readRawFrame())).asLong()).isEqualTo(7);
+            lean.sendFrame(head(3, 53, s1, "math.sqrt", 10).put((byte) 1).put((byte) 'd').putDouble(-1.0).array());
+            assertThat(error(answer(lean.readRawFrame()), "python_exception").path("type").asText()).isEqualTo("ValueError");
+            lean.sendFrame(head(3, 54, s1, "math.no_such_name", 1).put((byte) 0).array());
+            assertThat(error(answer(lean.readRawFrame()), "python_exception").path("type").asText()).isEqualTo("AttributeError");
+            lean.sendFrame(head(3, 55, s1, "not a name", 1).put((byte) 0).array());
+            assertThat(error(answer(lean.readRawFrame()), "invalid_argument").isObject()).isTrue();
+        }
+    }
+
+    @Test
+    @Tag("optional")
     @Requirement("LEAN-2")
     void anArrayAnswerComesBackWholeAndAClientWithoutLeanGetsNoLeanFrame() {
         assumeCapability("lean");
