@@ -160,6 +160,16 @@ class PolicyOverTheWireTest(_PolicySession):
         batch = self.request("stream_next", object=ref(iterator), max_items=10)["result"]
         self.assertEqual(batch["items"], [1.5, 3.0, 4.5])
 
+    def test_the_getters_and_next_of_an_instance_whose_class_is_outside_the_policy_do_not_run(self):
+        # Found by review: apply judged the class of its target, attribute walks and stream_next did
+        # not, so a getter or __next__ of a class outside the allow list ran on an instance an
+        # allowed call handed out (tempfile.TemporaryFile() is an _io.BufferedRandom).
+        self.session(allow=["tempfile"])
+        handle = self.request("call", function="tempfile.TemporaryFile", want="ref")["result"]
+        self.assert_denied("get_attr", object=ref(handle), name="raw")
+        self.assert_denied("stream_next", object=ref(handle), max_items=1)
+        self.assert_denied("apply", object=ref(handle), action="iter")
+
     def test_a_sessions_policy_cannot_be_relaxed_by_opening_it_again(self):
         self.session(allow=README_EXAMPLE)
         error = self.request("open_session", limits={}, policy={"allow_modules": [], "deny_modules": []})["error"]

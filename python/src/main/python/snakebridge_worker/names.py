@@ -36,6 +36,7 @@ def resolve(owner, dotted, policy):
     for part in parts:
         if checked:
             policy.check_attribute(owner, part)
+            policy.check_class_code(owner)  # getattr runs the class's getters
         try:
             owner = getattr(owner, part)
         except AttributeError:

@@ -209,6 +209,7 @@ def stream_next(worker, request, session_id):
     if not isinstance(iterator, collections.abc.Iterator):
         raise BridgeError("invalid_argument", f"stream_next needs an iterator, got {type(iterator).__name__}; "
                                               "call iter() on it first")
+    worker.registry.policy(session_id).check_class_code(iterator)  # its __next__ runs
     items, failure = worker.run_user_code(_take, iterator, max_items)
     reply = {"items": worker.encode_result(session_id, items, "value"), "done": failure is not None or len(items) < max_items}
     if failure is not None:

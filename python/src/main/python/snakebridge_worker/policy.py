@@ -129,6 +129,15 @@ class ModulePolicy:
         if self.active and type(obj) not in _VALUE_TYPES:
             self.check_object(type(obj))
 
+    def check_class_code(self, obj):
+        """Before running code of ``obj``'s class on it without a call the policy judges (an attribute's
+        getter in a walk, ``__next__`` in stream_next): that class must be within the policy. A module
+        or class is judged by itself (check_object); value types and the interpreter's own types (a
+        list's iterator, a generator) run no module's code of their own."""
+        cls = type(obj)
+        if self.active and cls not in _VALUE_TYPES and cls.__module__ != "builtins" and not isinstance(obj, (ModuleType, type)):
+            self.check_object(cls)
+
     def check_attribute(self, owner, name):
         """Refuses a name (``owner`` None) or an attribute step that leads around any policy: a ``_private`` or ``__dunder__``
         name, an interpreter internal (``gi_frame``, ``f_globals``, ``tb_frame``...), or any
