@@ -106,7 +106,7 @@ def _tls_context(options):
     if options.plain:
         return None
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.minimum_version = ssl.TLSVersion.TLSv1_3  # as every client of a server (REMOTE-1, REMOTE-5)
     try:
         if options.tls_ca:
             context.load_verify_locations(cafile=options.tls_ca)
