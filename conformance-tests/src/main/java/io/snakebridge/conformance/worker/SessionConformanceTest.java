@@ -140,6 +140,21 @@ class SessionConformanceTest extends WorkerConformance {
 
     @Test
     @Tag("optional")
+    @Requirement("POL-3")
+    void aModulePolicyJudgesTheClassWhoseCodeAnAttributeStepOrStreamNextRuns() {
+        assumeCapability("module_policy");
+        openWithPolicy(s1, List.of("tempfile", "statistics"), List.of());
+        JsonNode file = ok(callWith(s1, "tempfile.TemporaryFile", List.of(), Map.of(), "ref")); // an io.BufferedRandom
+        error(worker.request("get_attr", s1, fields("object", file, "name", "raw")), "policy_denied");
+        error(worker.request("stream_next", s1, fields("object", file, "max_items", 1)), "policy_denied");
+        JsonNode values = ok(callWith(s1, "statistics.quantiles", List.of(List.of(1, 2, 3, 4, 5)), Map.of(), "ref"));
+        JsonNode iterator = ok(worker.request("apply", s1, fields("object", values, "action", "iter")));
+        assertThat(ok(worker.request("stream_next", s1, fields("object", iterator, "max_items", 10))).path("items"))
+                .as("a list's iterator is the interpreter's own: it streams under any policy").hasSize(3);
+    }
+
+    @Test
+    @Tag("optional")
     @Requirement("POL-4")
     void aModulePolicyKeepsModulesAndClassesUnchanged() {
         assumeCapability("module_policy");
