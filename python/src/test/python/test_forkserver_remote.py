@@ -306,6 +306,31 @@ class RemoteServerTest(RemoteServerCase):
             sock.close()
         self.assert_still_serves(client)
 
+    def test_a_key_update_flood_without_a_token_never_holds_the_server_and_is_closed_at_its_deadline(self):
+        # REMOTE-12: OpenSSL answers every TLS 1.3 KeyUpdate inside the read that finds it; on a socket it
+        # read on while they kept coming, and one unauthenticated client held the single-threaded server.
+        client = self.start_server()
+        bound = 3 * admission.PENDING_SECONDS  # the flooder gives up here: far past every deadline of its way in
+        flooder = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "keyupdate_flood.py"),
+                                    str(self.port), os.path.join(self.certs, "ca.pem"), str(bound)],
+                                   stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: (flooder.kill(), flooder.wait(), flooder.stdout.close()))
+        started = flooder.stdout.readline().strip()
+        if started.startswith("unsupported"):
+            self.skipTest(started)
+        self.assertEqual(started, "flooding")
+        served = 0
+        while flooder.poll() is None and served < 3:  # bounded: three logins, all while the flood goes on
+            client.authenticated().close()
+            served += 1
+        self.assertTrue(served, "the flood ended before another client could log in")
+        result = json.loads(flooder.stdout.readline())
+        self.assertTrue(result["closed"], f"the flooding connection was still open after {bound} s: {result}")
+        self.assertGreater(result["updates"], 0, result)
+        self.assert_still_serves(client)
+        self.stop_server()
+        self.assertIn("still at hello at its deadline", self.server_log.decode(errors="replace"))
+
     def test_a_flood_of_failed_tls_handshakes_costs_the_log_a_line_and_a_count_not_a_line_each(self):
         client = self.start_server()
         for _ in range(200):
@@ -680,6 +705,8 @@ class RemoteSpecTest(unittest.TestCase):
         self.assertIn(f"are due within {admission.FIRST_BYTES_SECONDS} s of its accept, each later step before"
                       f" authentication within {admission.STAGE_SECONDS} s", text)
         self.assertIn(f"at most once per kind every {admission.NOTICE_SECONDS} s", text)
+        from snakebridge_worker import tls_channel
+        self.assertIn(f"hands TLS at most {tls_channel._PULL_BYTES // 1024} KiB of a connection's bytes per turn", text)
         context = forkserver._AUTH_CONTEXT
         self.assertTrue(context.endswith(b"\0"))
         self.assertIn(f"the ASCII bytes `{context[:-1].decode()}`, a zero byte, the nonce's bytes and the **channel binding**", text)

@@ -38,6 +38,7 @@ from . import cancel
 from .admission import (AUTHENTICATED, AUTHENTICATING, CONNECTING, FIRST_BYTES_SECONDS, PENDING_SECONDS, STAGE_SECONDS,
                         TLS, Notices, Pending, Tier, describe, peer_of, tier_of)
 from .server_limits import NO_LIMITS, ServerLimits
+from .tls_channel import TlsChannel
 from .worker_stderr import WorkerStderr, end_event
 
 _PREAMBLE_MAX = 4096  # bytes of one preamble line
@@ -383,7 +384,7 @@ class ForkServer:
                 key.data(key.fileobj)
             except Exception:  # noqa: BLE001 - one client's trouble must never end the server
                 traceback.print_exc()
-                if isinstance(key.fileobj, socket.socket) and key.fileobj is not self._listener:
+                if isinstance(key.fileobj, (socket.socket, TlsChannel)) and key.fileobj is not self._listener:
                     self._drop(key.fileobj)
 
     def _resume_accepting(self):
@@ -501,7 +502,7 @@ class ForkServer:
         self._pending.pop(conn)
         pending.tier.remove(conn)
         pending.tier = None
-        tls = self._remote.tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+        tls = TlsChannel(self._remote.tls, conn)  # OpenSSL's work per wake-up is bounded (REMOTE-12)
         if not self._advance(tls, pending, "handshake"):
             return None
         self._selector.register(tls, selectors.EVENT_READ, self._readable)
@@ -885,20 +886,16 @@ def _close_pipe(pipe):
 
 
 def _receive(conn, buffer):
-    """``buffer`` with what the non-blocking ``conn`` has now, up to a little past _PREAMBLE_MAX;
-    None once the peer has gone. TLS may hold decrypted bytes the selector cannot see: taken too."""
-    while True:
-        try:
-            chunk = conn.recv(_PREAMBLE_MAX)
-        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
-            return buffer
-        except OSError:
-            chunk = b""
-        if not chunk:
-            return None
-        buffer += chunk
-        if len(buffer) > _PREAMBLE_MAX or not (isinstance(conn, ssl.SSLSocket) and conn.pending()):
-            return buffer
+    """``buffer`` with what the non-blocking ``conn`` has now (one read: the caller bounds the buffer);
+    None once the peer has gone. A TLS connection's read is bounded (TlsChannel.receive): a flood of
+    records without application data costs the loop a bounded amount of work per wake-up (REMOTE-12)."""
+    try:
+        chunk = conn.receive() if isinstance(conn, TlsChannel) else conn.recv(_PREAMBLE_MAX)
+    except (BlockingIOError, InterruptedError):
+        return buffer
+    except OSError:  # ssl.SSLError too: garbage, a failed MAC
+        chunk = b""
+    return buffer + chunk if chunk else None
 
 
 def _unread_bytes(conn):
