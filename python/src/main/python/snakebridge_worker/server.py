@@ -55,6 +55,8 @@ class IdleReader(io.RawIOBase):
         """No deadline from now on; the socket's timeout is lifted at once, since the response's writes
         share the socket."""
         self.deadline = None
+        if hasattr(self._conn, "read_deadline"):
+            self._conn.read_deadline = None
         if self._timeout is not None:
             self._conn.settimeout(None)
             self._timeout = None
@@ -68,6 +70,8 @@ class IdleReader(io.RawIOBase):
         if timeout != self._timeout:
             self._conn.settimeout(timeout)
             self._timeout = timeout
+        if hasattr(self._conn, "read_deadline"):  # a TLS channel: one read may take many socket reads
+            self._conn.read_deadline = self.deadline
         return self._conn.recv_into(buffer)
 
 

@@ -6,7 +6,9 @@ OpenSSL at most ``_PULL_BYTES`` of the socket per wake-up, so its work per wake-
 loop's deadlines run. A forked worker (its own process) reads and writes the same connection blocking,
 through ``makefile``."""
 import io
+import socket
 import ssl
+import time
 
 _PULL_BYTES = 16384  # socket bytes OpenSSL may work on per wake-up of the server's loop: a record or so
 _WORKER_READ_BYTES = 65536  # socket bytes per read of a forked worker (its own process: fewer system calls)
@@ -26,6 +28,7 @@ class TlsChannel:
         self._outgoing = ssl.MemoryBIO()
         self._tls = context.wrap_bio(self._incoming, self._outgoing, server_side=True)
         self._unsent = b""  # TLS bytes made but not yet taken by a non-blocking socket
+        self.read_deadline = None  # recv_into's, for the whole call (the worker's idle timeout, REMOTE-9)
 
     def fileno(self):
         return self._sock.fileno()
@@ -122,13 +125,20 @@ class TlsChannel:
         if len(self._unsent) > _UNSENT_MAX:
             raise ConnectionError("the peer does not read what this server sends")
 
-    def _read_blocking(self, buffer):
-        """Blocking: fills some of ``buffer``; 0 at the end. The socket's timeout raises ``socket.timeout``."""
+    def recv_into(self, buffer):
+        """Blocking, as a socket's: fills some of ``buffer``; 0 at the end. The socket's timeout raises
+        ``socket.timeout`` for each socket read, and ``read_deadline`` (a time.monotonic(), when set)
+        for the whole call: a record sent a byte at a time must not hold a read past it."""
         while True:
             try:
                 count = self._tls.read(len(buffer), buffer)
             except ssl.SSLWantReadError:
                 self._flush()
+                if self.read_deadline is not None:
+                    left = self.read_deadline - time.monotonic()
+                    if left <= 0:
+                        raise socket.timeout("the read's deadline passed") from None
+                    self._sock.settimeout(left)
                 data = self._sock.recv(_WORKER_READ_BYTES)
                 if data:
                     self._incoming.write(data)
@@ -155,7 +165,7 @@ class _RawChannel(io.RawIOBase):
         return True
 
     def readinto(self, buffer):
-        return self._channel._read_blocking(buffer)
+        return self._channel.recv_into(buffer)
 
     def write(self, data):
         self._channel.sendall(data)
