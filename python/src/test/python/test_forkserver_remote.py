@@ -147,14 +147,16 @@ class RemoteServerFixture:
     def tearDownClass(cls):
         shutil.rmtree(cls.certs, ignore_errors=True)
 
-    def start_server(self, *extra, tls=True, token=True):
+    def start_server(self, *extra, tls=True, token=True, log=subprocess.PIPE):
+        """``log``: where the server's stderr goes; a pipe (self.server_log once stopped) holds 64 KiB
+        that nobody reads before then: a test whose workers write more gives a file."""
         args = [sys.executable, "-m", "snakebridge_worker", "serve", "--listen", "127.0.0.1:0"]
         if tls:
             args += ["--tls-cert", os.path.join(self.certs, "server.pem"), "--tls-key", os.path.join(self.certs, "server.key")]
         if token:
             args += ["--token-file", self.token_file]
         self.server = subprocess.Popen(args + list(extra), env=ENV, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE)
+                                       stderr=log)
         self.addCleanup(self.stop_server)
         ready = json.loads(self.server.stdout.readline())
         self.assertTrue(ready["ready"], ready)
@@ -169,10 +171,10 @@ class RemoteServerFixture:
             except subprocess.TimeoutExpired:
                 self.server.kill()
                 self.server.wait()
-        if not self.server.stderr.closed:
+        if self.server.stderr is not None and not self.server.stderr.closed:
             self.server_log = self.server.stderr.read()
-            self.server.stdout.close()
             self.server.stderr.close()
+        self.server.stdout.close()
 
     def event(self):
         return json.loads(self.server.stdout.readline())
@@ -514,6 +516,97 @@ class RemoteServerTest(RemoteServerCase):
         protocol.close()
         control.close()
 
+    def test_a_cancel_whose_request_id_no_cancel_word_can_hold_is_a_bad_line_that_ends_its_worker(self):
+        client = self.start_server()
+        protocol, control, pid = client.worker()
+        send(control, {"op": "cancel", "request": 10 ** 40})  # past a signed 64-bit id (CANCEL-2's word)
+        self.assertEqual(self.event(), {"pid": pid, "signal": signal.SIGKILL})
+        self.assertEqual(control.recv(1), b"", "no acknowledgement: the connection ends")
+        protocol.close()
+        control.close()
+        self.assert_still_serves(client)
+        self.stop_server()
+        self.assertNotIn(b"Traceback", self.server_log)
+
+    def test_clients_that_never_read_their_end_events_do_not_keep_another_client_from_logging_in(self):
+        log = tempfile.TemporaryFile()
+        self.addCleanup(log.close)
+        client = self.start_server(log=log)
+        workers = []
+        for _ in range(8):
+            protocol = client.authenticated()
+            send(protocol, {"op": "fork", "memory_limit_bytes": 0})
+            token = line(protocol)["token"]
+            raw = socket.socket()
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)  # a small window the server can fill
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+            raw.settimeout(10)
+            raw.connect(("127.0.0.1", self.port))
+            control = client.context.wrap_socket(raw, server_hostname="127.0.0.1")
+            send(control, {"op": "hello"})
+            client.answer(control, line(control))
+            send(control, {"op": "control", "token": token})
+            pid = line(protocol)["pid"]
+            self.assertEqual(line(control), {"pid": pid})
+            request(protocol, "handshake", protocol_version=1, min_supported_version=1)
+            code = "import sys\nfor i in range(40): sys.stderr.write('y' * 4000 + '\\n')\nsys.stderr.flush()"
+            self.assertNotIn("error", request(protocol, "call", 2, session_id="s", function="exec", args=[code]))
+            workers.append((protocol, control, pid))
+        for protocol, _, _ in workers:
+            protocol.close()  # each worker ends; its end event (about 64 KiB) is more than its control window
+        self.assertEqual(sorted(self.event()["pid"] for _ in workers), sorted(pid for _, _, pid in workers))
+        # Every end event is being written now; none of their clients reads. Another client is served at once
+        # (a loop that waited on each of them, as it did, would let this socket's timeout pass).
+        other = client.connect()
+        other.settimeout(3)
+        send(other, {"op": "hello"})
+        client.answer(other, line(other))
+        other.close()
+        self.assert_still_serves(client)
+        for _, control, pid in workers:  # and each one's end event is whole once its client reads it
+            raw = b""
+            while not raw.endswith(b"\n"):
+                chunk = control.recv(65536)
+                self.assertTrue(chunk, f"the end event of {pid} was cut")
+                raw += chunk
+            end = json.loads(raw)
+            self.assertEqual((end["pid"], end["exit_code"]), (pid, 0))
+            self.assertEqual(end["stderr"], ["y" * 4000] * len(end["stderr"]))
+            self.assertGreater(len(end["stderr"]), 10, "as many of its 40 lines as 64 KiB holds")
+            self.assertEqual(control.recv(1), b"", "the connection closes after its end event")
+            control.close()
+
+    def test_a_worker_flooding_its_stderr_is_not_read_past_its_log_budget_and_another_client_is_served(self):
+        log = tempfile.TemporaryFile()
+        self.addCleanup(log.close)
+        client = self.start_server(log=log)
+        protocol, control, pid = client.worker()
+        request(protocol, "handshake", protocol_version=1, min_supported_version=1)
+        flood = ("import builtins, os, threading, time\n"
+                 "builtins.flooded = 0\n"
+                 "def flood():\n"
+                 "    import builtins, os, time\n"
+                 "    start = time.monotonic()\n"
+                 "    while time.monotonic() - start < 2:\n"
+                 "        builtins.flooded += os.write(2, b'x\\n' * 30000)\n"
+                 "builtins.flooder = threading.Thread(target=flood)\n"
+                 "builtins.flooder.start()\n")
+        self.assertNotIn("error", request(protocol, "call", 2, session_id="s", function="exec", args=[flood]))
+        self.assert_still_serves(client)  # a login, a fork and a handshake while it floods
+        self.assertNotIn("error", request(protocol, "call", 3, session_id="s", function="exec",
+                                          args=["import builtins\nbuiltins.flooder.join()"]))
+        flooded = request(protocol, "call", 4, session_id="s", function="eval", args=["__import__('builtins').flooded"])
+        # REMOTE-11: past its 500 lines in a second its pipe is not read until the second is over, so its writes
+        # wait: about a pipe's worth (64 KiB) a second gets through, where a pipe read as fast as it fills takes
+        # many megabytes in 2 s.
+        self.assertLess(flooded["result"], 1 << 20, "the flood was read as fast as it was written")
+        protocol.close()
+        self.assertEqual(line(control)["exit_code"], 0)
+        control.close()
+        self.stop_server()
+        log.seek(0)
+        self.assertIn(f"[worker {pid}] suppressed ".encode(), log.read(), "the lines past the budget are counted")
+
     def test_a_remote_client_cannot_name_a_cancel_word_file(self):
         client = self.start_server()
         with self.assertRaises(ConnectionRefusedError) as refused:
@@ -710,6 +803,15 @@ class RemoteSpecTest(unittest.TestCase):
         context = forkserver._AUTH_CONTEXT
         self.assertTrue(context.endswith(b"\0"))
         self.assertIn(f"the ASCII bytes `{context[:-1].decode()}`, a zero byte, the nonce's bytes and the **channel binding**", text)
+
+    def test_protocol_md_states_what_a_control_connection_may_leave_unread_and_for_how_long(self):
+        from snakebridge_worker import cancel, forkserver
+        with open(os.path.join(SOURCE_DIR, "..", "..", "..", "..", "PROTOCOL.md"), encoding="utf-8") as f:
+            text = " ".join(f.read().split())
+        self.assertIn(f"A client that leaves more than {forkserver._CONTROL_UNREAD_MAX} bytes of it unread", text)
+        self.assertIn(f"what it does not take within {forkserver._CONTROL_WRITE_SECONDS} s of its writing", text)
+        self.assertEqual((cancel.ID_MIN, cancel.ID_MAX), (-(2 ** 63), 2 ** 63 - 1))
+        self.assertIn("a cancel whose `id` is not a signed 64-bit integer too", text)
 
     def test_readme_states_the_slots_deadlines_and_log_window_the_server_uses(self):
         with open(os.path.join(SOURCE_DIR, "..", "..", "..", "..", "README.md"), encoding="utf-8") as f:

@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import unittest
+from unittest import mock
 
 from snakebridge_worker import worker_stderr
 from test_forkserver_remote import ENV, RemoteServerFixture, line, request
@@ -201,6 +202,29 @@ class CrashReportTest(RemoteServerFixture, unittest.TestCase):
         protocol.close()
         control.close()
         self.assert_still_serves(client)
+
+
+class WorkerStderrTest(unittest.TestCase):
+    def test_a_flood_past_the_log_budget_is_counted_not_logged_and_its_last_lines_are_kept_escaped(self):
+        logged = []
+        with mock.patch.object(worker_stderr, "_log", logged.append):
+            output = worker_stderr.WorkerStderr(7, -1)
+            output.take(b"".join(b"line %d\x01\n" % i for i in range(5000)) + b"unfinished")
+            self.assertTrue(output.over_budget(), "the server stops reading it for the rest of the second")
+            output.ended()
+        budget = worker_stderr.STDERR_LOG_LINES_PER_SECOND
+        self.assertEqual(logged[:budget], [f"[worker 7] line {i}\\x01" for i in range(budget)])
+        self.assertEqual(logged[budget:], [f"[worker 7] suppressed {5001 - budget} lines of output"
+                                           f" (more than {budget} lines a second)"])
+        self.assertEqual(list(output.tail), [f"line {i}\\x01" for i in range(4961, 5000)] + ["unfinished"])
+
+    def test_a_long_line_of_control_characters_keeps_the_escapes_that_fit_its_start_and_end(self):
+        cap = worker_stderr.STDERR_LINE_CHARS
+        kept = (cap // 2) // 4  # each \x01 is four characters escaped
+        self.assertEqual(worker_stderr._capped_line("\x01" * 10000),
+                         "\\x01" * kept + f" ... [{10000 - 2 * kept} chars cut] ... " + "\\x01" * kept)
+        head = worker_stderr._capped_line("a\u202e" * 3000).split(" ... ")[0]
+        self.assertEqual(head, "a\\u202e" * ((cap // 2) // 7) + "a", "an escape that does not fit is left out whole")
 
 
 class CrashReportSpecTest(unittest.TestCase):

@@ -11,6 +11,7 @@ import sys
 ENVIRONMENT_VARIABLE = "SNAKEBRIDGE_CANCEL_WORD"
 SIZE = 16
 _ID = struct.Struct("<q")
+ID_MIN, ID_MAX = -(1 << 63), (1 << 63) - 1  # the request ids a word can name
 
 
 class CancelWord:

@@ -50,6 +50,9 @@ _TOKEN_MIN_CHARS = 16  # a shorter token could be guessed offline from one obser
 _AUTH_CONTEXT = b"snakebridge-auth-v1\0"  # what the MAC is over, before the nonce: a MAC made for anything else never matches
 _TLS_RECORD_HANDSHAKE = 0x16  # the first byte of every TLS ClientHello
 _STDERR_DRAIN_BYTES = 1 << 20  # read at a worker's end at most: a grandchild holding its pipe may write forever
+_CONTROL_UNREAD_MAX = 65536  # bytes a control connection's client may leave unread (acknowledgements) before it loses its worker
+_CONTROL_WRITE_SECONDS = 10  # what the server writes on a control connection must be taken by its client within this
+_SEND_CHUNK = 16384  # one TLS record's plaintext: a non-blocking write offers at most this, the same bytes again after a retry
 
 
 class ServerStartError(Exception):
@@ -342,8 +345,10 @@ class ForkServer:
         self._forks = {}  # token -> (protocol connection, fork request, deadline) waiting for its second connection
         self._children = set()  # pids of the forked workers not yet reaped
         self._controls = {}  # pid -> its remote client's control connection (REMOTE-4)
-        self._control_of = {}  # control connection -> [pid, unread bytes]
+        self._control_of = {}  # control connection -> [pid, unread bytes, cancel word]
+        self._outgoing = {}  # control connection -> its _Outgoing: what waits to be written on it, never a blocking write
         self._outputs = {}  # pid -> its WorkerStderr, for a remote worker (REMOTE-11)
+        self._paused = {}  # pid -> its WorkerStderr, not read until its second is over: it wrote its lines' worth
         self._running = True
         self._accept_paused_until = 0
         self._notices = Notices()
@@ -361,7 +366,8 @@ class ForkServer:
         except (OSError, ValueError):  # /dev/null or a file (a service manager's stdin): no owner to watch
             pass
         while self._running:
-            self._dispatch(self._selector.select(timeout=1.0))
+            self._dispatch(self._selector.select(timeout=self._select_timeout()))
+            self._resume_outputs()
             self._expire_pending()
             self._resume_accepting()
             self._notices.flush()
@@ -386,6 +392,12 @@ class ForkServer:
                 traceback.print_exc()
                 if isinstance(key.fileobj, (socket.socket, TlsChannel)) and key.fileobj is not self._listener:
                     self._drop(key.fileobj)
+
+    def _select_timeout(self):
+        """A second at most; less when a paused worker's stderr is due to be read again."""
+        if not self._paused:
+            return 1.0
+        return min(1.0, max(0.0, min(output.resume_at() for output in self._paused.values()) - time.monotonic()))
 
     def _resume_accepting(self):
         if self._accept_paused_until and time.monotonic() >= self._accept_paused_until:
@@ -652,16 +664,12 @@ class ForkServer:
             second.close()
             return
         conn.close()  # the worker's alone now: it announces itself on it (a TLS stream has one writer)
-        try:
-            _send_line(second, {"pid": pid})
-        except OSError:
-            os.kill(pid, signal.SIGKILL)
-            second.close()
-            return
         second.setblocking(False)
         self._controls[pid] = second
         self._control_of[second] = [pid, b"", word]
-        self._selector.register(second, selectors.EVENT_READ, self._read_control)
+        self._outgoing[second] = _Outgoing()
+        self._selector.register(second, selectors.EVENT_READ, self._control_ready)
+        self._write_control(second, {"pid": pid})
 
     def _become_worker(self, conn, second, request, server_pid, word):
         """In the forked child: drop everything of the server's, then serve ``conn``."""
@@ -675,7 +683,7 @@ class ForkServer:
                 pending.close()
             for waiting, _, _ in self._forks.values():
                 waiting.close()
-            for control in self._controls.values():
+            for control in self._control_of:
                 control.close()  # other workers' lifelines: holding them would hide those clients' ends
             for _, _, other_word in self._control_of.values():
                 other_word.close()  # other workers' cancel words: this one's user code must not aim at them
@@ -686,7 +694,9 @@ class ForkServer:
             self._forks.clear()
             self._controls.clear()
             self._control_of.clear()
+            self._outgoing.clear()
             self._outputs.clear()
+            self._paused.clear()
             if self._remote is not None:
                 # What the worker needs no more, out of its reach (its memory is its user code's): the
                 # token; the TLS context holding the server's key cannot be dropped from a fork (see README).
@@ -710,6 +720,13 @@ class ForkServer:
         finally:
             os._exit(status)
 
+    def _control_ready(self, conn):
+        """A control connection is readable, or writable while something waits to be written on it."""
+        if self._outgoing[conn].data:
+            self._flush_control(conn)
+        if conn in self._control_of and not self._outgoing[conn].ending:
+            self._read_control(conn)
+
     def _read_control(self, conn):
         """REMOTE-4: a remote worker's control connection carries its cancels and kills; its end
         kills the worker (its client is gone)."""
@@ -722,16 +739,14 @@ class ForkServer:
         for line in lines:
             request = _parse_line(line)
             op = request.get("op") if request is not None else None
-            if op == "cancel" and type(request.get("request")) is int:
-                state[2].aim(request["request"])  # before the signal: the worker reads its target in its handler
+            target = request.get("request") if op == "cancel" else None
+            if type(target) is int and cancel.ID_MIN <= target <= cancel.ID_MAX:  # what the word can hold
+                state[2].aim(target)  # before the signal: the worker reads its target in its handler
                 _signal(state[0], signal.SIGINT)
-                try:
-                    # The signal is pending in the worker now: it takes it before it reads another frame
-                    # or runs on in user code, which is all a client (or the conformance suite) can wait for.
-                    _send_line(conn, {"signalled": request["request"]})
-                except OSError:  # its buffer is full (a client that never reads them) or it is gone
-                    self._end_control(conn, kill=True)
-                    return
+                # The signal is pending in the worker now: it takes it before it reads another frame
+                # or runs on in user code, which is all a client (or the conformance suite) can wait for.
+                if not self._write_control(conn, {"signalled": target}):
+                    return  # a client that never reads them: it lost its worker
             elif op == "kill":
                 _signal(state[0], signal.SIGKILL)
             else:  # a client that does not speak the control protocol loses its worker
@@ -740,12 +755,57 @@ class ForkServer:
         if len(state[1]) > _PREAMBLE_MAX:
             self._end_control(conn, kill=True)
 
+    def _write_control(self, conn, message):
+        """Queues ``message`` on a control connection and writes what it can now; false if that ended the
+        connection: past _CONTROL_UNREAD_MAX unread bytes the client loses its worker (an end event is
+        queued whatever is unread, and the connection closes once it is written)."""
+        outgoing = self._outgoing[conn]
+        outgoing.data += json.dumps(message).encode("utf-8") + b"\n"
+        if len(outgoing.data) > _CONTROL_UNREAD_MAX and not outgoing.ending:
+            self._notices.note("unread", f"closed the control connection of worker {self._control_of[conn][0]} and"
+                                         f" killed it: its client left {_CONTROL_UNREAD_MAX} bytes unread")
+            self._end_control(conn, kill=True)
+            return False
+        return self._flush_control(conn)
+
+    def _flush_control(self, conn):
+        """Writes what waits on a control connection without blocking; the rest waits for the connection
+        to be writable, and must be written by _CONTROL_WRITE_SECONDS after it was queued (_expire_pending).
+        False if the connection ended (its end event written, or the client gone)."""
+        outgoing = self._outgoing[conn]
+        while outgoing.data:
+            try:
+                # An SSL write that wants a retry must get the same bytes: the chunk's start only moves once written.
+                written = conn.send(bytes(outgoing.data[:_SEND_CHUNK]))
+            except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                break
+            except OSError:  # the client is gone
+                self._end_control(conn, kill=True)
+                return False
+            del outgoing.data[:written]
+        if not outgoing.data:
+            outgoing.due = None
+            if outgoing.ending:
+                self._end_control(conn, kill=False)
+                return False
+            self._selector.modify(conn, selectors.EVENT_READ, self._control_ready)
+            return True
+        if outgoing.due is None:
+            outgoing.due = time.monotonic() + _CONTROL_WRITE_SECONDS
+        events = selectors.EVENT_WRITE if outgoing.ending else selectors.EVENT_READ | selectors.EVENT_WRITE
+        self._selector.modify(conn, events, self._control_ready)
+        return True
+
     def _end_control(self, conn, kill):
+        """Closes a control connection; ``kill``: and its worker, if it still runs (its client is gone)."""
         pid, _, _ = self._control_of.pop(conn)
-        self._controls.pop(pid, None)
+        outgoing = self._outgoing.pop(conn, None)
+        if self._controls.get(pid) is conn:
+            del self._controls[pid]
         self._selector.unregister(conn)
         conn.close()
-        if kill and pid in self._children:
+        reaped = outgoing is not None and outgoing.ending  # its pid may be a newer worker's already
+        if kill and not reaped and pid in self._children:
             _signal(pid, signal.SIGKILL)
 
     def _reap(self, wakeup):
@@ -769,14 +829,12 @@ class ForkServer:
                 event = {"pid": pid, "exit_code": os.WEXITSTATUS(status)}
             _emit(event)
             stderr_tail = self._end_output(pid)
-            control = self._controls.get(pid)
+            control = self._controls.pop(pid, None)
             if control is not None:
-                try:
-                    control.settimeout(1.0)  # a small line into a socket buffer: a client that reads nothing costs a second at most
-                    _send_line(control, end_event(event, stderr_tail))
-                except OSError:
-                    pass
-                self._end_control(control, kill=False)
+                # Its last line: written as the connection takes it, then the connection closes (REMOTE-4);
+                # a client that does not take it loses it at its deadline, and costs the loop nothing.
+                self._outgoing[control].ending = True
+                self._write_control(control, end_event(event, stderr_tail))
 
     def _watch_output(self, pid, stderr_pipe):
         """REMOTE-11: the server reads a remote worker's stderr, logs it and keeps its last lines."""
@@ -785,7 +843,10 @@ class ForkServer:
         os.set_blocking(read_end, False)
         output = WorkerStderr(pid, read_end)
         self._outputs[pid] = output
-        self._selector.register(read_end, selectors.EVENT_READ, lambda _, output=output: self._read_output(output))
+        self._read_from(output)
+
+    def _read_from(self, output):
+        self._selector.register(output.fd, selectors.EVENT_READ, lambda _, output=output: self._read_output(output))
 
     def _read_output(self, output):
         try:
@@ -797,6 +858,9 @@ class ForkServer:
         try:
             if data:
                 output.take(data)
+                if output.over_budget():  # its writes wait in its pipe until the second is over: the flood slows itself
+                    self._selector.unregister(output.fd)
+                    self._paused[output.pid] = output
                 return
         except Exception:  # noqa: BLE001 - a worker's output must never end the server: stop reading it instead
             traceback.print_exc()
@@ -813,6 +877,7 @@ class ForkServer:
         output = self._outputs.pop(pid, None)
         if output is None:
             return []
+        paused = self._paused.pop(pid, None) is not None
         if not output.at_end:
             read = 0
             while read < _STDERR_DRAIN_BYTES:
@@ -824,16 +889,32 @@ class ForkServer:
                     break
                 read += len(data)
                 output.take(data)
-            self._selector.unregister(output.fd)
+            if not paused:
+                self._selector.unregister(output.fd)
             output.ended()
         os.close(output.fd)
         return list(output.tail)
+
+    def _resume_outputs(self):
+        """Reads again the stderr of each paused worker whose second is over."""
+        now = time.monotonic()
+        for pid, output in list(self._paused.items()):
+            if now >= output.resume_at():
+                del self._paused[pid]
+                self._read_from(output)
 
     def _expire_pending(self):
         now = time.monotonic()
         if now < self._next_expiry:
             return  # a busy loop looks at the deadlines ten times a second, not at every wake-up
         self._next_expiry = now + 0.1
+        for conn, outgoing in list(self._outgoing.items()):
+            if outgoing.due is not None and now > outgoing.due:
+                pid = self._control_of[conn][0]
+                self._notices.note("unread", f"closed the control connection of worker {pid}"
+                                             f"{'' if outgoing.ending else ' and killed it'}: its client did not"
+                                             f" read what was written on it within {_CONTROL_WRITE_SECONDS} s")
+                self._end_control(conn, kill=True)
         for token, (conn, _, deadline) in list(self._forks.items()):
             if now > deadline:
                 del self._forks[token]
@@ -874,6 +955,18 @@ class ForkServer:
         except OSError:
             pass
         conn.close()
+
+
+class _Outgoing:
+    """What waits to be written on a control connection, since when it is due (None: nothing waits), and
+    whether it ends with the worker's end event (the connection then closes once it is written)."""
+
+    __slots__ = ("data", "due", "ending")
+
+    def __init__(self):
+        self.data = bytearray()
+        self.due = None
+        self.ending = False
 
 
 def _close_pipe(pipe):

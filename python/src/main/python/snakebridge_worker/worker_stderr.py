@@ -4,7 +4,6 @@ lines kept for the end event that goes to the worker's client alone."""
 import codecs
 import collections
 import json
-import re
 import sys
 import time
 
@@ -38,16 +37,42 @@ class WorkerStderr:
         self._suppressed = 0
 
     def take(self, data):
+        """Takes what the worker wrote. Past the second's log budget a line is only counted, and of those
+        only the ones that can still be among the last STDERR_TAIL_LINES are escaped and capped: a flood
+        costs a scan of its bytes, not work for each of its lines (REMOTE-11)."""
         text = self._decoder.decode(data)
-        start = 0
-        while True:
-            newline = text.find("\n", start)
-            if newline < 0:
-                self._extend(text[start:])
-                return
-            self._extend(text[start:newline])
-            self._line_done()
-            start = newline + 1
+        newlines = text.count("\n")
+        if not newlines:
+            self._extend(text)
+            return
+        first, _, rest = text.partition("\n")
+        self._extend(first)
+        self._line_done()
+        complete = newlines - 1  # whole lines in rest, before its unfinished last one
+        self._roll_window()
+        logged = min(complete, max(0, STDERR_LOG_LINES_PER_SECOND - self._logged))
+        if logged:
+            *lines, rest = rest.split("\n", logged)
+            for line in lines:
+                self._extend(line)
+                self._line_done()
+        over = complete - logged
+        if over:
+            kept = min(over, STDERR_TAIL_LINES)
+            *lines, rest = rest.rsplit("\n", kept + 1)  # [earlier lines,] the last kept lines, the unfinished one
+            self._suppressed += over - kept  # never escaped: they could not be among the last lines
+            for line in lines[-kept:]:
+                self._line_finished(_capped_line(_without_cr(line)))
+        self._extend(rest)
+
+    def over_budget(self):
+        """Whether this worker has written its STDERR_LOG_LINES_PER_SECOND lines in the current second:
+        the server then stops reading its pipe until resume_at(), so a flood blocks its own writer."""
+        return self._logged >= STDERR_LOG_LINES_PER_SECOND and time.monotonic() - self._window_start < 1.0
+
+    def resume_at(self):
+        """When the current second ends (time.monotonic())."""
+        return self._window_start + 1.0
 
     def ended(self):
         """End of the stream: a last line without its newline still counts; the summary is written."""
@@ -64,19 +89,24 @@ class WorkerStderr:
             self._partial = self._partial[:STDERR_LINE_CHARS] + self._partial[-STDERR_LINE_CHARS:]
 
     def _line_done(self):
-        raw = self._partial[:-1] if self._partial.endswith("\r") else self._partial  # "\r\n" ends a line like "\n"
-        line = _capped_line(raw, self._cut)
+        line = _capped_line(_without_cr(self._partial), self._cut)
         self._partial, self._cut = "", 0
+        self._line_finished(line)
+
+    def _line_finished(self, line):
         self.tail.append(line)
-        now = time.monotonic()
-        if now - self._window_start >= 1.0:
-            self._report_suppressed()
-            self._window_start, self._logged = now, 0
+        self._roll_window()
         if self._logged < STDERR_LOG_LINES_PER_SECOND:
             self._logged += 1
             _log(f"[worker {self.pid}] {line}")
         else:
             self._suppressed += 1
+
+    def _roll_window(self):
+        now = time.monotonic()
+        if now - self._window_start >= 1.0:
+            self._report_suppressed()
+            self._window_start, self._logged = now, 0
 
     def _report_suppressed(self):
         if self._suppressed:
@@ -87,45 +117,50 @@ class WorkerStderr:
 
 # What a log viewer or terminal could act on, as the driver's CappedLineReader.needsEscape: C0 controls
 # but tab, DEL, C1 controls, the line and paragraph separators, the bidirectional overrides and isolates.
-_NEEDS_ESCAPE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def _escape_char(match):
-    c = ord(match.group())
-    return "\\r" if c == 0x0D else f"\\x{c:02x}" if c <= 0xFF else f"\\u{c:04x}"
+# One translation table: str.translate escapes a whole slice in C, not a Python call per character.
+_ESCAPES = {c: "\\r" if c == 0x0D else f"\\x{c:02x}" if c <= 0xFF else f"\\u{c:04x}"
+            for c in (*range(0x00, 0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029,
+                      *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
 def _escaped(text):
-    return _NEEDS_ESCAPE.sub(_escape_char, text)
+    return text.translate(_ESCAPES)
+
+
+def _without_cr(line):
+    return line[:-1] if line.endswith("\r") else line  # "\r\n" ends a line like "\n"
 
 
 def _capped_line(text, cut=0):
     """``text`` escaped, and if that is longer than STDERR_LINE_CHARS (or ``cut`` characters were
-    dropped from its middle already), its start and end around `` ... [N chars cut] ... ``."""
+    dropped from its middle already), its start and end around `` ... [N chars cut] ... ``: the longest
+    start and end whose escapes fit their halves, found by bisection (a few regex calls, not one a
+    character: a line of control characters costs no more than any other)."""
     escaped = _escaped(text)
     if not cut and len(escaped) <= STDERR_LINE_CHARS:
         return escaped
     head_budget = STDERR_LINE_CHARS - STDERR_LINE_CHARS // 2
     end_budget = STDERR_LINE_CHARS // 2
-    head, used, i = [], 0, 0
-    while i < len(text):
-        piece = _escaped(text[i])
-        if used + len(piece) > head_budget:
-            break
-        head.append(piece)
-        used += len(piece)
-        i += 1
-    end, used, j = [], 0, len(text)
-    while j > i:
-        piece = _escaped(text[j - 1])
-        if used + len(piece) > end_budget:
-            break
-        end.append(piece)
-        used += len(piece)
-        j -= 1
+    i = _longest(min(len(text), head_budget), lambda n: len(_escaped(text[:n])) <= head_budget)
+    rest = len(text) - i
+    kept_end = _longest(min(rest, end_budget), lambda n: len(_escaped(text[len(text) - n:])) <= end_budget)
+    j = len(text) - kept_end
     cut += j - i
     note = f" ... [{cut} {'char' if cut == 1 else 'chars'} cut] ... " if cut else ""
-    return "".join(head) + note + "".join(reversed(end))
+    return _escaped(text[:i]) + note + _escaped(text[j:])
+
+
+def _longest(most, fits):
+    """The largest n in 0..most with fits(n), fits being true up to some n and false after it
+    (a character's escape is never shorter than the character)."""
+    low, high = 0, most
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def end_event(event, stderr_tail):
