@@ -329,9 +329,10 @@ class RemoteServerTest(RemoteServerCase):
         result = json.loads(flooder.stdout.readline())
         self.assertTrue(result["closed"], f"the flooding connection was still open after {bound} s: {result}")
         self.assertGreater(result["updates"], 0, result)
+        # Closed by its stage deadline, or sooner for leaving the server's KeyUpdate answers unread: either
+        # way within the whole way in's deadline (a server inside one read held it until it gave up).
+        self.assertLess(result["seconds"], admission.PENDING_SECONDS + 5, result)
         self.assert_still_serves(client)
-        self.stop_server()
-        self.assertIn("still at hello at its deadline", self.server_log.decode(errors="replace"))
 
     def test_a_flood_of_failed_tls_handshakes_costs_the_log_a_line_and_a_count_not_a_line_each(self):
         client = self.start_server()

@@ -722,7 +722,7 @@ class ForkServer:
 
     def _control_ready(self, conn):
         """A control connection is readable, or writable while something waits to be written on it."""
-        if self._outgoing[conn].data:
+        if self._outgoing[conn].data or getattr(conn, "unsent", 0):  # a TLS channel's own encrypted bytes too
             self._flush_control(conn)
         if conn in self._control_of and not self._outgoing[conn].ending:
             self._read_control(conn)
@@ -773,7 +773,7 @@ class ForkServer:
         to be writable, and must be written by _CONTROL_WRITE_SECONDS after it was queued (_expire_pending).
         False if the connection ended (its end event written, or the client gone)."""
         outgoing = self._outgoing[conn]
-        while outgoing.data:
+        while outgoing.data or getattr(conn, "unsent", 0):  # a TLS channel may hold encrypted bytes of its own
             try:
                 # An SSL write that wants a retry must get the same bytes: the chunk's start only moves once written.
                 written = conn.send(bytes(outgoing.data[:_SEND_CHUNK]))
@@ -783,7 +783,7 @@ class ForkServer:
                 self._end_control(conn, kill=True)
                 return False
             del outgoing.data[:written]
-        if not outgoing.data:
+        if not outgoing.data and not getattr(conn, "unsent", 0):
             outgoing.due = None
             if outgoing.ending:
                 self._end_control(conn, kill=False)

@@ -90,6 +90,24 @@ class TlsChannel:
                 self._tls.write(octets[start:start + _WRITE_BYTES])
                 self._flush()
 
+    def send(self, data):
+        """Non-blocking, as a socket's send: BlockingIOError while earlier bytes still wait for the socket;
+        else encrypts all of ``data``, sends what the socket takes and keeps the rest (``unsent``) for
+        the next send or ``send(b"")``. Returns ``len(data)``."""
+        if self._unsent:
+            self._flush()
+            if self._unsent:
+                raise BlockingIOError("earlier bytes wait for the socket")
+        if data:
+            self._tls.write(data)
+        self._flush(bounded=False)  # the caller holds back the rest until these are taken
+        return len(data)
+
+    @property
+    def unsent(self):
+        """How many encrypted bytes wait for the socket to take them."""
+        return len(self._unsent)
+
     def makefile(self, mode, buffering):
         """A buffered binary reader ("rb") or writer ("wb") over this channel, for a blocking socket."""
         raw = _RawChannel(self)
@@ -108,7 +126,7 @@ class TlsChannel:
         else:
             self._incoming.write_eof()
 
-    def _flush(self):
+    def _flush(self, bounded=True):
         self._unsent += self._outgoing.read()
         if not self._unsent:
             return
@@ -122,7 +140,7 @@ class TlsChannel:
             except (BlockingIOError, InterruptedError):
                 break
             self._unsent = self._unsent[sent:]
-        if len(self._unsent) > _UNSENT_MAX:
+        if bounded and len(self._unsent) > _UNSENT_MAX:
             raise ConnectionError("the peer does not read what this server sends")
 
     def recv_into(self, buffer):
