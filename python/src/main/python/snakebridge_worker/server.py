@@ -42,6 +42,7 @@ class IdleReader(io.RawIOBase):
 
     def __init__(self, conn):
         self._conn = conn
+        self._channel = hasattr(conn, "read_deadline")  # a TLS channel: one read may take many socket reads
         self._timeout = None  # the socket's, as last set
         self.deadline = None  # time.monotonic() seconds, or None
 
@@ -55,7 +56,7 @@ class IdleReader(io.RawIOBase):
         """No deadline from now on; the socket's timeout is lifted at once, since the response's writes
         share the socket."""
         self.deadline = None
-        if hasattr(self._conn, "read_deadline"):
+        if self._channel:
             self._conn.read_deadline = None
         if self._timeout is not None:
             self._conn.settimeout(None)
@@ -70,7 +71,7 @@ class IdleReader(io.RawIOBase):
         if timeout != self._timeout:
             self._conn.settimeout(timeout)
             self._timeout = timeout
-        if hasattr(self._conn, "read_deadline"):  # a TLS channel: one read may take many socket reads
+        if self._channel:
             self._conn.read_deadline = self.deadline
         return self._conn.recv_into(buffer)
 
@@ -91,15 +92,21 @@ class Server:
 
     def serve(self):
         """Answers requests until EOF. Returns the process exit status."""
-        worker, short = self.worker, self.short_path
+        worker, short, idle = self.worker, self.short_path, self._idle
         try:
             while True:
-                payload = self._next_payload()
+                if idle is None:  # the hot path: read_frame inline, as in every request's first step
+                    try:
+                        payload = read_frame(self._in, worker.limits["max_frame_bytes"])
+                    except FrameError as exc:
+                        self._fail_stream(exc.code, str(exc))
+                else:
+                    payload = self._next_payload_unless_idle()
                 if payload is None:
                     return 0
                 if short and payload[:1] == _LEAN_MAGIC and worker.lean and self._lean_call_now(payload):
                     continue
-                request, attachments = message = (self._message(payload) if self._idle is None
+                request, attachments = message = (self._message(payload) if idle is None
                                                    else self._within_idle_deadline(self._message, payload))
                 if (short and type(request) is dict and request.get("op") in _SHORT_OPS and not attachments
                         and self._json_call_now(request)):
@@ -111,17 +118,12 @@ class Server:
         except StreamBroken as broken:
             return broken.status
 
-    def _next_payload(self):
-        """The next frame's payload, None at EOF. With the worker server's idle timeout (REMOTE-9), the
-        wait for it has one deadline, which the rest of the request's reading shares (_message): a
+    def _next_payload_unless_idle(self):
+        """The next frame's payload, None at EOF, under the worker server's idle timeout (REMOTE-9): the
+        wait for it has one deadline, which the rest of the request's reading shares (_message), so a
         client that sends nothing, or part of a request, for that long loses its worker. Only the
         wait for a request has it: a long call, a slow response and a callback's reply (the client is
         busy, not idle) are never cut short."""
-        if self._idle is None:
-            try:
-                return read_frame(self._in, self.worker.limits["max_frame_bytes"])
-            except FrameError as exc:
-                self._fail_stream(exc.code, str(exc))
         self._idle_deadline = time.monotonic() + self._idle[1]
         return self._within_idle_deadline(self._read_or_fail_stream, read_frame, self._in, self.worker.limits["max_frame_bytes"])
 
