@@ -822,6 +822,7 @@ class RemoteSpecTest(unittest.TestCase):
                       f" {admission.STAGE_SECONDS} s", text)
         self.assertIn(f"logged at most once per kind every {admission.NOTICE_SECONDS} s", text)
         self.assertIn("more than a quarter of the tier", text)
+        self.assertIn(f"Connections that have not yet authenticated have their own {admission.PENDING_SECONDS} s deadline", text)
 
 
 if __name__ == "__main__":
